@@ -1,0 +1,194 @@
+"""The REST API under /api (SPEC §9)."""
+from __future__ import annotations
+
+import functools
+import json
+from datetime import datetime, timedelta
+from typing import Any, Callable, Optional
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, g, jsonify, make_response, request
+from pydantic import BaseModel, ValidationError
+
+from obcommon import __version__
+from obcommon.emails import is_valid_email, normalize_email
+
+from . import openapi
+from .auth import CSRF_COOKIE, SESSION_COOKIE, csrf_token, current_caller, session_id_for
+from .errors import ApiError
+from .schemas import (CodeRequest, ConfigResponse, OfficeListQuery, OfficeWithSlots, Office, User,
+                      VerifyRequest, VerifyResponse)
+
+api = Blueprint("api", __name__, url_prefix="/api")
+
+
+def ob():
+    return current_app.extensions["ob"]
+
+
+def endpoint(path: str, method: str, summary: str, *, auth: bool = True, body=None, query=None,
+             responses: Optional[dict] = None) -> Callable:
+    """Register a route and its OpenAPI operation from the same models."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if auth:
+                current_caller()
+            if body is not None:
+                g.body = parse_body(body)
+            if query is not None:
+                g.query = parse_query(query)
+            return view(*args, **kwargs)
+
+        api.add_url_rule(path, endpoint=view.__name__, view_func=wrapper, methods=[method])
+        openapi.register(openapi.Operation("/api" + path, method, summary, auth, body, query, responses or {}))
+        return wrapper
+
+    return decorate
+
+
+def parse_body(model: type[BaseModel], message: str = "Bad request body") -> BaseModel:
+    if not request.is_json:
+        raise ApiError(415, "Expected a JSON body")
+    try:
+        data = json.loads(request.get_data(cache=True) or b"")
+    except ValueError:
+        raise ApiError(400, message) from None
+    if not isinstance(data, dict):
+        raise ApiError(400, message)
+    try:
+        return model.model_validate(data, strict=True)
+    except ValidationError:
+        raise ApiError(400, message) from None
+
+
+def parse_query(model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError:
+        raise ApiError(400, "Bad query parameters") from None
+
+
+def rpc():
+    return ob().rpc.client()
+
+
+def client_address() -> str:
+    # ProxyFix (installed when trusted_proxies > 0) has already applied X-Forwarded-For.
+    return request.remote_addr or "unknown"
+
+
+# ------------------------------------------------------------------ public
+
+
+@endpoint("/config", "GET", "What the web app needs", auth=False, responses={200: ConfigResponse})
+def get_config():
+    cfg = ob().config
+    return jsonify(ConfigResponse(version=__version__, email_regex=cfg.email_regex,
+                                  advance_booking_days=cfg.advance_booking_days,
+                                  reason_to_book_required=cfg.reason_to_book_required,
+                                  show_test_banner=cfg.show_test_banner).model_dump())
+
+
+@endpoint("/openapi.json", "GET", "This document", auth=False, responses={200: {"type": "object"}})
+def get_openapi():
+    return jsonify(openapi.document())
+
+
+# ------------------------------------------------------------------ login
+
+
+@endpoint("/auth/code", "POST", "Email a one-time sign-in code", auth=False, body=CodeRequest,
+          responses={202: None})
+def request_code():
+    email = normalize_email(g.body.email)
+    if not is_valid_email(email):
+        raise ApiError(400, "Invalid email address")
+    with rpc() as services:
+        services.identity.request_code(email, client_address())
+    # The same answer whether or not the address is allowed (no enumeration).
+    return "", 202
+
+
+@endpoint("/auth/verify", "POST", "Exchange a code for a session", auth=False, body=VerifyRequest,
+          responses={200: VerifyResponse})
+def verify_code():
+    email = normalize_email(g.body.email)
+    code = g.body.code.strip()
+    if not is_valid_email(email):
+        raise ApiError(400, "Invalid email address")
+    if not (len(code) == 6 and code.isdigit()):
+        raise ApiError(401, "Incorrect code")
+    with rpc() as services:
+        result = services.identity.verify_code(email, code)
+    response = make_response(jsonify({"token": result["token"], "user": result["user"]}))
+    expires = datetime.fromisoformat(result["expires_at"])
+    secure = not ob().env.local_development
+    response.set_cookie(SESSION_COOKIE, result["token"], expires=expires, httponly=True, samesite="Lax",
+                        secure=secure, path="/")
+    response.set_cookie(CSRF_COOKIE, csrf_token(result["session_id"]), expires=expires, httponly=False,
+                        samesite="Lax", secure=secure, path="/")
+    return response
+
+
+@endpoint("/auth/logout", "POST", "End this session on every replica", responses={204: None})
+def logout():
+    caller = current_caller()
+    with rpc() as services:
+        services.identity.logout(caller.session_id)
+    ob().sessions.evict_session(caller.session_id)
+    response = make_response("", 204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return response
+
+
+@endpoint("/me", "GET", "The signed-in user", responses={200: User})
+def me():
+    return jsonify(current_caller().user)
+
+
+# ------------------------------------------------------------------ users
+
+
+@endpoint("/users/<email>", "GET", "One user (self or admins)", responses={200: User})
+def get_user(email: str):
+    caller = current_caller()
+    email = normalize_email(email)
+    if email != caller.email and not caller.permissions["can_view_users"]:
+        raise ApiError(403, "Forbidden")
+    if email == caller.email:
+        return jsonify(caller.user)
+    with rpc() as services:
+        return jsonify(services.identity.get_user(email))
+
+
+# ------------------------------------------------------------------ offices
+
+
+def office_today(office: dict) -> datetime:
+    return datetime.now(ZoneInfo(office["timezone"]))
+
+
+def bookable_dates(office: dict) -> list[str]:
+    """Today … today + advance_booking_days − 1 in the office's time zone (SPEC §4 rule 6)."""
+    today = office_today(office).date()
+    return [(today + timedelta(days=i)).isoformat() for i in range(ob().config.advance_booking_days)]
+
+
+@endpoint("/offices", "GET", "Active offices (admins: ?include_retired=true)", query=OfficeListQuery,
+          responses={200: [Office]})
+def list_offices():
+    caller = current_caller()
+    include_retired = g.query.include_retired == "true" and caller.is_admin
+    with rpc() as services:
+        return jsonify(services.offices.list_offices(include_retired=include_retired))
+
+
+@endpoint("/offices/<office_id>", "GET", "One office with its availability", responses={200: OfficeWithSlots})
+def get_office(office_id: str):
+    with rpc() as services:
+        office = services.offices.get_office(office_id)
+        office["slots"] = services.booking.get_slots(office["id"], bookable_dates(office))
+    return jsonify(office)

@@ -1,0 +1,97 @@
+"""Every error the API answers, in one place: JSON `{message, reference}` (SPEC §10).
+
+Remote (service) errors map to HTTP statuses here and nowhere else. 4xx are logged at INFO (it
+worked, the user was told no), 5xx at ERROR with the stack trace; both carry the reference that
+the client sees, so support can find the log line.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Flask, g, jsonify
+from nameko.exceptions import RemoteError, RpcTimeout
+from werkzeug.exceptions import HTTPException
+
+from services.booking.exceptions import InvalidRange
+from services.identity.exceptions import InvalidCode, InvalidUserUpdate, RateLimited, UserNotFound
+from services.offices.exceptions import OfficeNotFound
+
+log = logging.getLogger("gateway.errors")
+
+# Remote error type -> HTTP status. The error's own message is shown to the user.
+REMOTE_ERRORS: dict[type, int] = {
+    InvalidCode: 401,
+    RateLimited: 429,
+    UserNotFound: 404,
+    InvalidUserUpdate: 400,
+    OfficeNotFound: 404,
+    InvalidRange: 400,
+}
+
+STANDARD_MESSAGES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Request too large",
+    415: "Expected a JSON body",
+    429: "Too many requests",
+    503: "Service unavailable",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str | None = None, headers: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message or STANDARD_MESSAGES.get(status, "Error")
+        self.headers = headers or {}
+
+
+def reference() -> str:
+    if "reference" not in g:
+        g.reference = uuid.uuid4().hex[:16]
+    return g.reference
+
+
+def error_response(status: int, message: str, headers: dict | None = None):
+    response = jsonify({"message": message, "reference": reference()})
+    response.status_code = status
+    for k, v in (headers or {}).items():
+        response.headers[k] = v
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        log.info("%s %s", exc.status, exc.message, extra={"reference": reference(), "status": exc.status})
+        return error_response(exc.status, exc.message, exc.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        message = STANDARD_MESSAGES.get(status, exc.name)
+        log.info("%s %s", status, message, extra={"reference": reference(), "status": status})
+        headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
+        return error_response(status, message, headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        for error_type, status in REMOTE_ERRORS.items():
+            if isinstance(exc, error_type):
+                headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+                message = exc.message or STANDARD_MESSAGES.get(status, "Error")
+                log.info("%s %s", status, message, extra={"reference": reference(), "status": status})
+                return error_response(status, message, headers)
+        if isinstance(exc, (RpcTimeout, ConnectionError, OSError, TimeoutError)):
+            log.error("dependency unavailable: %r", exc, extra={"reference": reference(), "status": 503})
+            return error_response(503, "Service unavailable")
+        if isinstance(exc, RemoteError):
+            log.error("remote error: %s", exc, extra={"reference": reference(), "status": 500})
+            return error_response(500, "Internal error")
+        log.exception("unhandled error", extra={"reference": reference(), "status": 500})
+        return error_response(500, "Internal error")

@@ -1,0 +1,74 @@
+"""A pool of nameko RPC proxies, started once and reused (never a proxy per request).
+
+Each standalone `ClusterRpcProxy` owns one reply queue and must not be shared by two green
+threads at once, so a request borrows one from the pool and gives it back.
+"""
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from typing import Iterator
+
+from nameko.standalone.rpc import ClusterRpcProxy
+
+
+class RpcPool:
+    def __init__(self, amqp_uri: str, size: int = 8, timeout: float = 10.0):
+        self.config = {"AMQP_URI": amqp_uri, "serializer": "json"}
+        self.size = size
+        self.timeout = timeout
+        self._idle: "queue.LifoQueue" = queue.LifoQueue()
+        self._all: list[ClusterRpcProxy] = []
+        self._lock = threading.Lock()
+
+    def _new(self):
+        runner = ClusterRpcProxy(self.config, timeout=self.timeout)
+        proxy = runner.start()
+        with self._lock:
+            self._all.append(runner)
+        return runner, proxy
+
+    @contextlib.contextmanager
+    def client(self) -> Iterator:
+        try:
+            item = self._idle.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                grow = len(self._all) < self.size
+            item = self._new() if grow else self._idle.get(timeout=self.timeout)
+        broken = False
+        try:
+            yield item[1]
+        except Exception as exc:
+            # A broken connection or a timed-out call leaves the proxy unusable; drop it.
+            broken = not _is_answer(exc)
+            raise
+        finally:
+            if broken:
+                self._discard(item[0])
+            else:
+                self._idle.put(item)
+
+    def _discard(self, runner) -> None:
+        with self._lock:
+            if runner in self._all:
+                self._all.remove(runner)
+        with contextlib.suppress(Exception):
+            runner.stop()
+
+    def close(self) -> None:
+        with self._lock:
+            runners, self._all = self._all, []
+        for runner in runners:
+            with contextlib.suppress(Exception):
+                runner.stop()
+
+
+def _is_answer(exc: Exception) -> bool:
+    """A service error (or remote error) is an answer; the proxy is still fine."""
+    from nameko.exceptions import RemoteError
+
+    from obcommon.messaging import ServiceError
+
+    return isinstance(exc, (ServiceError, RemoteError))

@@ -1,0 +1,129 @@
+"""Who is calling, without an RPC per request: a session read model kept current by events.
+
+The first request of a session on a replica asks identity (`get_session`) and caches the answer.
+Identity's `session_revoked` and `user_changed` events, consumed by every replica on its own
+exclusive queue, evict entries at once, so logout and role or quota changes apply everywhere
+within the broker's delivery time (milliseconds). While the listener is disconnected the cache is
+not trusted (every request asks identity) and it is emptied on reconnect, so no event can be
+missed silently.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from datetime import datetime
+from typing import Callable, Optional
+
+from kombu import Connection, Consumer, Queue
+
+from obcommon.messaging import event_exchange
+
+log = logging.getLogger(__name__)
+
+
+class SessionCache:
+    max_entries = 100_000
+
+    def __init__(self, fetch: Callable[[str], Optional[dict]]):
+        self._fetch = fetch
+        self._by_id: dict[str, dict] = {}
+        self._by_email: dict[str, set[str]] = {}
+        self._generation = 0
+        self._lock = threading.Lock()
+        self.trusted = False  # set by the listener while it is connected
+
+    def get(self, session_id: str) -> Optional[dict]:
+        now = time.time()
+        entry = self._by_id.get(session_id) if self.trusted else None
+        if entry is not None and entry["_expires"] > now:
+            return entry
+        generation = self._generation
+        info = self._fetch(session_id)
+        if info is None:
+            self.evict_session(session_id)
+            return None
+        info["_expires"] = datetime.fromisoformat(info["expires_at"]).timestamp()
+        with self._lock:
+            # An eviction that happened while we were asking wins: do not cache a stale answer.
+            if self.trusted and generation == self._generation and len(self._by_id) < self.max_entries:
+                self._by_id[session_id] = info
+                self._by_email.setdefault(info["email"], set()).add(session_id)
+        return info
+
+    def evict_session(self, session_id: str) -> None:
+        with self._lock:
+            self._generation += 1
+            entry = self._by_id.pop(session_id, None)
+            if entry:
+                self._by_email.get(entry["email"], set()).discard(session_id)
+
+    def evict_email(self, email: str) -> None:
+        with self._lock:
+            self._generation += 1
+            for sid in self._by_email.pop(email, set()):
+                self._by_id.pop(sid, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._by_id.clear()
+            self._by_email.clear()
+
+
+class EventListener:
+    """Consumes invalidation events on a per-replica queue, in a background (green) thread."""
+
+    def __init__(self, amqp_uri: str, handlers: dict[tuple[str, str], Callable[[dict], None]],
+                 on_connected: Callable[[bool], None]):
+        self.amqp_uri = amqp_uri
+        self.handlers = handlers
+        self.on_connected = on_connected
+        self.queue_name = f"gateway-events-{uuid.uuid4().hex[:12]}"
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="gateway-events", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _queues(self) -> list[Queue]:
+        queues = []
+        for service, event in self.handlers:
+            queues.append(Queue(self.queue_name, exchange=event_exchange(service), routing_key=event,
+                                exclusive=True, auto_delete=True, durable=False))
+        return queues
+
+    def _dispatch(self, body, message) -> None:
+        key = (message.delivery_info.get("exchange", "").removesuffix(".events"),
+               message.delivery_info.get("routing_key"))
+        handler = self.handlers.get(key)
+        try:
+            if handler and isinstance(body, dict):
+                handler(body)
+        except Exception:  # noqa: BLE001 - a bad event must not stop invalidation
+            log.exception("gateway event handler failed for %s", key)
+        message.ack()
+
+    def _run(self) -> None:
+        backoff = 0.2
+        while not self._stop.is_set():
+            try:
+                with Connection(self.amqp_uri, heartbeat=20, connect_timeout=3) as conn:
+                    with Consumer(conn, queues=self._queues(), callbacks=[self._dispatch], accept=["json"]):
+                        self.on_connected(True)
+                        backoff = 0.2
+                        while not self._stop.is_set():
+                            try:
+                                conn.drain_events(timeout=1)
+                            except TimeoutError:
+                                conn.heartbeat_check()
+            except Exception as exc:  # noqa: BLE001 - reconnect forever
+                log.warning("gateway event listener disconnected: %r", exc)
+            self.on_connected(False)
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, 5.0)

@@ -1,0 +1,65 @@
+"""Start one service: `python -m obcommon.launch <service>`.
+
+The one start command for a service, used by the Procfile (local runner), the tests and the
+containers. It patches eventlet and psycopg before anything else is imported, sets up JSON
+logging and tracing, validates the config (exit 2 naming each bad field) and runs nameko.
+"""
+import warnings
+
+# nameko 2.x needs eventlet; its deprecation notice at import is known (PLATFORM-NOTES.md).
+warnings.filterwarnings("ignore", message="\\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import importlib  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+from .config import ConfigError, Env, load_config  # noqa: E402
+from .db import make_psycopg_green  # noqa: E402
+from .logs import setup_logging  # noqa: E402
+from .tracing import setup_tracing  # noqa: E402
+
+SERVICES = ("identity", "offices", "booking", "notify", "audit")
+# Each service's own HTTP port (health, readiness, metrics); SERVICE_PORT overrides it.
+DEFAULT_PORTS = {"identity": 8101, "offices": 8102, "booking": 8103, "notify": 8104, "audit": 8105}
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1 or argv[0] not in SERVICES:
+        print(f"usage: python -m obcommon.launch {{{'|'.join(SERVICES)}}}", file=sys.stderr)
+        return 2
+    name = argv[0]
+    make_psycopg_green()
+    setup_logging(name)
+    try:
+        load_config()
+        env = Env.from_environ()
+        if not env.database_url:
+            raise ConfigError("Invalid environment:\n  - DATABASE_URL: must be set")
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    setup_tracing(name)
+    module = importlib.import_module(f"services.{name}.service")
+    port = int(os.environ.get("SERVICE_PORT") or DEFAULT_PORTS[name])
+    nameko_config = {
+        "AMQP_URI": env.amqp_uri,
+        "WEB_SERVER_ADDRESS": f"{os.environ.get('SERVICE_HOST', '0.0.0.0')}:{port}",
+        "max_workers": int(os.environ.get("MAX_WORKERS") or 20),
+        "serializer": "json",
+        "HEARTBEAT": 30,
+    }
+    logging.getLogger(__name__).info("starting %s service on port %s", name, port)
+    from nameko.cli.run import run
+
+    run([module.Service], nameko_config)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""JSON-lines logging for every process (SPEC §8).
+
+ERROR means something broke that should have worked; INFO means it worked but the user may have
+been shown an error. Every error response's `reference` is passed as `extra={"reference": ...}`.
+"""
+import logging
+import os
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+
+class _Formatter(JsonFormatter):
+    def __init__(self, service: str):
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            timestamp=False,
+        )
+        self.service = service
+
+    def add_fields(self, log_record, record, message_dict):
+        super().add_fields(log_record, record, message_dict)
+        log_record["service"] = self.service
+        try:
+            from opentelemetry import trace
+
+            ctx = trace.get_current_span().get_span_context()
+            if ctx.is_valid:
+                log_record["trace_id"] = format(ctx.trace_id, "032x")
+        except Exception:  # noqa: BLE001 - logging must never fail
+            pass
+
+
+def setup_logging(service: str) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(_Formatter(service))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    for noisy in ("amqp", "kombu", "urllib3", "werkzeug", "nameko.web", "sqlalchemy.engine"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

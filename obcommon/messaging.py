@@ -1,0 +1,163 @@
+"""Messaging contracts and the outbox relay.
+
+Contracts: every service declares, in its `contract.py`, the RPC methods it offers, the events it
+emits (an `EventSpec` each: name plus a pydantic payload model) and its error types (subclasses of
+`ServiceError`). The gateway and the other services import those modules; nothing else is shared.
+
+Events are facts about changed data. Every payload carries the audit envelope (`event_id`, `at`,
+`actor`, `entity`, `entity_id`, `office`, `before`, `after`); consumers de-duplicate on
+`event_id`, because the outbox guarantees at-least-once delivery, not exactly-once.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from kombu import Exchange
+from nameko.amqp.publish import Publisher
+from nameko.exceptions import deserialize_to_instance
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+class EventPayload(BaseModel):
+    """The envelope every event carries; specific events add fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str
+    type: str
+    service: str
+    at: str
+    actor: Optional[str] = None
+    entity: str
+    entity_id: str
+    office: Optional[str] = None
+    before: Optional[dict[str, Any]] = None
+    after: Optional[dict[str, Any]] = None
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    service: str
+    name: str
+    model: type[EventPayload] = EventPayload
+    description: str = ""
+
+    def build(self, **fields: Any) -> dict:
+        fields.setdefault("event_id", uuid.uuid4().hex)
+        fields.setdefault("at", datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"))
+        payload = self.model.model_validate({"type": self.name, "service": self.service, **fields})
+        return payload.model_dump(mode="json")
+
+    @property
+    def exchange(self) -> str:
+        return f"{self.service}.events"
+
+
+@dataclass(frozen=True)
+class RpcMethod:
+    name: str
+    signature: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Contract:
+    service: str
+    rpc: list[RpcMethod]
+    events: list[EventSpec]
+    errors: list[type] = field(default_factory=list)
+
+
+class ServiceError(Exception):
+    """Base of every error a service raises on purpose. `message` is safe to show to users."""
+
+    def __init__(self, message: str = "", *args: Any):
+        super().__init__(message, *args)
+        self.message = message
+
+
+def remote_error(cls):
+    """Register an error class so nameko RPC clients re-raise it as itself, not RemoteError."""
+    return deserialize_to_instance(cls)
+
+
+# --------------------------------------------------------------------------------------------
+# Outbox relay
+
+
+def event_exchange(service: str) -> Exchange:
+    # Same declaration nameko's EventDispatcher uses, so nameko event handlers receive them.
+    return Exchange(f"{service}.events", type="topic", durable=True, auto_delete=True)
+
+
+class OutboxRelay:
+    """Publishes a service's outbox rows with publisher confirms, then deletes them.
+
+    Several processes of one service may run: `FOR UPDATE SKIP LOCKED` gives each row to one
+    relay. A crash between publish and delete re-publishes the row later (at-least-once); a
+    broker outage leaves rows in the table until it is back (nothing is lost).
+    """
+
+    batch = 200
+
+    def __init__(self, session_factory: sessionmaker, outbox_model: Any, amqp_uri: str, service: str):
+        self.session_factory = session_factory
+        self.model = outbox_model
+        self.service = service
+        self.exchange = event_exchange(service)
+        self.publisher = Publisher(amqp_uri, serializer="json", use_confirms=True)
+
+    def publish_pending(self) -> int:
+        """Publish what is waiting; returns how many rows were published."""
+        total = 0
+        while True:
+            with self.session_factory() as session:  # type: Session
+                rows = session.scalars(
+                    select(self.model)
+                    .order_by(self.model.id)
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                ).all()
+                if not rows:
+                    session.rollback()
+                    return total
+                for row in rows:
+                    self.publisher.publish(
+                        row.payload,
+                        exchange=self.exchange,
+                        declare=[self.exchange],
+                        routing_key=row.routing_key,
+                        delivery_mode=2,
+                        headers={"nameko.call_id_stack": [f"{self.service}.outbox.{row.id}"]},
+                        retry=False,
+                        mandatory=False,
+                    )
+                session.execute(delete(self.model).where(self.model.id.in_([r.id for r in rows])))
+                session.commit()
+                total += len(rows)
+            if len(rows) < self.batch:
+                return total
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "condition") -> Any:
+    """Poll `predicate` until it returns a truthy value (used by start-up and tests)."""
+    deadline = time.monotonic() + timeout
+    last_exc: Optional[BaseException] = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # noqa: BLE001 - retried until the deadline
+            last_exc = exc
+        time.sleep(interval)
+    raise TimeoutError(f"timed out waiting for {what}" + (f": {last_exc!r}" if last_exc else ""))

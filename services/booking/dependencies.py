@@ -1,0 +1,1 @@
+"""Booking's nameko dependencies (none beyond the shared ones yet)."""

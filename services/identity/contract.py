@@ -1,0 +1,25 @@
+"""The identity service's contract: RPC methods, events, errors. Import this, not service.py."""
+from obcommon.messaging import Contract, EventPayload, EventSpec, RpcMethod
+
+from .exceptions import InvalidCode, InvalidUserUpdate, RateLimited, UserNotFound
+from .schemas import LoginCodeIssued, SessionRevoked, UserChanged
+
+SERVICE = "identity"
+
+LOGIN_CODE_ISSUED = EventSpec(SERVICE, "login_code_issued", LoginCodeIssued, "a code was issued; notify mails it")
+USER_SIGNED_IN = EventSpec(SERVICE, "user_signed_in", EventPayload, "a code was verified and a session started")
+SESSION_REVOKED = EventSpec(SERVICE, "session_revoked", SessionRevoked, "a session ended (logout); gateways drop it")
+USER_CHANGED = EventSpec(SERVICE, "user_changed", UserChanged, "a user's profile, role or quota changed")
+
+CONTRACT = Contract(
+    service=SERVICE,
+    rpc=[
+        RpcMethod("request_code", "(email, client_address) -> {sent: bool}", "issue a login code if allowed; rate-limited"),
+        RpcMethod("verify_code", "(email, code) -> {token, session_id, expires_at, user: User}", "start a session"),
+        RpcMethod("get_session", "(session_id) -> SessionInfo | None", "who a session belongs to (gateway read model)"),
+        RpcMethod("logout", "(session_id) -> None", "end a session everywhere"),
+        RpcMethod("get_user", "(email) -> User", "a user, with defaults for a never-seen allowed address"),
+    ],
+    events=[LOGIN_CODE_ISSUED, USER_SIGNED_IN, SESSION_REVOKED, USER_CHANGED],
+    errors=[InvalidCode, RateLimited, UserNotFound, InvalidUserUpdate],
+)

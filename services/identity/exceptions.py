@@ -1,0 +1,26 @@
+"""Errors the identity service raises on purpose (mapped to HTTP in gateway/errors.py)."""
+from obcommon.messaging import ServiceError, remote_error
+
+
+@remote_error
+class InvalidCode(ServiceError):
+    """Wrong, used, expired or exhausted login code (401)."""
+
+
+@remote_error
+class RateLimited(ServiceError):
+    """Too many code requests; `retry_after` is in seconds (429)."""
+
+    def __init__(self, message: str = "Too many requests", retry_after: int = 60):
+        super().__init__(message, retry_after)
+        self.retry_after = int(retry_after)
+
+
+@remote_error
+class UserNotFound(ServiceError):
+    """The address is not allowed by email_regex, so there is no such user (404)."""
+
+
+@remote_error
+class InvalidUserUpdate(ServiceError):
+    """A user change that breaks a rule, e.g. granting System Admin (400)."""

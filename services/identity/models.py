@@ -1,0 +1,55 @@
+"""Identity tables, in the `identity` schema."""
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Identity, Index, Integer, String
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from obcommon.db import make_base, utcnow
+
+Base = make_base("identity")
+
+
+class User(Base):
+    """A profile; created at first sign-in or when an admin prepares it."""
+
+    __tablename__ = "users"
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    quota: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)  # None: default quota
+    role: Mapped[str] = mapped_column(String(20), default="Default")  # Default | Office Admin
+    role_offices: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
+    auto_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginCode(Base):
+    """The one live code of an address, stored as an HMAC; a new request replaces it."""
+
+    __tablename__ = "login_codes"
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    wrong_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RateHit(Base):
+    """One code request, counted against a key (`email:…` or `client:…`) in a sliding window."""
+
+    __tablename__ = "rate_hits"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table_args__ = (Index("ix_rate_hits_key_at", "key", "at"),)
+
+
+class Session(Base):
+    """A signed-in session; `id` is the SHA-256 of the bearer token (the token is never stored)."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

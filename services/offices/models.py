@@ -1,0 +1,26 @@
+"""Offices tables, in the `offices` schema."""
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Identity, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from obcommon.db import make_base, utcnow
+
+Base = make_base("offices")
+
+
+class Office(Base):
+    __tablename__ = "offices"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Listing order: the order offices were configured or created (SPEC §3).
+    position: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    quota: Mapped[int] = mapped_column(Integer)
+    parking_quota: Mapped[int] = mapped_column(Integer, default=0)
+    timezone: Mapped[str] = mapped_column(String(64))
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "quota": self.quota, "parking_quota": self.parking_quota,
+                "timezone": self.timezone, "retired": self.retired}

@@ -1,0 +1,65 @@
+"""A real SMTP peer (aiosmtpd) that records what the system sends."""
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import threading
+import time
+from email.message import EmailMessage
+from typing import Optional
+
+from aiosmtpd.controller import Controller
+
+
+class _Handler:
+    def __init__(self, peer: "SmtpPeer"):
+        self.peer = peer
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.peer.lock:
+            self.peer.messages.append((list(envelope.rcpt_tos), msg))
+        return "250 OK"
+
+
+class SmtpPeer:
+    def __init__(self, port: int):
+        self.port = port
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.lock = threading.Lock()
+        self.controller: Optional[Controller] = None
+
+    def start(self) -> "SmtpPeer":
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for rcpts, m in self.messages if address in rcpts]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 15.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.to(address)
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise TimeoutError(f"no mail #{count} for {address} within {timeout}s (have {len(self.to(address))})")
+
+    @staticmethod
+    def text(msg: EmailMessage) -> str:
+        part = msg.get_body(preferencelist=("plain", "html"))
+        return part.get_content() if part else ""
+
+    def code_for(self, address: str, count: int = 1, timeout: float = 15.0) -> str:
+        msg = self.wait_for(address, count, timeout)[count - 1]
+        match = re.search(r"\b(\d{6})\b", self.text(msg))
+        assert match, f"no 6-digit code in mail to {address}"
+        return match.group(1)
