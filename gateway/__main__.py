@@ -31,7 +31,7 @@ def main() -> int:
         print(str(exc), file=sys.stderr)
         return 2
     setup_tracing("gateway")
-    from gateway import create_app
+    from gateway.app import create_app
 
     app = create_app(config, env)
     host = os.environ.get("GATEWAY_HOST", "0.0.0.0")

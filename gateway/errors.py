@@ -13,6 +13,7 @@ from flask import Flask, g, jsonify
 from nameko.exceptions import RemoteError, RpcTimeout
 from werkzeug.exceptions import HTTPException
 
+from services.audit.exceptions import InvalidCursor, InvalidFilter
 from services.booking.exceptions import InvalidRange
 from services.identity.exceptions import InvalidCode, InvalidUserUpdate, RateLimited, UserNotFound
 from services.offices.exceptions import OfficeNotFound
@@ -27,6 +28,8 @@ REMOTE_ERRORS: dict[type, int] = {
     InvalidUserUpdate: 400,
     OfficeNotFound: 404,
     InvalidRange: 400,
+    InvalidCursor: 400,
+    InvalidFilter: 400,
 }
 
 STANDARD_MESSAGES = {

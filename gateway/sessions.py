@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime
 from typing import Callable, Optional
 
-from kombu import Connection, Consumer, Queue
+from kombu import Connection, Consumer, Queue, binding
 
 from obcommon.messaging import event_exchange
 
@@ -92,11 +92,9 @@ class EventListener:
         self._stop.set()
 
     def _queues(self) -> list[Queue]:
-        queues = []
-        for service, event in self.handlers:
-            queues.append(Queue(self.queue_name, exchange=event_exchange(service), routing_key=event,
-                                exclusive=True, auto_delete=True, durable=False))
-        return queues
+        # One exclusive queue per replica, bound once per (service, event) it handles.
+        bindings = [binding(event_exchange(service), routing_key=event) for service, event in self.handlers]
+        return [Queue(self.queue_name, bindings=bindings, exclusive=True, auto_delete=True, durable=False)]
 
     def _dispatch(self, body, message) -> None:
         key = (message.delivery_info.get("exchange", "").removesuffix(".events"),

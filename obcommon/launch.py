@@ -21,11 +21,9 @@ import sys  # noqa: E402
 from .config import ConfigError, Env, load_config  # noqa: E402
 from .db import make_psycopg_green  # noqa: E402
 from .logs import setup_logging  # noqa: E402
+from .procs import DEFAULT_PORTS, SERVICES  # noqa: E402
 from .tracing import setup_tracing  # noqa: E402
 
-SERVICES = ("identity", "offices", "booking", "notify", "audit")
-# Each service's own HTTP port (health, readiness, metrics); SERVICE_PORT overrides it.
-DEFAULT_PORTS = {"identity": 8101, "offices": 8102, "booking": 8103, "notify": 8104, "audit": 8105}
 
 
 def main(argv=None) -> int:

@@ -95,8 +95,9 @@ def remote_error(cls):
 
 
 def event_exchange(service: str) -> Exchange:
-    # Same declaration nameko's EventDispatcher uses, so nameko event handlers receive them.
-    return Exchange(f"{service}.events", type="topic", durable=True, auto_delete=True)
+    # Exactly nameko's declaration (durable, not auto-delete), so nameko event handlers and the
+    # gateway's listener bind to the same exchange; a different flag is a channel error.
+    return Exchange(f"{service}.events", type="topic", durable=True, auto_delete=False)
 
 
 class OutboxRelay:

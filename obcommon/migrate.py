@@ -20,9 +20,9 @@ from sqlalchemy import text
 
 from .config import ConfigError, Env
 from .db import make_engine, sqlalchemy_url
+from .procs import SERVICES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("identity", "offices", "booking", "notify", "audit")
 
 
 def alembic_config(service: str, database_url: str) -> Config:

@@ -28,11 +28,11 @@ class BookingService(BaseService):
                     select(DayCount).where(DayCount.office == office_id, DayCount.date.in_(days))
                 )
             }
-        return [
-            {"date": d.isoformat(), "booked": rows[d].booked if d in rows else 0,
-             "booked_parking": rows[d].booked_parking if d in rows else 0}
-            for d in days
-        ]
+            return [
+                {"date": d.isoformat(), "booked": rows[d].booked if d in rows else 0,
+                 "booked_parking": rows[d].booked_parking if d in rows else 0}
+                for d in days
+            ]
 
 
 Service = BookingService

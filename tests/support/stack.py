@@ -14,9 +14,8 @@ from typing import Iterator, Optional
 import requests
 import yaml
 
-from obcommon.launch import DEFAULT_PORTS
 from obcommon.migrate import upgrade
-from obcommon.procs import COMMANDS, SERVICES
+from obcommon.procs import COMMANDS, DEFAULT_PORTS, SERVICES
 
 from .infra import free_port
 from .smtp import SmtpPeer

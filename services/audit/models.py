@@ -1,0 +1,28 @@
+"""Audit tables, in the `audit` schema."""
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import BigInteger, DateTime, Identity, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from obcommon.db import make_base
+
+Base = make_base("audit")
+
+
+class Record(Base):
+    """One change, as its event's envelope: never the event's other fields (codes, reasons)."""
+
+    __tablename__ = "records"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_id: Mapped[str] = mapped_column(Text, unique=True)  # redeliveries are not doubled
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    service: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    actor: Mapped[Optional[str]] = mapped_column(Text, nullable=True, index=True)
+    entity: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[str] = mapped_column(Text)
+    office: Mapped[Optional[str]] = mapped_column(Text, nullable=True, index=True)
+    before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONB, nullable=True)
+    after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONB, nullable=True)

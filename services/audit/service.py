@@ -1,0 +1,169 @@
+"""Audit: the trail of every change (SPEC §1, §4 retention and erasure, §8, §9 GET /api/audit).
+
+One event handler per event of every audited contract (see dependencies.AUDITED_CONTRACTS),
+generated below. Delivery is at-least-once: a message is acknowledged only after its record is
+committed, and `event_id` is unique, so a redelivered event is stored once.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import timedelta
+
+from nameko.events import SERVICE_POOL, event_handler
+from nameko.timer import timer
+from sqlalchemy import Text, case, cast, delete, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.exc import DataError
+
+from obcommon.db import utcnow
+from obcommon.emails import normalize_email
+from obcommon.messaging import EventSpec
+from obcommon.service import BaseService, Database, rpc
+
+from . import rules
+from .contract import SERVICE
+from .dependencies import audited_events
+from .exceptions import InvalidFilter
+from .models import Base, Record
+from .schemas import AuditPage
+
+log = logging.getLogger(__name__)
+
+RETRY_PAUSE = 1.0  # seconds before a failed event goes back to the queue (database down)
+
+
+class AuditService(BaseService):
+    name = SERVICE
+
+    db = Database(Base)
+
+    # ---------------------------------------------------------------- recording
+
+    def record(self, payload) -> bool:
+        """Store an event's envelope; False when it was already stored or cannot be recorded.
+
+        A database failure raises, so the message is requeued and retried (nothing is lost).
+        """
+        try:
+            row = rules.project(payload)
+        except rules.InvalidEvent as exc:
+            log.error("dropped an event without a valid audit envelope: %s", exc)
+            return False
+        try:
+            with self.db.uow() as uow:
+                result = uow.session.execute(
+                    insert(Record).values(**row).on_conflict_do_nothing(index_elements=[Record.event_id])
+                )
+                uow.commit()
+        except DataError as exc:  # a value PostgreSQL refuses: retrying cannot help
+            log.error("dropped event %s that cannot be stored: %s", row["event_id"], exc)
+            return False
+        except Exception:
+            time.sleep(RETRY_PAUSE)  # no hot requeue loop while the database is away
+            raise
+        return bool(result.rowcount)
+
+    # ---------------------------------------------------------------- reading
+
+    @rpc
+    def list_records(self, actor=None, offices=None, office=None, date_from=None, date_to=None,
+                     limit=rules.DEFAULT_LIMIT, cursor=None) -> dict:
+        """Newest first. `offices`: the offices the caller may see (None: all, SPEC §1)."""
+        limit = rules.clamp_limit(limit)
+        start, end = rules.time_range(date_from, date_to)
+        after = rules.decode_cursor(cursor) if cursor else None
+        if isinstance(offices, str):
+            offices = [offices]
+        if offices is not None and not offices:
+            return {"records": [], "next_cursor": None}
+        query = select(Record)
+        if actor:
+            query = query.where(Record.actor == normalize_email(str(actor)))
+        if offices is not None:
+            query = query.where(Record.office.in_([str(o) for o in offices]))
+        if office:
+            query = query.where(Record.office == str(office))
+        if start is not None:
+            query = query.where(Record.at >= start)
+        if end is not None:
+            query = query.where(Record.at < end)
+        if after is not None:
+            query = query.where(tuple_(Record.at, Record.id) < tuple_(*after))
+        query = query.order_by(Record.at.desc(), Record.id.desc()).limit(limit + 1)
+        with self.db.uow() as uow:
+            rows = uow.session.scalars(query).all()
+            page = rows[:limit]
+            next_cursor = rules.encode_cursor(page[-1].at, page[-1].id) if len(rows) > limit else None
+            records = [rules.record_view(r) for r in page]
+        return AuditPage(records=records, next_cursor=next_cursor).model_dump()
+
+    # ---------------------------------------------------------------- erasure and retention
+
+    @rpc
+    def pseudonymise_actor(self, email: str, pseudonym: str) -> dict:
+        """Replace an erased user's email (SPEC §4) in actor, entity_id, before and after."""
+        email = normalize_email(str(email or ""))
+        pseudonym = str(pseudonym or "").strip()
+        if not email or not pseudonym:
+            raise InvalidFilter("email and pseudonym are required")
+        # Whole JSON string values only; jsonb::text prints strings as json.dumps does.
+        old, new = json.dumps(email, ensure_ascii=False), json.dumps(pseudonym, ensure_ascii=False)
+
+        def in_json(column):
+            return func.strpos(cast(column, Text), old) > 0
+
+        def replaced(column):
+            return cast(func.replace(cast(column, Text), old, new), JSONB)
+
+        with self.db.uow() as uow:
+            result = uow.session.execute(
+                update(Record)
+                .where(or_(Record.actor == email, Record.entity_id == email,
+                           in_json(Record.before), in_json(Record.after)))
+                .values(
+                    actor=case((Record.actor == email, pseudonym), else_=Record.actor),
+                    entity_id=case((Record.entity_id == email, pseudonym), else_=Record.entity_id),
+                    before=replaced(Record.before),
+                    after=replaced(Record.after),
+                )
+            )
+            uow.commit()
+        return {"records": result.rowcount}
+
+    @rpc
+    def purge_older_than(self, days: int) -> dict:
+        """Delete records older than `days` days (retention, SPEC §4)."""
+        try:
+            days = int(days)
+        except (TypeError, ValueError):
+            raise InvalidFilter("days must be a whole number") from None
+        if days < 1:
+            raise InvalidFilter("days must be at least 1")
+        with self.db.uow() as uow:
+            result = uow.session.execute(delete(Record).where(Record.at < utcnow() - timedelta(days=days)))
+            uow.commit()
+        if result.rowcount:
+            log.info("deleted %d audit records older than %d days", result.rowcount, days)
+        return {"records": result.rowcount}
+
+    @timer(interval=3600, eager=True)
+    def purge_expired(self) -> None:
+        self.purge_older_than(self.settings.data_retention_days)
+
+
+def _event_handler(spec: EventSpec):
+    def handle(self, payload) -> None:
+        self.record(payload)
+
+    handle.__name__ = handle.__qualname__ = rules.handler_name(spec.service, spec.name)
+    handle.__doc__ = f"Record {spec.service}.{spec.name}: {spec.description}"
+    return event_handler(spec.service, spec.name, handler_type=SERVICE_POOL,
+                         reliable_delivery=True, requeue_on_error=True)(handle)
+
+
+for _spec in audited_events():
+    setattr(AuditService, rules.handler_name(_spec.service, _spec.name), _event_handler(_spec))
+
+Service = AuditService

@@ -1,0 +1,161 @@
+"""Notify's nameko dependencies: the SMTP transport and the sender of stored mail."""
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Callable, Optional
+
+from eventlet.semaphore import Semaphore
+from nameko.extensions import DependencyProvider
+from prometheus_client import Counter
+from sqlalchemy import select
+
+from obcommon.config import Env, load_config
+from obcommon.db import utcnow
+from obcommon.service import Db
+
+from . import rules
+from .models import Mail
+
+log = logging.getLogger(__name__)
+
+MAIL_SENT = Counter("ob_mail_sent_total", "Emails accepted by the mail server (or logged in development mode)", ["kind"])
+MAIL_FAILURES = Counter("ob_mail_failures_total", "Failed attempts to send an email (each is retried)", ["kind"])
+
+
+class SmtpTransport:
+    timeout = 15.0
+
+    def __init__(self, route: rules.Route):
+        self.route = route
+
+    def send(self, msg: EmailMessage) -> None:
+        r = self.route
+        with smtplib.SMTP(r.host, r.port, timeout=self.timeout) as smtp:
+            smtp.ehlo()
+            if r.starttls and smtp.has_extn("starttls"):
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            elif r.starttls and r.username:
+                raise smtplib.SMTPNotSupportedError("the server offers no STARTTLS: the password is not sent in clear")
+            if r.username:
+                smtp.login(r.username, r.password or "")
+            smtp.send_message(msg)
+
+
+class LogTransport:
+    """Development mode without a mailbox: nothing is sent; the mail counts as sent."""
+
+    def send(self, msg: EmailMessage) -> None:
+        log.info("development mode: no SMTP_HOST or DEV_MAILBOX, not sending %r to %s", msg["Subject"], msg["To"])
+
+
+class Sender:
+    """Sends due rows of the `mail` table, one transaction per mail.
+
+    `FOR UPDATE SKIP LOCKED` gives each row to one sender across replicas. A failed attempt
+    pushes the row back by `rules.backoff`; the row stays until it is sent. A crash between the
+    SMTP answer and the commit sends that mail again (at-least-once).
+    """
+
+    batch = 100
+
+    def __init__(self, db: Db, transport, from_address: str, retry_base: float,
+                 local_development: bool, spawn: Callable):
+        self.db = db
+        self.transport = transport
+        self.from_address = from_address
+        self.retry_base = retry_base
+        self.local_development = local_development
+        self._spawn = spawn
+        self._lock = Semaphore(1)
+        self._again = False
+
+    def send_next(self) -> Optional[bool]:
+        """Send the oldest due mail: None if none is due, else whether it was sent."""
+        with self.db.uow() as uow:
+            mail = uow.session.scalars(
+                select(Mail)
+                .where(Mail.sent_at.is_(None), Mail.next_attempt_at <= utcnow())
+                .order_by(Mail.next_attempt_at, Mail.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if mail is None:
+                return None
+            kind = mail.kind
+            try:
+                self.transport.send(rules.build_message(
+                    self.from_address, mail.to_address, mail.subject, mail.body or "", mail.attachments,
+                    message_id=rules.message_id(mail.source_event_id, self.from_address)))
+            except Exception as exc:  # noqa: BLE001 - any failure: keep the row, retry later
+                mail.attempts += 1
+                delay = rules.backoff(mail.attempts, self.retry_base)
+                mail.next_attempt_at = utcnow() + timedelta(seconds=delay)
+                mail.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                uow.commit()
+                MAIL_FAILURES.labels(kind).inc()
+                log.warning("sending mail %s (%s) failed on attempt %d, retrying in %.1f s: %s",
+                            mail.id, kind, mail.attempts, delay, mail.last_error)
+                return False
+            mail.sent_at = utcnow()
+            mail.body = None  # the plaintext code (or booking details) is not kept
+            mail.attachments = None
+            mail.last_error = None
+            uow.commit()
+            log.info("mail %s (%s) sent", mail.id, kind)
+        MAIL_SENT.labels(kind).inc()
+        return True
+
+    def run(self) -> int:
+        """Send what is due, stopping at the first failure (the next tick retries). One pass at a
+        time per process; a wake-up during a pass makes it look again."""
+        self._again = True
+        if not self._lock.acquire(blocking=False):
+            return 0
+        sent = 0
+        try:
+            while self._again:
+                self._again = False
+                for _ in range(self.batch):
+                    if not self.send_next():
+                        break
+                    sent += 1
+        except Exception as exc:  # noqa: BLE001 - database unreachable: the timer tries again
+            log.warning("mail sender pass failed, will retry: %r", exc)
+        finally:
+            self._lock.release()
+        return sent
+
+    def wake(self) -> None:
+        """Send soon, without waiting for the timer (called after a mail is stored)."""
+        if self._lock.locked():
+            self._again = True
+        else:
+            self._spawn(self.run, identifier="mail-sender-wake")
+
+
+class MailSender(DependencyProvider):
+    """Where mail goes (rules.choose_route) and the `Sender` workers use."""
+
+    def __init__(self, db_attr: str = "db"):
+        self.db_attr = db_attr
+
+    def setup(self) -> None:
+        env = Env.from_environ()
+        self.route = rules.choose_route(env)
+        transport = SmtpTransport(self.route) if self.route else LogTransport()
+        retry_base = float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS") or rules.BACKOFF_BASE_SECONDS)
+        db_provider = next(d for d in self.container.dependencies if getattr(d, "attr_name", None) == self.db_attr)
+        self.sender = Sender(Db(db_provider), transport, load_config().from_address, retry_base,
+                             env.local_development, self.container.spawn_managed_thread)
+
+    def start(self) -> None:
+        log.info("mail goes to %s", self.route or "the log only (development mode, no DEV_MAILBOX)")
+
+    def get_dependency(self, worker_ctx) -> Sender:
+        return self.sender

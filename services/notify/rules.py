@@ -1,0 +1,98 @@
+"""Pure notify rules: message text, MIME building, retry backoff, where mail goes (no I/O)."""
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Optional
+
+from obcommon.config import Env
+
+LOGIN_CODE = "login_code"
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 300.0
+
+
+def login_code_mail(code: str, ttl_minutes: int) -> tuple[str, str]:
+    """Subject and text body of the sign-in code email (SPEC §2)."""
+    unit = "minute" if ttl_minutes == 1 else "minutes"
+    body = (
+        f"Your Office Booker sign-in code is: {code}\n\n"
+        f"It is valid for {ttl_minutes} {unit} and can be used once.\n\n"
+        "If you did not ask to sign in, you can ignore this email.\n"
+    )
+    return "Your Office Booker sign-in code", body
+
+
+def build_message(from_address: str, to: str, subject: str, body: str,
+                  attachments: Optional[list[dict]] = None, message_id: Optional[str] = None) -> EmailMessage:
+    """A text email; attachments are `{filename, content_type, content}` (text for text/*
+    types, base64 otherwise), e.g. an iCalendar file for a booking confirmation."""
+    msg = EmailMessage()
+    msg["From"] = from_address
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(usegmt=True)
+    msg["Message-ID"] = message_id or make_msgid(domain=from_address.rpartition("@")[2] or None)
+    msg.set_content(body)
+    for att in attachments or []:
+        maintype, _, subtype = att["content_type"].partition(";")[0].strip().partition("/")
+        if maintype == "text":
+            params = dict(p.strip().split("=", 1) for p in att["content_type"].split(";")[1:] if "=" in p)
+            params.pop("charset", None)  # always utf-8
+            msg.add_attachment(att["content"], subtype=subtype, filename=att["filename"], params=params)
+        else:
+            msg.add_attachment(base64.b64decode(att["content"]), maintype=maintype, subtype=subtype,
+                               filename=att["filename"])
+    return msg
+
+
+def message_id(source_event_id: str, from_address: str) -> str:
+    """The same Message-ID on every attempt, so a mail sent twice can be recognised."""
+    local = re.sub(r"[^A-Za-z0-9_.-]", ".", source_event_id)[:64]
+    return f"<ob.{local}@{from_address.rpartition('@')[2] or 'office-booker'}>"
+
+
+def build_login_code_message(from_address: str, to: str, code: str, ttl_minutes: int) -> EmailMessage:
+    subject, body = login_code_mail(code, ttl_minutes)
+    return build_message(from_address, to, subject, body)
+
+
+def backoff(attempts: int, base: float = BACKOFF_BASE_SECONDS, cap: float = BACKOFF_CAP_SECONDS) -> float:
+    """Seconds to wait after the `attempts`-th failure: base, 2*base, 4*base … capped."""
+    return min(cap, base * 2 ** min(max(attempts - 1, 0), 30))
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where mail goes. `dev` is true for the local development mailbox."""
+
+    host: str
+    port: int
+    starttls: bool = False
+    username: Optional[str] = None
+    password: Optional[str] = field(default=None, repr=False)
+    dev: bool = False
+
+    def __str__(self) -> str:
+        return f"{'development mailbox' if self.dev else 'SMTP'} {self.host}:{self.port}"
+
+
+def parse_host_port(value: str, default_port: int) -> tuple[str, int]:
+    host, sep, port = value.strip().rpartition(":")
+    if not sep:
+        return value.strip(), default_port
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def choose_route(env: Env) -> Optional[Route]:
+    """SMTP_HOST if set; else DEV_MAILBOX (host:port); else None: development mode without a
+    mailbox, where mail is only logged (SPEC §2)."""
+    if env.smtp_host:
+        return Route(env.smtp_host, env.smtp_port, env.smtp_starttls, env.smtp_username, env.smtp_password)
+    if env.dev_mailbox:
+        host, port = parse_host_port(env.dev_mailbox, 1025)
+        return Route(host, port, dev=True)
+    return None

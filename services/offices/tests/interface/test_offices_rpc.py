@@ -1,0 +1,39 @@
+"""Offices' RPCs and seeding against the running service and database."""
+import psycopg
+import pytest
+
+from services.offices.exceptions import OfficeNotFound
+
+
+def test_seeded_from_config_in_order(stack):
+    with stack.rpc() as rpc:
+        offices = rpc.offices.list_offices()
+    assert offices == [
+        {"id": "alpha", "name": "Office Alpha", "quota": 100, "parking_quota": 60, "timezone": "Europe/London", "retired": False},
+        {"id": "beta", "name": "Office Beta", "quota": 200, "parking_quota": 150, "timezone": "Europe/London", "retired": False},
+    ]
+
+
+def test_get_office_and_unknown(stack):
+    with stack.rpc() as rpc:
+        assert rpc.offices.get_office("beta")["quota"] == 200
+        with pytest.raises(OfficeNotFound):
+            rpc.offices.get_office("nope")
+
+
+def test_seeding_happens_once(stack):
+    """A second start with the table filled leaves it alone (and says so in the log)."""
+    from services.offices.contract import OFFICE_CREATED
+    from services.offices.dependencies import seed_offices
+    from obcommon.config import load_config
+    from obcommon.db import UnitOfWork, make_base, make_engine
+    from services.offices.models import Base
+    from sqlalchemy.orm import sessionmaker
+
+    engine = make_engine(stack.database_url, "test", pool_size=None)
+    uow = UnitOfWork(sessionmaker(engine), Base.OutboxMessage, "offices")
+    with uow:
+        assert seed_offices(uow, load_config(stack.config_path), OFFICE_CREATED) == 0
+    with psycopg.connect(stack.database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM offices.offices").fetchone()[0] == 2
+    engine.dispose()
