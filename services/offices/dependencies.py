@@ -2,7 +2,9 @@
 import logging
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
+
+from .rules import seed_plan
 
 log = logging.getLogger(__name__)
 
@@ -16,22 +18,20 @@ def seed_offices(uow, config, event) -> int:
 
     s = uow.session
     s.execute(text("SELECT pg_advisory_xact_lock(hashtext('offices:seed'))"))
-    if s.scalar(select(func.count()).select_from(Office)):
-        existing = set(s.scalars(select(Office.id)))
-        ignored = [o.id for o in config.offices if o.id not in existing]
-        if ignored:
-            log.warning("offices in the config are ignored once the offices table is seeded: %s",
-                        ", ".join(ignored))
+    to_insert, ignored = seed_plan(config.offices, set(s.scalars(select(Office.id))))
+    if ignored:
+        log.warning("offices in the config are ignored once the offices table is seeded: %s", ", ".join(ignored))
+    if not to_insert:
         return 0
-    for seed in config.offices:
+    for seed in to_insert:
         office = Office(id=seed.id, name=seed.name, quota=seed.quota, parking_quota=seed.parking_quota,
                         timezone=seed.timezone or config.default_timezone, retired=seed.retired)
         s.add(office)
         uow.emit(event, actor="config", entity="office", entity_id=seed.id, office=seed.id,
                  after=office.to_dict())
     uow.commit()
-    log.info("seeded %d offices from the config", len(config.offices))
-    return len(config.offices)
+    log.info("seeded %d offices from the config", len(to_insert))
+    return len(to_insert)
 
 
 class Seeder(DependencyProvider):

@@ -9,6 +9,7 @@ queues or rows with each other or with a developer's running system.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import socket
@@ -109,10 +110,18 @@ def _private_rabbitmq() -> str:
     plugins = os.path.join(base, "enabled_plugins")
     with open(plugins, "w") as f:
         f.write("[].\n")
+    conf = os.path.join(base, "rabbitmq.conf")  # our own, so a system listener setting cannot clash
+    with open(conf, "w") as f:
+        f.write(f"listeners.tcp.local = 127.0.0.1:{port}\nloopback_users = none\n")
+    if os.geteuid() == 0:  # Debian's wrapper drops root for the rabbitmq user, who must own the dir
+        with contextlib.suppress(KeyError, LookupError, OSError):
+            for path in (base, plugins, conf):
+                shutil.chown(path, "rabbitmq", "rabbitmq")
     env = dict(os.environ, RABBITMQ_NODENAME=node, RABBITMQ_NODE_PORT=str(port), RABBITMQ_DIST_PORT=str(dist),
                RABBITMQ_MNESIA_BASE=base, RABBITMQ_LOG_BASE=base, RABBITMQ_ENABLED_PLUGINS_FILE=plugins,
-               RABBITMQ_PID_FILE=os.path.join(base, "pid"))
-    proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               RABBITMQ_PID_FILE=os.path.join(base, "pid"), RABBITMQ_CONFIG_FILE=conf)
+    log = open(os.path.join(tempfile.gettempdir(), f"{node.split('@')[0]}.log"), "wb")
+    proc = subprocess.Popen([binary], env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def stop():
         subprocess.run(["rabbitmqctl", "-n", node, "stop"], env=env, capture_output=True, timeout=60)
@@ -123,7 +132,7 @@ def _private_rabbitmq() -> str:
     deadline = time.monotonic() + 90
     while not port_open("127.0.0.1", port):
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("private rabbitmq-server did not start")
+            raise RuntimeError(f"private rabbitmq-server did not start; see {log.name}")
         time.sleep(0.5)
     return f"amqp://guest:guest@127.0.0.1:{port}/"
 
