@@ -14,7 +14,7 @@ from obcommon import __version__
 from obcommon.emails import is_valid_email, normalize_email
 
 from . import openapi
-from .auth import CSRF_COOKIE, SESSION_COOKIE, csrf_token, current_caller, session_id_for
+from .auth import CSRF_COOKIE, SESSION_COOKIE, csrf_token, current_caller, require_writable
 from .errors import ApiError
 from .schemas import (CodeRequest, ConfigResponse, OfficeListQuery, OfficeWithSlots, Office, User,
                       VerifyRequest, VerifyResponse)
@@ -26,15 +26,20 @@ def ob():
     return current_app.extensions["ob"]
 
 
-def endpoint(path: str, method: str, summary: str, *, auth: bool = True, body=None, query=None,
-             responses: Optional[dict] = None) -> Callable:
-    """Register a route and its OpenAPI operation from the same models."""
+def endpoint(path: str, method: str, summary: str, *, auth: bool = True, write: bool = False, body=None,
+             query=None, responses: Optional[dict] = None) -> Callable:
+    """Register a route and its OpenAPI operation from the same models.
+
+    Checks run in SPEC §10's order: authentication (401), read-only mode for writes (503), then
+    the body and query models, then the view's own rules."""
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             if auth:
                 current_caller()
+            if write:
+                require_writable()
             if body is not None:
                 g.body = parse_body(body)
             if query is not None:

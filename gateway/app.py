@@ -75,6 +75,7 @@ def create_app(config: Optional[AppConfig] = None, env: Optional[Env] = None, li
         listener.start()
     app.extensions["ob"] = Gateway(config, env, pool, sessions, listener, env.derive_key("csrf"))
 
+    from . import bookings  # noqa: F401 - registers its routes on the blueprint
     from .api import api
 
     app.register_blueprint(api)

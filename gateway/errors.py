@@ -14,7 +14,7 @@ from nameko.exceptions import RemoteError, RpcTimeout
 from werkzeug.exceptions import HTTPException
 
 from services.audit.exceptions import InvalidCursor, InvalidFilter
-from services.booking.exceptions import InvalidRange
+from services.booking import exceptions as booking
 from services.identity.exceptions import InvalidCode, InvalidUserUpdate, RateLimited, UserNotFound
 from services.offices.exceptions import OfficeNotFound
 
@@ -27,7 +27,18 @@ REMOTE_ERRORS: dict[type, int] = {
     UserNotFound: 404,
     InvalidUserUpdate: 400,
     OfficeNotFound: 404,
-    InvalidRange: 400,
+    booking.InvalidRange: 400,
+    booking.OfficeNotFound: 400,  # SPEC §4 rule 5: "Office not found" is a 400 for bookings
+    booking.DateOutOfRange: 400,
+    booking.ReasonRequired: 400,
+    booking.DuplicateBooking: 409,
+    booking.OfficeFull: 409,
+    booking.ParkingFull: 409,
+    booking.UserQuotaExceeded: 409,
+    booking.IdempotencyKeyReused: 409,
+    booking.BookingNotFound: 404,
+    booking.BookingForbidden: 403,
+    booking.TooLateToCancel: 403,
     InvalidCursor: 400,
     InvalidFilter: 400,
 }

@@ -14,7 +14,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 
 class RpcPool:
-    def __init__(self, amqp_uri: str, size: int = 8, timeout: float = 10.0):
+    def __init__(self, amqp_uri: str, size: int = 32, timeout: float = 10.0):
         self.config = {"AMQP_URI": amqp_uri, "serializer": "json"}
         self.size = size
         self.timeout = timeout

@@ -6,7 +6,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.booking.schemas import Slot
+from services.booking.schemas import Booking, Slot
 from services.identity.schemas import User
 from services.offices.schemas import Office
 
@@ -48,9 +48,30 @@ class OfficeWithSlots(Office):
     slots: list[Slot]
 
 
+class BookingRequest(BaseModel):
+    """POST /api/bookings. Unknown fields are ignored; `parking` defaults to false."""
+
+    model_config = ConfigDict(extra="ignore")
+    user: str = Field(max_length=320)
+    office: str = Field(max_length=64)
+    date: str = Field(max_length=32)
+    parking: Optional[bool] = False
+    reason: Optional[str] = Field(None, max_length=2000)
+
+
+class BookingListQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    user: Optional[str] = None
+    office: Optional[str] = None
+    date: Optional[str] = None
+    from_: Optional[str] = Field(None, alias="from")
+    to: Optional[str] = None
+    include_cancelled: Optional[Literal["true", "false"]] = None
+
+
 class Health(BaseModel):
     status: str
     checks: Optional[dict[str, str]] = None
 
 
-__all__ = ["User", "Office", "Slot"]
+__all__ = ["User", "Office", "Slot", "Booking"]

@@ -28,10 +28,13 @@ from .tracing import setup_tracing  # noqa: E402
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1 or argv[0] not in SERVICES:
-        print(f"usage: python -m obcommon.launch {{{'|'.join(SERVICES)}}}", file=sys.stderr)
+    if len(argv) not in (1, 2) or argv[0] not in SERVICES:
+        print(f"usage: python -m obcommon.launch {{{'|'.join(SERVICES)}}} [module:Class]", file=sys.stderr)
         return 2
     name = argv[0]
+    # The optional second argument runs another class as this service (tests use it to run a
+    # deliberately broken variant and show that their checks catch it).
+    service_path = argv[1] if len(argv) == 2 else f"services.{name}.service:Service"
     make_psycopg_green()
     setup_logging(name)
     try:
@@ -43,7 +46,8 @@ def main(argv=None) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     setup_tracing(name)
-    module = importlib.import_module(f"services.{name}.service")
+    module_name, _, class_name = service_path.partition(":")
+    service_cls = getattr(importlib.import_module(module_name), class_name)
     port = int(os.environ.get("SERVICE_PORT") or DEFAULT_PORTS[name])
     nameko_config = {
         "AMQP_URI": env.amqp_uri,
@@ -55,7 +59,7 @@ def main(argv=None) -> int:
     logging.getLogger(__name__).info("starting %s service on port %s", name, port)
     from nameko.cli.run import run
 
-    run([module.Service], nameko_config)
+    run([service_cls], nameko_config)
     return 0
 
 

@@ -7,7 +7,10 @@ import logging
 import os
 import sys
 
+from prometheus_client import Counter
 from pythonjsonlogger.json import JsonFormatter
+
+LOG_MESSAGES = Counter("ob_log_messages_total", "Log records written, by level", ["service", "level"])
 
 
 class _Formatter(JsonFormatter):
@@ -32,9 +35,35 @@ class _Formatter(JsonFormatter):
             pass
 
 
+class _ExpectedErrors(logging.Filter):
+    """nameko logs a declared (expected) error as a WARNING with a traceback; it is an answer
+    the user was given (a rejected booking, a wrong code), so it is INFO without a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "nameko.containers" and str(record.msg).startswith("(expected)"):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+class _CountByLevel(logging.Filter):
+    """Feeds `ob_log_messages_total{service, level}` (the ERROR-rate alert)."""
+
+    def __init__(self, service: str):
+        super().__init__()
+        self.counter = LOG_MESSAGES
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.counter.labels(self.service, record.levelname).inc()
+        return True
+
+
 def setup_logging(service: str) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(_Formatter(service))
+    handler.addFilter(_ExpectedErrors())  # first: an expected error counts as INFO
+    handler.addFilter(_CountByLevel(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())

@@ -2,7 +2,8 @@
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Boolean, Date, DateTime, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Identity, Index, Integer, String, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obcommon.db import make_base, utcnow
@@ -17,20 +18,62 @@ class Booking(Base):
     office: Mapped[str] = mapped_column(String(64))
     date: Mapped[date] = mapped_column(Date)
     parking: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(10), default="active")
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active | cancelled
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254))
     cancelled_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancelled_by: Mapped[Optional[str]] = mapped_column(String(254), nullable=True)
+    checked_in_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
     __table_args__ = (
         Index("ix_bookings_office_date", "office", "date"),
         Index("ix_bookings_user_date", "user", "date"),
+        # Rule 8 as a last line of defence: one active booking per user, office and day.
+        Index("uq_bookings_active_user_office_date", "user", "office", "date", unique=True,
+              postgresql_where=text("status = 'active'")),
     )
 
 
 class DayCount(Base):
-    """Per office and day: places and parking taken by active bookings (the capacity counters)."""
+    """Per office and day: places and parking taken by active bookings (the capacity counters).
+
+    The row is locked (`FOR UPDATE`) by every decision for that office and day, which serialises
+    them; `version` grows with each change so readers can order updates."""
 
     __tablename__ = "day_counts"
     office: Mapped[str] = mapped_column(String(64), primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     booked: Mapped[int] = mapped_column(Integer, default=0)
     booked_parking: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Office(Base):
+    """Read model of the offices service's offices (kept current by its events)."""
+
+    __tablename__ = "offices"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    quota: Mapped[int] = mapped_column(Integer)
+    parking_quota: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UserSettings(Base):
+    """Read model of identity's per-user booking settings (kept current by its events)."""
+
+    __tablename__ = "user_settings"
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    quota: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)  # None: default quota
+    auto_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class IdempotencyKey(Base):
+    """First response to a POST /api/bookings with an Idempotency-Key, per caller, for 24 h."""
+
+    __tablename__ = "idempotency_keys"
+    caller: Mapped[str] = mapped_column(String(254), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    response: Mapped[Optional[dict]] = mapped_column(JSONB, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -1,38 +1,127 @@
-"""Booking: bookings and quota enforcement (SPEC §4). Creation and cancellation come with the
-booking-engine issue; for now it owns its tables and answers availability."""
-from sqlalchemy import select
+"""Booking: bookings and quota enforcement (SPEC §4).
 
+Every decision is one PostgreSQL transaction (see `repository.py`): capacity can never be
+exceeded and the counters never drift from the bookings they count, whatever the concurrency.
+Offices and per-user settings come from local read models kept current by the offices and
+identity services' events, so a decision needs no further RPC.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Optional
+
+from nameko.events import event_handler
+from nameko.rpc import RpcProxy
+from nameko.timer import timer
+from prometheus_client import Counter
+from sqlalchemy import delete
+
+from obcommon.db import utcnow
 from obcommon.service import BaseService, Database, rpc
 
-from . import rules
+from . import repository, rules
 from .contract import SERVICE
-from .exceptions import InvalidRange
-from .models import Base, DayCount
+from .exceptions import BookingError, InvalidRange, OfficeNotFound
+from .models import Base, Booking, DayCount, IdempotencyKey
+
+log = logging.getLogger(__name__)
+
+DECISIONS = Counter("ob_booking_decisions_total", "Booking decisions by office and outcome", ["office", "outcome"])
+CANCELLED = Counter("ob_bookings_cancelled_total", "Bookings cancelled by office", ["office"])
 
 
 class BookingService(BaseService):
     name = SERVICE
 
-    db = Database(Base)
+    db = Database(Base, pool_size=20)
+    offices_rpc = RpcProxy("offices")
+
+    # ---------------------------------------------------------------- decisions
+
+    @rpc
+    def create_booking(self, request: dict, caller: str, idempotency_key: Optional[str] = None) -> dict:
+        """Rules 5–11 of SPEC §4 (the gateway checked 1–4). Raises the rule's error."""
+        office_id = str(request.get("office"))
+        if not repository.office_known(self.db, office_id):
+            self._sync_office(office_id)
+        try:
+            booking, event = repository.create_booking(
+                self.db, self.settings, request, caller, idempotency_key, utcnow())
+        except BookingError as exc:
+            # An unknown office id is user input: never a label value.
+            DECISIONS.labels("unknown" if isinstance(exc, OfficeNotFound) else office_id, exc.reason).inc()
+            raise
+        if event is not None:
+            DECISIONS.labels(office_id, "created").inc()
+        return booking
+
+    @rpc
+    def cancel_booking(self, booking_id: str, caller: dict) -> None:
+        office = repository.cancel_booking(self.db, str(booking_id), caller, utcnow())
+        CANCELLED.labels(office).inc()
+
+    # ---------------------------------------------------------------- reads
+
+    @rpc
+    def get_booking(self, booking_id: str) -> dict:
+        return repository.get_booking(self.db, str(booking_id))
+
+    @rpc
+    def list_bookings(self, user: Optional[str] = None, offices: Optional[list[str]] = None,
+                      office: Optional[str] = None, date_from: Optional[str] = None,
+                      date_to: Optional[str] = None, include_cancelled: bool = False) -> list[dict]:
+        return repository.list_bookings(self.db, self.settings, utcnow(), user=user, offices=offices, office=office,
+                                        date_from=date_from, date_to=date_to, include_cancelled=include_cancelled)
 
     @rpc
     def get_slots(self, office_id: str, dates: list[str]) -> list[dict]:
         try:
             days = rules.parse_dates(dates)
         except (TypeError, ValueError):
-            raise InvalidRange("Invalid date range") from None
+            raise InvalidRange() from None
+        return repository.slots(self.db, office_id, days)
+
+    # ---------------------------------------------------------------- read models
+
+    @event_handler("offices", "office_created", requeue_on_error=True)
+    def on_office_created(self, payload: dict) -> None:
+        repository.upsert_office(self.db, payload["after"])
+
+    @event_handler("offices", "office_updated", requeue_on_error=True)
+    def on_office_updated(self, payload: dict) -> None:
+        repository.upsert_office(self.db, payload["after"])
+
+    @event_handler("identity", "user_changed", requeue_on_error=True)
+    def on_user_changed(self, payload: dict) -> None:
+        repository.upsert_user_settings(self.db, payload["email"], payload.get("after"))
+
+    @timer(interval=60, eager=True)
+    def sync_offices(self) -> None:
+        """Catch up with offices created before this service's queues existed (first start)."""
+        try:
+            for office in self.offices_rpc.list_offices(include_retired=True):
+                repository.upsert_office(self.db, office)
+        except Exception as exc:  # offices not up yet: the next tick (or the events) will do
+            log.info("office sync deferred: %r", exc)
+
+    def _sync_office(self, office_id: str) -> None:
+        try:
+            repository.upsert_office(self.db, self.offices_rpc.get_office(office_id))
+        except Exception:  # unknown office (or offices unreachable): the decision says so
+            pass
+
+    # ---------------------------------------------------------------- retention
+
+    @timer(interval=3600, eager=True)
+    def purge_expired(self) -> None:
+        """Bookings older than data_retention_days and idempotency keys older than 24 h go."""
+        cutoff = utcnow().date() - timedelta(days=self.settings.data_retention_days)
         with self.db.uow() as uow:
-            rows = {
-                r.date: r
-                for r in uow.session.scalars(
-                    select(DayCount).where(DayCount.office == office_id, DayCount.date.in_(days))
-                )
-            }
-            return [
-                {"date": d.isoformat(), "booked": rows[d].booked if d in rows else 0,
-                 "booked_parking": rows[d].booked_parking if d in rows else 0}
-                for d in days
-            ]
+            uow.session.execute(delete(Booking).where(Booking.date < cutoff))
+            uow.session.execute(delete(DayCount).where(DayCount.date < cutoff))
+            uow.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - timedelta(hours=24)))
+            uow.commit()
 
 
 Service = BookingService

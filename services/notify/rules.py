@@ -96,3 +96,68 @@ def choose_route(env: Env) -> Optional[Route]:
         host, port = parse_host_port(env.dev_mailbox, 1025)
         return Route(host, port, dev=True)
     return None
+
+
+# ------------------------------------------------------------------------------ booking mail
+
+BOOKING_CONFIRMATION = "booking_confirmation"
+BOOKING_CANCELLED = "booking_cancelled"
+REASON_NOTIFICATION = "reason_notification"
+
+
+def _day_label(day: str) -> str:
+    from datetime import date
+
+    return date.fromisoformat(day).strftime("%A %d %B %Y")
+
+
+def booking_calendar(booking: dict, office_timezone: str, organizer: str) -> str:
+    """An all-day iCalendar event (RFC 5545) for the booked day, importable into any calendar."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from icalendar import Calendar, Event
+
+    day = date.fromisoformat(booking["date"])
+    cal = Calendar()
+    cal.add("prodid", "-//Office Booker//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"{booking['id']}@office-booker")
+    event.add("dtstamp", datetime.now(timezone.utc))
+    event.add("dtstart", day)
+    event.add("dtend", day + timedelta(days=1))
+    event.add("summary", f"Office: {booking['office']['name']}" + (" (with parking)" if booking["parking"] else ""))
+    event.add("location", booking["office"]["name"])
+    event.add("description", f"Office Booker booking {booking['id']} ({office_timezone}).")
+    event.add("transp", "TRANSPARENT")
+    event.add("organizer", f"mailto:{organizer}")
+    cal.add_component(event)
+    return cal.to_ical().decode()
+
+
+def booking_confirmation_mail(booking: dict, booked_by: str) -> tuple[str, str]:
+    day = _day_label(booking["date"])
+    office = booking["office"]["name"]
+    lines = [f"You have a place at {office} on {day}" + (", with a parking space." if booking["parking"] else "."), ""]
+    if booked_by != booking["user"]:
+        lines += [f"Booked for you by {booked_by}.", ""]
+    lines += ["Show your pass at the door: it is in Office Booker under your bookings.",
+              f"You can cancel until {booking['cancellable_until']} (the start of that day at the office).", ""]
+    return f"Booking confirmed: {office}, {day}", "\n".join(lines)
+
+
+def booking_cancelled_mail(booking: dict, cancelled_by: str) -> tuple[str, str]:
+    day = _day_label(booking["date"])
+    office = booking["office"]["name"]
+    body = (f"Your booking at {office} on {day} was cancelled by {cancelled_by}.\n\n"
+            "If this is unexpected, contact them or your office administrator.\n")
+    return f"Booking cancelled: {office}, {day}", body
+
+
+def reason_notification_mail(booking: dict, reason: Optional[str]) -> tuple[str, str]:
+    """SPEC §4: subject with date, user and office; the body gives the reason or says none."""
+    subject = f"Booking on {booking['date']} by {booking['user']} at {booking['office']['name']}"
+    body = (f"{booking['user']} booked {booking['office']['name']} for {_day_label(booking['date'])}.\n\n"
+            + (f"Reason given:\n{reason}\n" if reason and reason.strip() else "No reason was given.\n"))
+    return subject, body

@@ -29,3 +29,17 @@ class OutboxStatus(BaseModel):
     pending: int  # not sent yet
     failing: int  # not sent yet and at least one attempt failed
     oldest_pending_at: Optional[str]
+
+
+class BookingMail(BaseModel):
+    """The part of booking's `booking_created` / `booking_cancelled` notify needs (tolerant)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: str
+    actor: Optional[str] = None
+    before: Optional[dict] = None
+    after: Optional[dict] = None
+    office_timezone: str
+    reason: Optional[str] = None
+    reason_required: bool = False

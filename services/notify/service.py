@@ -19,13 +19,14 @@ from sqlalchemy.dialects.postgresql import insert
 
 from obcommon.db import UnitOfWork, utcnow
 from obcommon.service import BaseService, Database, rpc
+from services.booking.contract import BOOKING_CANCELLED, BOOKING_CREATED
 from services.identity.contract import LOGIN_CODE_ISSUED
 
 from . import rules
 from .contract import SERVICE
 from .dependencies import MailSender
 from .models import Base, Mail
-from .schemas import Attachment, LoginCodeMail, OutboxStatus
+from .schemas import Attachment, BookingMail, LoginCodeMail, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,50 @@ class NotifyService(BaseService):
         if self.sender.local_development:  # SPEC §2: the developer sees the code in the console
             log.info("development mode: sign-in code for %s is %s", event.entity_id, event.code)
         self.sender.wake()
+
+    @event_handler(BOOKING_CREATED.service, BOOKING_CREATED.name, requeue_on_error=True)
+    def on_booking_created(self, payload: dict) -> None:
+        """A confirmation with an .ics to the booked-for user; with reason-to-book, a notice to
+        notification_to_address (the reason lives only in that mail until it is sent)."""
+        event = self._booking_event(payload)
+        if event is None:
+            return
+        booking, cfg = event.after, self.settings
+        subject, body = rules.booking_confirmation_mail(booking, event.actor or booking["user"])
+        ics = rules.booking_calendar(booking, event.office_timezone, cfg.from_address)
+        attachment = {"filename": "booking.ics", "content_type": "text/calendar; method=PUBLISH", "content": ics}
+        with self.db.uow() as uow:
+            enqueue(uow, f"{event.event_id}:{rules.BOOKING_CONFIRMATION}", booking["user"], subject, body,
+                    rules.BOOKING_CONFIRMATION, [attachment])
+            if event.reason_required and cfg.notification_to_address:
+                subject, body = rules.reason_notification_mail(booking, event.reason)
+                enqueue(uow, f"{event.event_id}:{rules.REASON_NOTIFICATION}", cfg.notification_to_address, subject,
+                        body, rules.REASON_NOTIFICATION)
+            uow.commit()
+        self.sender.wake()
+
+    @event_handler(BOOKING_CANCELLED.service, BOOKING_CANCELLED.name, requeue_on_error=True)
+    def on_booking_cancelled(self, payload: dict) -> None:
+        """A notice to the user when someone else cancelled their booking."""
+        event = self._booking_event(payload)
+        if event is None or not event.before or event.actor == event.before["user"]:
+            return
+        subject, body = rules.booking_cancelled_mail(event.before, event.actor or "an administrator")
+        with self.db.uow() as uow:
+            enqueue(uow, f"{event.event_id}:{rules.BOOKING_CANCELLED}", event.before["user"], subject, body,
+                    rules.BOOKING_CANCELLED)
+            uow.commit()
+        self.sender.wake()
+
+    @staticmethod
+    def _booking_event(payload: dict) -> Optional[BookingMail]:
+        try:
+            return BookingMail.model_validate(payload)
+        except ValidationError as exc:  # a bug in the sender: requeueing would loop forever
+            log.error("dropping malformed booking event %s (bad fields: %s)",
+                      payload.get("event_id") if isinstance(payload, dict) else None,
+                      ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()))
+            return None
 
     # ---------------------------------------------------------------- sending
 

@@ -1,6 +1,9 @@
 """pytest fixtures shared by every test folder (registered in the root conftest.py)."""
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator, Optional
+
 import pytest
 
 from .infra import amqp_server_uri, database_server_url, fresh_database, fresh_vhost
@@ -24,13 +27,21 @@ def database_url(database_server):
         yield url
 
 
-@pytest.fixture(scope="session")
-def stack(database_server, amqp_server, tmp_path_factory):
+@contextlib.contextmanager
+def running_stack(database_server: str, amqp_server: str, workdir, config: Optional[dict] = None,
+                  extra_env: Optional[dict] = None) -> Iterator[Stack]:
     """The whole system (five services + gateway) on a private vhost and database."""
     with fresh_vhost(amqp_server) as amqp_uri, fresh_database(database_server) as db_url:
-        s = Stack(amqp_uri, db_url, tmp_path_factory.mktemp("stack"))
+        s = Stack(amqp_uri, db_url, workdir, config=config, extra_env=extra_env)
         try:
             s.start()
             yield s
         finally:
             s.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(database_server, amqp_server, tmp_path_factory):
+    """The shared stack, with tests/support/stack.py's TEST_CONFIG."""
+    with running_stack(database_server, amqp_server, tmp_path_factory.mktemp("stack")) as s:
+        yield s

@@ -118,8 +118,10 @@ class Stack:
         self.wait_ready(timeout)
         return self
 
-    def launch(self, name: str, key: Optional[str] = None, env: Optional[dict] = None) -> Process:
-        """Start one more process (`key` names a second replica, e.g. "gateway2")."""
+    def launch(self, name: str, key: Optional[str] = None, env: Optional[dict] = None,
+               service_class: Optional[str] = None) -> Process:
+        """Start one more process (`key` names a second replica, e.g. "gateway2");
+        `service_class` ("module:Class") runs another class as that service."""
         key = key or name
         port = free_port()
         proc_env = dict(self.env, **(env or {}))
@@ -127,7 +129,8 @@ class Stack:
             proc_env["GATEWAY_PORT"] = str(port)
         else:
             proc_env["SERVICE_PORT"] = str(port)
-        proc = Process(key, COMMANDS[name], proc_env, self.workdir / f"{key}.log", port)
+        command = COMMANDS[name] + ([service_class] if service_class else [])
+        proc = Process(key, command, proc_env, self.workdir / f"{key}.log", port)
         self.processes[key] = proc
         return proc
 

@@ -1,0 +1,280 @@
+"""Booking persistence: every decision in one transaction, in the order of SPEC §4's table.
+
+Concurrency design (see docs/architecture.md, "Booking decisions"):
+- the office-day counter row is locked `FOR UPDATE` first: decisions for one office and day are
+  serialised, so the duplicate, office and parking checks read settled numbers;
+- then a transaction-scoped advisory lock on (user, Monday of the week) serialises one user's
+  decisions across offices for the weekly quota;
+- the lock order is always office-day, then user-week, so two decisions cannot deadlock;
+- the booking insert, the counter update and the outbox event commit together or not at all.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Optional
+
+from sqlalchemy import exists, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+
+from obcommon.config import AppConfig
+from obcommon.emails import normalize_email
+from obcommon.service import Db
+
+from . import rules
+from .contract import BOOKING_CANCELLED, BOOKING_CREATED
+from .exceptions import (REPLAYABLE, BookingError, BookingForbidden, BookingNotFound, DateOutOfRange,
+                         DuplicateBooking, IdempotencyKeyReused, InvalidRange, OfficeFull, OfficeNotFound,
+                         ParkingFull, ReasonRequired, TooLateToCancel, UserQuotaExceeded)
+from .models import Booking, DayCount, IdempotencyKey, Office, UserSettings
+
+
+def booking_json(b: Booking, office: Office) -> dict:
+    """SPEC §9 Booking; `cancellable_until` is the owner's deadline, with the office's offset."""
+    return {
+        "id": b.id,
+        "user": b.user,
+        "office": {"id": office.id, "name": office.name},
+        "date": b.date.isoformat(),
+        "parking": b.parking,
+        "status": b.status,
+        "created_at": rules.iso_utc(b.created_at),
+        "cancellable_until": rules.start_of_day(b.date, office.timezone).isoformat(),
+        "checked_in_at": rules.iso_utc(b.checked_in_at) if b.checked_in_at else None,
+    }
+
+
+def _lock_day(session, office: str, day: date) -> DayCount:
+    session.execute(insert(DayCount).values(office=office, date=day, booked=0, booked_parking=0, version=0)
+                    .on_conflict_do_nothing(index_elements=["office", "date"]))
+    return session.scalars(
+        select(DayCount).where(DayCount.office == office, DayCount.date == day).with_for_update()
+    ).one()
+
+
+def _availability(day: DayCount) -> dict:
+    return {"office": day.office, "date": day.date.isoformat(), "booked": day.booked,
+            "booked_parking": day.booked_parking, "version": day.version}
+
+
+# ------------------------------------------------------------------------------ create
+
+
+def office_known(db: Db, office_id: str) -> bool:
+    with db.uow() as uow:
+        return uow.session.get(Office, office_id) is not None
+
+
+def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempotency_key: Optional[str],
+                   now: datetime) -> tuple[dict, Optional[dict]]:
+    """Returns (booking, event). A replayed idempotent request returns (first booking, None)."""
+    caller = normalize_email(caller)
+    with db.uow() as uow:
+        s = uow.session
+        if idempotency_key:
+            replay = _claim_idempotency_key(s, caller, idempotency_key, rules.request_fingerprint(request))
+            if replay is not None:
+                uow.commit()
+                if "error" in replay:
+                    raise REPLAYABLE[replay["error"]](replay["message"])
+                return replay["booking"], None
+            savepoint = s.begin_nested()
+        try:
+            booking, event = _decide(uow, config, request, caller, now)
+        except BookingError as exc:
+            if not idempotency_key or type(exc).__name__ not in REPLAYABLE:
+                raise
+            savepoint.rollback()
+            _store_response(s, caller, idempotency_key, {"error": type(exc).__name__, "message": exc.message})
+            uow.commit()
+            raise
+        if idempotency_key:
+            savepoint.commit()
+            _store_response(s, caller, idempotency_key, {"booking": booking})
+        uow.commit()
+        return booking, event
+
+
+def _claim_idempotency_key(session, caller: str, key: str, fingerprint: str) -> Optional[dict]:
+    """Insert the key (blocking while a concurrent first request with it is in flight), or return
+    the stored first response. The same key with a different request is a conflict."""
+    inserted = session.execute(
+        insert(IdempotencyKey).values(caller=caller, key=key, fingerprint=fingerprint)
+        .on_conflict_do_nothing(index_elements=["caller", "key"]).returning(IdempotencyKey.key)
+    ).first()
+    if inserted:
+        return None
+    row = session.scalars(select(IdempotencyKey).where(IdempotencyKey.caller == caller, IdempotencyKey.key == key)
+                          .with_for_update()).one()
+    if row.fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    if row.response is None:  # the first attempt failed without a stored answer: treat as new
+        return None
+    return row.response
+
+
+def _store_response(session, caller: str, key: str, response: dict) -> None:
+    session.execute(update(IdempotencyKey).where(IdempotencyKey.caller == caller, IdempotencyKey.key == key)
+                    .values(response=response))
+
+
+def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -> tuple[dict, dict]:
+    s = uow.session
+    user = normalize_email(str(request["user"]))
+    day = date.fromisoformat(str(request["date"]))
+    parking = bool(request.get("parking") or False)
+    reason = request.get("reason")
+
+    office = s.get(Office, str(request["office"]))  # rule 5
+    if office is None or office.retired:
+        raise OfficeNotFound()
+    first, last = rules.bookable_window(now, office.timezone, config.advance_booking_days)  # rule 6
+    if not first <= day <= last:
+        raise DateOutOfRange()
+    settings = s.get(UserSettings, user)
+    auto_approved = bool(settings and settings.auto_approved)
+    reason_required = config.reason_to_book_required and not auto_approved
+    if reason_required and not (isinstance(reason, str) and reason.strip()):  # rule 7
+        raise ReasonRequired()
+
+    counts = _lock_day(s, office.id, day)
+    duplicate = s.scalar(select(exists().where(Booking.user == user, Booking.office == office.id,
+                                               Booking.date == day, Booking.status == "active")))
+    if duplicate:  # rule 8
+        raise DuplicateBooking()
+    if counts.booked >= office.quota:  # rule 9
+        raise OfficeFull()
+    if parking and counts.booked_parking >= office.parking_quota:  # rule 10
+        raise ParkingFull()
+    monday, sunday = rules.week_of(day)
+    s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"user-week:{user}:{monday}"})
+    quota = settings.quota if settings and settings.quota is not None else config.default_weekly_quota
+    used = s.scalar(select(func.count()).select_from(Booking).where(
+        Booking.user == user, Booking.status == "active", Booking.date >= monday, Booking.date <= sunday))
+    if used >= quota:  # rule 11
+        raise UserQuotaExceeded()
+
+    booking = Booking(id=uuid.uuid4().hex, user=user, office=office.id, date=day, parking=parking, status="active",
+                      created_at=now, created_by=caller)
+    s.add(booking)
+    counts.booked += 1
+    counts.booked_parking += 1 if parking else 0
+    counts.version += 1
+    s.flush()
+    result = booking_json(booking, office)
+    event = uow.emit(BOOKING_CREATED, actor=caller, entity="booking", entity_id=booking.id, office=office.id,
+                     after=result, availability=_availability(counts), office_timezone=office.timezone,
+                     reason=reason.strip() if reason_required else None, reason_required=reason_required)
+    return result, event
+
+
+# ------------------------------------------------------------------------------ cancel
+
+
+def cancel_booking(db: Db, booking_id: str, caller: dict, now: datetime) -> str:
+    """Cancel per SPEC §4; returns the office id. `caller`: {email, system_admin, offices}."""
+    email = normalize_email(caller["email"])
+    with db.uow() as uow:
+        s = uow.session
+        booking = s.scalars(select(Booking).where(Booking.id == booking_id).with_for_update()).first()
+        if booking is None or booking.status != "active":
+            raise BookingNotFound()
+        as_admin = bool(caller.get("system_admin")) or booking.office in (caller.get("offices") or [])
+        if booking.user != email and not as_admin:
+            raise BookingForbidden()
+        office = s.get(Office, booking.office)
+        if not rules.can_cancel(now, booking.date, office.timezone, as_admin):
+            raise TooLateToCancel()
+        before = booking_json(booking, office)
+        booking.status = "cancelled"
+        booking.cancelled_at = now
+        booking.cancelled_by = email
+        counts = _lock_day(s, booking.office, booking.date)
+        counts.booked -= 1
+        counts.booked_parking -= 1 if booking.parking else 0
+        counts.version += 1
+        s.flush()
+        uow.emit(BOOKING_CANCELLED, actor=email, entity="booking", entity_id=booking.id, office=booking.office,
+                 before=before, after=booking_json(booking, office), availability=_availability(counts),
+                 office_timezone=office.timezone)
+        uow.commit()
+        return booking.office
+
+
+# ------------------------------------------------------------------------------ reads
+
+
+def get_booking(db: Db, booking_id: str) -> dict:
+    with db.uow() as uow:
+        row = uow.session.execute(select(Booking, Office).join(Office, Office.id == Booking.office)
+                                  .where(Booking.id == booking_id)).first()
+        if row is None:
+            raise BookingNotFound()
+        return booking_json(*row)
+
+
+def _parse_day(value: Optional[str]) -> Optional[date]:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidRange("Invalid date format") from None
+
+
+def list_bookings(db: Db, config: AppConfig, now: datetime, *, user=None, offices=None, office=None,
+                  date_from=None, date_to=None, include_cancelled=False) -> list[dict]:
+    """Bookings by date then office. `offices` limits to those offices (None: all); the default
+    range is today − retention … end of the bookable window; `date_from`/`date_to` narrow it."""
+    lo, hi = rules.default_list_range(now, config.default_timezone, config.data_retention_days,
+                                      config.advance_booking_days)
+    # Offices east or west of the default zone may be a day ahead or behind.
+    lo, hi = lo - timedelta(days=1), hi + timedelta(days=1)
+    start, end = _parse_day(date_from), _parse_day(date_to)
+    start = max(lo, start) if start else lo
+    end = min(hi, end) if end else hi
+    query = (select(Booking, Office).join(Office, Office.id == Booking.office)
+             .where(Booking.date >= start, Booking.date <= end)
+             .order_by(Booking.date, Booking.office, Booking.created_at))
+    if user:
+        query = query.where(Booking.user == normalize_email(user))
+    if offices is not None:
+        query = query.where(Booking.office.in_(list(offices)))
+    if office:
+        query = query.where(Booking.office == office)
+    if not include_cancelled:
+        query = query.where(Booking.status == "active")
+    with db.uow() as uow:
+        return [booking_json(b, o) for b, o in uow.session.execute(query)]
+
+
+def slots(db: Db, office_id: str, days: list[date]) -> list[dict]:
+    with db.uow() as uow:
+        rows = {r.date: r for r in uow.session.scalars(
+            select(DayCount).where(DayCount.office == office_id, DayCount.date.in_(days)))}
+        return [{"date": d.isoformat(), "booked": rows[d].booked if d in rows else 0,
+                 "booked_parking": rows[d].booked_parking if d in rows else 0} for d in days]
+
+
+# ------------------------------------------------------------------------------ read models
+
+
+def upsert_office(db: Db, office: dict) -> None:
+    values = {k: office[k] for k in ("id", "name", "quota", "parking_quota", "timezone", "retired")}
+    with db.uow() as uow:
+        uow.session.execute(insert(Office).values(**values).on_conflict_do_update(
+            index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"}))
+        uow.commit()
+
+
+def upsert_user_settings(db: Db, email: str, after: Optional[dict]) -> None:
+    email = normalize_email(email)
+    with db.uow() as uow:
+        if after is None:  # erased
+            uow.session.execute(UserSettings.__table__.delete().where(UserSettings.email == email))
+        else:
+            values = {"email": email, "quota": after.get("quota"),
+                      "auto_approved": bool(after.get("auto_approved"))}
+            uow.session.execute(insert(UserSettings).values(**values).on_conflict_do_update(
+                index_elements=["email"], set_={"quota": values["quota"], "auto_approved": values["auto_approved"]}))
+        uow.commit()
