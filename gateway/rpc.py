@@ -21,6 +21,7 @@ class RpcPool:
         self._idle: "queue.LifoQueue" = queue.LifoQueue()
         self._all: list[ClusterRpcProxy] = []
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(size)  # at most `size` proxies, ever
 
     def _new(self):
         runner = ClusterRpcProxy(self.config, timeout=self.timeout)
@@ -29,14 +30,26 @@ class RpcPool:
             self._all.append(runner)
         return runner, proxy
 
+    def _take(self):
+        """An idle proxy, else a new one while there are free slots, else wait for one.
+
+        The slot is taken before the (yielding) connection is made, so a burst of requests can
+        never open more than `size` broker connections."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        if self._slots.acquire(blocking=False):
+            try:
+                return self._new()
+            except BaseException:
+                self._slots.release()
+                raise
+        return self._idle.get(timeout=self.timeout)
+
     @contextlib.contextmanager
     def client(self) -> Iterator:
-        try:
-            item = self._idle.get_nowait()
-        except queue.Empty:
-            with self._lock:
-                grow = len(self._all) < self.size
-            item = self._new() if grow else self._idle.get(timeout=self.timeout)
+        item = self._take()
         broken = False
         try:
             yield item[1]
@@ -54,6 +67,7 @@ class RpcPool:
         with self._lock:
             if runner in self._all:
                 self._all.remove(runner)
+        self._slots.release()
         with contextlib.suppress(Exception):
             runner.stop()
 

@@ -204,7 +204,8 @@ def test_second_request_needs_no_rpc_to_identity(stack):
     before = identity_calls()
     for _ in range(10):
         assert requests.get(stack.url("/api/me"), headers=auth, timeout=10).status_code == 200
-    assert identity_calls() == before
+    after = identity_calls()
+    assert after == before, f"{after - before} get_session calls for 10 repeat requests"
 
 
 def test_unknown_token_and_garbage_are_401(stack):

@@ -147,7 +147,11 @@ class Stack:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        for proc in reversed(list(self.processes.values())):
+        procs = list(self.processes.values())
+        for proc in procs:  # signal all first: they shut down in parallel
+            if proc.popen.poll() is None:
+                proc.popen.send_signal(signal.SIGTERM)
+        for proc in procs:
             proc.stop()
         self.processes.clear()
         self.smtp.stop()

@@ -27,8 +27,10 @@ def test_projection_keeps_the_envelope_and_drops_private_fields():
 
 def test_projection_drops_fields_a_booking_event_might_carry():
     payload = BOOKING_CREATED.build(actor="a@x.example", entity="booking", entity_id="b1", office="alpha",
-                                    after={"date": "2030-01-02"})
-    payload["reason"] = "secret reason"
+                                    after={"date": "2030-01-02"}, office_timezone="Europe/London",
+                                    availability={"office": "alpha", "date": "2030-01-02", "booked": 1,
+                                                  "booked_parking": 0, "version": 1},
+                                    reason="secret reason", reason_required=True)
     row = rules.project(payload)
     assert "secret reason" not in repr(row)
     assert row["office"] == "alpha" and row["after"] == {"date": "2030-01-02"}

@@ -1,14 +1,22 @@
-"""Booking's RPCs against the running service and database."""
+"""Booking's RPCs against the running service, broker and database."""
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import psycopg
 import pytest
 
-from services.booking.exceptions import InvalidRange
+from services.booking.exceptions import BookingForbidden, BookingNotFound, InvalidRange, OfficeNotFound
+
+
+def tomorrow() -> str:
+    return (datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=1)).isoformat()
 
 
 def test_slots_count_from_the_counters(stack):
     with psycopg.connect(stack.database_url, autocommit=True) as conn:
-        conn.execute("INSERT INTO booking.day_counts (office, date, booked, booked_parking) "
-                     "VALUES ('gamma', '2030-01-02', 3, 1)")
+        conn.execute("INSERT INTO booking.day_counts (office, date, booked, booked_parking, version) "
+                     "VALUES ('gamma', '2030-01-02', 3, 1, 4)")
     with stack.rpc() as rpc:
         slots = rpc.booking.get_slots("gamma", ["2030-01-01", "2030-01-02"])
     assert slots == [{"date": "2030-01-01", "booked": 0, "booked_parking": 0},
@@ -19,3 +27,23 @@ def test_bad_dates_are_typed_errors(stack):
     with stack.rpc() as rpc:
         with pytest.raises(InvalidRange):
             rpc.booking.get_slots("alpha", ["2030-02-30"])
+
+
+def test_create_get_list_cancel(stack):
+    user = f"rpc-{uuid.uuid4().hex[:8]}@my-company.example"
+    request = {"user": user, "office": "beta", "date": tomorrow(), "parking": True, "reason": None}
+    with stack.rpc() as rpc:
+        booking = rpc.booking.create_booking(request, user)
+        assert booking["office"] == {"id": "beta", "name": "Office Beta"} and booking["parking"] is True
+        assert rpc.booking.get_booking(booking["id"]) == booking
+        assert rpc.booking.list_bookings(user=user) == [booking]
+        assert rpc.booking.list_bookings(user=user, offices=["alpha"]) == []
+        with pytest.raises(BookingForbidden):
+            rpc.booking.cancel_booking(booking["id"], {"email": "other@my-company.example", "system_admin": False,
+                                                       "offices": []})
+        rpc.booking.cancel_booking(booking["id"], {"email": user, "system_admin": False, "offices": []})
+        assert rpc.booking.get_booking(booking["id"])["status"] == "cancelled"
+        with pytest.raises(BookingNotFound):
+            rpc.booking.cancel_booking(booking["id"], {"email": user, "system_admin": False, "offices": []})
+        with pytest.raises(OfficeNotFound):
+            rpc.booking.create_booking({**request, "office": "nowhere"}, user)
