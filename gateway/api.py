@@ -16,7 +16,7 @@ from obcommon.emails import is_valid_email, normalize_email
 from . import openapi
 from .auth import CSRF_COOKIE, SESSION_COOKIE, csrf_token, current_caller, require_writable
 from .errors import ApiError
-from .schemas import (CodeRequest, ConfigResponse, OfficeListQuery, OfficeWithSlots, Office, User,
+from .schemas import (CodeRequest, ConfigResponse, ErrorBody, OfficeListQuery, OfficeWithSlots, Office, User,
                       VerifyRequest, VerifyResponse)
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -27,11 +27,14 @@ def ob():
 
 
 def endpoint(path: str, method: str, summary: str, *, auth: bool = True, write: bool = False, body=None,
-             query=None, responses: Optional[dict] = None) -> Callable:
+             query=None, responses: Optional[dict] = None, allow: Optional[Callable] = None,
+             field_errors: bool = False) -> Callable:
     """Register a route and its OpenAPI operation from the same models.
 
     Checks run in SPEC §10's order: authentication (401), read-only mode for writes (503), then
-    the body and query models, then the view's own rules."""
+    `allow(caller)` for endpoints only some roles may call (403), then the body and query models,
+    then the view's own rules. `field_errors`: a bad body's 400 message names each bad field
+    (instead of "Bad request body")."""
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -40,14 +43,18 @@ def endpoint(path: str, method: str, summary: str, *, auth: bool = True, write: 
                 current_caller()
             if write:
                 require_writable()
+            if allow is not None and not allow(current_caller()):
+                raise ApiError(403, "Forbidden")
+            reject_nul_characters(kwargs)
             if body is not None:
-                g.body = parse_body(body)
+                g.body = parse_body_fields(body) if field_errors else parse_body(body)
             if query is not None:
                 g.query = parse_query(query)
             return view(*args, **kwargs)
 
         api.add_url_rule(path, endpoint=view.__name__, view_func=wrapper, methods=[method])
-        openapi.register(openapi.Operation("/api" + path, method, summary, auth, body, query, responses or {}))
+        openapi.register(openapi.Operation("/api" + path, method, summary, auth, body, query, responses or {},
+                                           write=write))
         return wrapper
 
     return decorate
@@ -66,6 +73,50 @@ def parse_body(model: type[BaseModel], message: str = "Bad request body") -> Bas
         return model.model_validate(data, strict=True)
     except ValidationError:
         raise ApiError(400, message) from None
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def reject_nul_characters(view_args: dict) -> None:
+    """NUL characters cannot be stored (PostgreSQL text and JSON refuse them) and are never
+    meaningful input: a path, query or JSON body carrying one is a 400, never a 500."""
+    if _has_nul(view_args) or any(_has_nul(k) or _has_nul(v) for k, v in request.args.items(multi=True)):
+        raise ApiError(400, "Bad request")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.is_json:
+        raw = request.get_data(cache=True)
+        if b"\\u0000" in raw.lower():
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                return  # the body parser answers 400 for it
+            if _has_nul(data):
+                raise ApiError(400, "Bad request body")
+
+
+def parse_body_fields(model: type[BaseModel]) -> BaseModel:
+    """Like parse_body, but a validation error's message names each bad field."""
+    from obcommon.validation import describe
+
+    if not request.is_json:
+        raise ApiError(415, "Expected a JSON body")
+    try:
+        data = json.loads(request.get_data(cache=True) or b"")
+    except ValueError:
+        raise ApiError(400, "Bad request body") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "Bad request body")
+    try:
+        return model.model_validate(data, strict=True)
+    except ValidationError as exc:
+        raise ApiError(400, describe(exc)) from None
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
@@ -105,7 +156,7 @@ def get_openapi():
 
 
 @endpoint("/auth/code", "POST", "Email a one-time sign-in code", auth=False, body=CodeRequest,
-          responses={202: None})
+          responses={202: None, 429: ErrorBody})
 def request_code():
     email = normalize_email(g.body.email)
     if not is_valid_email(email):
@@ -117,7 +168,7 @@ def request_code():
 
 
 @endpoint("/auth/verify", "POST", "Exchange a code for a session", auth=False, body=VerifyRequest,
-          responses={200: VerifyResponse})
+          responses={200: VerifyResponse, 401: ErrorBody})
 def verify_code():
     email = normalize_email(g.body.email)
     code = g.body.code.strip()
@@ -157,7 +208,7 @@ def me():
 # ------------------------------------------------------------------ users
 
 
-@endpoint("/users/<email>", "GET", "One user (self or admins)", responses={200: User})
+@endpoint("/users/<email>", "GET", "One user (self or admins)", responses={200: User, 403: ErrorBody, 404: ErrorBody})
 def get_user(email: str):
     caller = current_caller()
     email = normalize_email(email)

@@ -13,7 +13,7 @@ from obcommon.emails import is_valid_email, normalize_email
 from .api import endpoint, ob, rpc
 from .auth import Caller, current_caller
 from .errors import ApiError
-from .schemas import Booking, BookingListQuery, BookingRequest
+from .schemas import Booking, BookingListQuery, BookingRequest, ErrorBody
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -40,7 +40,8 @@ def caller_scope(caller: Caller) -> dict:
             "offices": list(caller.permissions["offices_can_manage"])}
 
 
-@endpoint("/bookings", "POST", "Book a place (SPEC §4)", write=True, body=BookingRequest, responses={201: Booking})
+@endpoint("/bookings", "POST", "Book a place (SPEC §4)", write=True, body=BookingRequest,
+          responses={201: Booking, 400: ErrorBody, 403: ErrorBody, 409: ErrorBody})
 def create_booking():
     caller = current_caller()
     body: BookingRequest = g.body
@@ -61,7 +62,7 @@ def create_booking():
 
 
 @endpoint("/bookings", "GET", "List bookings (own; admins: of the offices they manage)", query=BookingListQuery,
-          responses={200: [Booking]})
+          responses={200: [Booking], 400: ErrorBody, 403: ErrorBody})
 def list_bookings():
     caller = current_caller()
     q: BookingListQuery = g.query

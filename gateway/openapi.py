@@ -25,6 +25,7 @@ class Operation:
     body: Optional[type[BaseModel]] = None
     query: Optional[type[BaseModel]] = None
     responses: dict[int, Any] = field(default_factory=dict)
+    write: bool = False
 
 
 OPERATIONS: list[Operation] = []
@@ -52,6 +53,44 @@ def _response_schema(spec: Any, components: dict) -> Optional[dict]:
     return _ref(spec, components)
 
 
+def _media(spec: dict, components: dict) -> dict:
+    """A response given as `{"content": {media type: model, list or schema}}` (several media
+    types, e.g. JSON or CSV)."""
+    content = {media: schema if isinstance(schema, dict) and "schema" in schema  # already an OpenAPI media object
+               else {"schema": _response_schema(schema, components) or {}}
+               for media, schema in spec["content"].items()}
+    return {"description": spec.get("description", "success"), "content": content}
+
+
+# The errors the `endpoint()` wrapper itself can answer, documented for every operation it guards.
+ERROR_DESCRIPTIONS = {
+    400: "bad request (body, query or a rule of the endpoint)",
+    401: "not signed in",
+    403: "forbidden (role, office scope, or a cookie write without the CSRF token)",
+    404: "not found",
+    409: "conflict",
+    413: "request too large",
+    415: "not JSON",
+    429: "too many requests",
+    503: "read-only mode, or a dependency is unavailable",
+}
+
+
+def _implied_errors(op: Operation) -> set[int]:
+    statuses = {503}
+    if op.auth:
+        statuses.add(401)
+        if op.method.upper() not in ("GET", "HEAD", "OPTIONS"):
+            statuses.add(403)  # CSRF
+    if op.body is not None:
+        statuses.update({400, 413, 415})
+    if op.query is not None:
+        statuses.add(400)
+    if "<" in op.path:
+        statuses.update({400, 404})  # an unusable or unknown id
+    return statuses
+
+
 def document() -> dict:
     components: dict[str, Any] = {}
     paths: dict[str, dict] = {}
@@ -77,14 +116,23 @@ def document() -> dict:
         if op.auth:
             item["security"] = [{"bearer": []}, {"cookie": []}]
         for status, spec in op.responses.items():
-            schema = _response_schema(spec, components)
             if isinstance(spec, dict) and "content" in spec:
-                item["responses"][str(status)] = spec
-            elif schema is None:
+                item["responses"][str(status)] = _media(spec, components)
+                continue
+            schema = _response_schema(spec, components)
+            if schema is None:
                 item["responses"][str(status)] = {"description": "no content"}
             else:
-                item["responses"][str(status)] = {"description": "success",
+                description = "success" if int(status) < 400 else ERROR_DESCRIPTIONS.get(int(status), "error")
+                item["responses"][str(status)] = {"description": description,
                                                   "content": {"application/json": {"schema": schema}}}
+        for status in sorted(_implied_errors(op) - {int(k) for k in op.responses}):
+            item["responses"][str(status)] = {"description": ERROR_DESCRIPTIONS[status],
+                                              "content": {"application/json": {"schema": error_ref}}}
+        if params:
+            # Refused by the HTTP server itself, before the app: no JSON body (SPEC §10 covers the app).
+            item["responses"]["414"] = {"description": "request line over 8 KiB (answered by the HTTP server, "
+                                                       "without a body)"}
         item["responses"]["default"] = {"description": "error",
                                         "content": {"application/json": {"schema": error_ref}}}
         paths.setdefault(path, {})[op.method.lower()] = item

@@ -14,10 +14,13 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 
 class RpcPool:
-    def __init__(self, amqp_uri: str, size: int = 32, timeout: float = 10.0):
+    def __init__(self, amqp_uri: str, size: int = 32, timeout: float = 10.0, wait: float = 60.0):
+        """`timeout`: for one call once sent; `wait`: how long a request may queue for a free proxy
+        in a burst (queueing shows as latency; only past `wait` does the caller get a 503)."""
         self.config = {"AMQP_URI": amqp_uri, "serializer": "json"}
         self.size = size
         self.timeout = timeout
+        self.wait = wait
         self._idle: "queue.LifoQueue" = queue.LifoQueue()
         self._all: list[ClusterRpcProxy] = []
         self._lock = threading.Lock()
@@ -45,7 +48,10 @@ class RpcPool:
             except BaseException:
                 self._slots.release()
                 raise
-        return self._idle.get(timeout=self.timeout)
+        try:
+            return self._idle.get(timeout=self.wait)
+        except queue.Empty:
+            raise TimeoutError("every RPC proxy stayed busy") from None  # answered 503
 
     @contextlib.contextmanager
     def client(self) -> Iterator:

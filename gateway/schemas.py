@@ -75,3 +75,48 @@ class Health(BaseModel):
 
 
 __all__ = ["User", "Office", "Slot", "Booking"]
+
+
+# ------------------------------------------------------------------ administration (issue 4)
+
+from services.audit.schemas import AuditPage  # noqa: E402
+from services.booking.schemas import StatsRow  # noqa: E402
+from services.identity.schemas import UserPage, UserUpdate  # noqa: E402
+from services.offices.schemas import OfficeCreate, OfficeUpdate  # noqa: E402
+
+
+class UserListQuery(BaseModel):
+    role: Optional[Literal["Default", "Office Admin", "System Admin"]] = None
+    custom_quota: Optional[Literal["true", "false"]] = None
+    auto_approved: Optional[Literal["true", "false"]] = None
+    email_prefix: Optional[str] = Field(None, max_length=254)
+    limit: Optional[int] = Field(None, description="1-200, default 50 (larger values are clamped)")
+    cursor: Optional[str] = Field(None, max_length=500)
+
+
+class StatsQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: Optional[str] = Field(None, alias="from", max_length=32)
+    to: Optional[str] = Field(None, max_length=32)
+    format: Optional[Literal["json", "csv"]] = None
+
+
+class StatsResponse(BaseModel):
+    office_dates: list[StatsRow]
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    actor: Optional[str] = Field(None, max_length=320)
+    office: Optional[str] = Field(None, max_length=64)
+    from_: Optional[str] = Field(None, alias="from", max_length=32)
+    to: Optional[str] = Field(None, max_length=32)
+    limit: Optional[int] = Field(None, description="1-200, default 50 (larger values are clamped)")
+    cursor: Optional[str] = Field(None, max_length=500)
+
+
+class SelftestResponse(BaseModel):
+    office: str
+    user: str
+    bookings: int
+    date: str

@@ -62,7 +62,10 @@ def make_engine(database_url: str, application_name: str, pool_size: Optional[in
     pooling = (
         {"poolclass": NullPool}
         if pool_size is None
-        else {"pool_size": pool_size, "max_overflow": pool_size * 2, "pool_pre_ping": True, "pool_recycle": 1800}
+        # No overflow: a process never holds more than `pool_size` connections (PostgreSQL's
+        # max_connections is shared by every process of every service).
+        else {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": 10, "pool_pre_ping": True,
+              "pool_recycle": 1800}
     )
     return create_engine(
         sqlalchemy_url(database_url),

@@ -52,7 +52,8 @@ def main(argv=None) -> int:
     nameko_config = {
         "AMQP_URI": env.amqp_uri,
         "WEB_SERVER_ADDRESS": f"{os.environ.get('SERVICE_HOST', '0.0.0.0')}:{port}",
-        "max_workers": int(os.environ.get("MAX_WORKERS") or 20),
+        # Concurrent workers per process; each may hold one database connection (pool = this + 2).
+        "max_workers": int(os.environ.get("MAX_WORKERS") or 10),
         "serializer": "json",
         "HEARTBEAT": 30,
     }

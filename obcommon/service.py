@@ -62,16 +62,17 @@ class Db:
 
 
 class Database(DependencyProvider):
-    def __init__(self, base: Any, pool_size: int = 10):
+    def __init__(self, base: Any):
         self.base = base
-        self.pool_size = pool_size
 
     def setup(self) -> None:
         env = Env.from_environ()
         if not env.database_url:
             raise RuntimeError("DATABASE_URL is not set")
         self.service_name = self.container.service_name
-        self.engine = make_engine(env.database_url, f"office-booker-{self.service_name}", self.pool_size)
+        # One connection per concurrent worker, one for the outbox relay, one spare.
+        pool_size = int(self.container.config.get("max_workers", 10)) + 2
+        self.engine = make_engine(env.database_url, f"office-booker-{self.service_name}", pool_size)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
         self.relay = OutboxRelay(self.Session, self.base.OutboxMessage, env.amqp_uri, self.service_name)
         self._wake: LightQueue = LightQueue()

@@ -60,3 +60,15 @@ def test_a_broken_proxy_frees_its_slot(monkeypatch):
     with pool.client():
         pass
     assert FakeProxy.created == 2
+
+
+def test_an_exhausted_pool_times_out_as_a_dependency_error(monkeypatch):
+    """Waiting too long for a proxy is a TimeoutError, which the gateway answers with 503."""
+    import pytest
+
+    monkeypatch.setattr(rpc_module, "ClusterRpcProxy", FakeProxy)
+    pool = rpc_module.RpcPool("amqp://unused", size=1, wait=0.2)
+    with pool.client():
+        with pytest.raises(TimeoutError):
+            with pool.client():
+                pass

@@ -15,7 +15,6 @@ from nameko.events import event_handler
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from prometheus_client import Counter
-from sqlalchemy import delete
 
 from obcommon.db import utcnow
 from obcommon.service import BaseService, Database, rpc
@@ -34,7 +33,7 @@ CANCELLED = Counter("ob_bookings_cancelled_total", "Bookings cancelled by office
 class BookingService(BaseService):
     name = SERVICE
 
-    db = Database(Base, pool_size=20)
+    db = Database(Base)
     offices_rpc = RpcProxy("offices")
 
     # ---------------------------------------------------------------- decisions
@@ -115,13 +114,10 @@ class BookingService(BaseService):
 
     @timer(interval=3600, eager=True)
     def purge_expired(self) -> None:
-        """Bookings older than data_retention_days and idempotency keys older than 24 h go."""
-        cutoff = utcnow().date() - timedelta(days=self.settings.data_retention_days)
-        with self.db.uow() as uow:
-            uow.session.execute(delete(Booking).where(Booking.date < cutoff))
-            uow.session.execute(delete(DayCount).where(DayCount.date < cutoff))
-            uow.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - timedelta(hours=24)))
-            uow.commit()
+        """Retention: see repository.purge_expired (hourly, and at start)."""
+        purged = repository.purge_expired(self.db, self.settings, utcnow())
+        if any(purged.values()):
+            log.info("retention: deleted %(bookings)d bookings, %(idempotency_keys)d idempotency keys", purged)
 
 
 Service = BookingService
