@@ -50,6 +50,7 @@ def create_office():
     fields = g.body.model_dump(include=g.body.model_fields_set)
     with rpc() as services:
         office = services.offices.create_office(fields, caller.email)
+    ob().availability.on_office_event({"after": office})  # read-your-writes on this replica
     return jsonify(office), 201
 
 
@@ -61,6 +62,7 @@ def update_office(office_id: str):
     changes = g.body.model_dump(include=g.body.model_fields_set)
     with rpc() as services:
         office = services.offices.update_office(office_id, changes, caller.email)
+    ob().availability.on_office_event({"after": office})
     return jsonify(office)
 
 
@@ -69,7 +71,8 @@ def update_office(office_id: str):
 def retire_office(office_id: str):
     caller = current_caller()
     with rpc() as services:
-        services.offices.update_office(office_id, {"retired": True}, caller.email)
+        office = services.offices.update_office(office_id, {"retired": True}, caller.email)
+    ob().availability.on_office_event({"after": office})
     return "", 204
 
 

@@ -15,6 +15,8 @@ from obcommon.config import AppConfig, Env, load_config
 
 from .errors import ApiError, register_error_handlers
 from .rpc import RpcPool
+from .live import EventHub
+from .readmodel import Availability
 from .sessions import EventListener, SessionCache
 
 log = logging.getLogger("gateway")
@@ -33,6 +35,8 @@ class Gateway:
     env: Env
     rpc: RpcPool
     sessions: SessionCache
+    availability: Availability
+    hub: EventHub
     listener: Optional[EventListener]
     csrf_key: bytes
 
@@ -58,24 +62,46 @@ def create_app(config: Optional[AppConfig] = None, env: Optional[Env] = None, li
             return services.identity.get_session(session_id)
 
     sessions = SessionCache(fetch_session)
+
+    def load_offices() -> list[dict]:
+        with pool.client() as services:
+            return services.offices.list_offices(include_retired=True)
+
+    def load_slots(office_id: str, dates: list[str]) -> list[dict]:
+        with pool.client() as services:
+            return services.booking.get_slots(office_id, dates)
+
+    availability = Availability(load_offices, load_slots)
+    hub = EventHub()
     listener = None
     if listen:
         def on_connected(up: bool) -> None:
             sessions.clear()
             sessions.trusted = up
+            availability.clear()
+            availability.trusted = up
 
         listener = EventListener(
             env.amqp_uri,
             {
                 ("identity", "session_revoked"): lambda e: sessions.evict_session(e["session_id"]),
                 ("identity", "user_changed"): lambda e: sessions.evict_email(e["email"]),
+                # System Admins' `role.offices` lists every office: cached users are refreshed.
+                ("offices", "office_created"): lambda e: (availability.on_office_event(e), sessions.clear()),
+                ("offices", "office_updated"): lambda e: (availability.on_office_event(e), sessions.clear()),
+                ("booking", "booking_created"): lambda e: (availability.on_booking_event(e), hub.on_booking_event(e)),
+                ("booking", "booking_cancelled"): lambda e: (availability.on_booking_event(e), hub.on_booking_event(e)),
+                # an erased user's bookings went (issue 4): one availability per office-day that changed
+                ("booking", "user_bookings_erased"): lambda e: [
+                    (availability.on_booking_event(one), hub.on_booking_event(one)) for one in each_availability(e)],
             },
             on_connected,
         )
         listener.start()
-    app.extensions["ob"] = Gateway(config, env, pool, sessions, listener, env.derive_key("csrf"))
+    app.extensions["ob"] = Gateway(config, env, pool, sessions, availability, hub, listener, env.derive_key("csrf"))
 
-    from . import bookings  # noqa: F401 - registers its routes on the blueprint
+    from . import bookings, live, passes  # noqa: F401 - register their routes on the blueprint
+    from . import users, admin  # noqa: F401 - users, offices admin, stats, audit, self-test (issue 4)
     from .api import api
 
     app.register_blueprint(api)
@@ -84,6 +110,13 @@ def create_app(config: Optional[AppConfig] = None, env: Optional[Env] = None, li
     _register_web_routes(app)
     _register_metrics(app)
     return app
+
+
+def each_availability(event: dict) -> list[dict]:
+    """An event carrying a list of `availability` (booking.user_bookings_erased) as one event per
+    office-day, each with its own id, as booking_created / booking_cancelled carry them."""
+    return [{**event, "event_id": f"{event.get('event_id')}:{a.get('office')}:{a.get('date')}", "availability": a}
+            for a in event.get("availability") or [] if isinstance(a, dict)]
 
 
 def _register_ops_routes(app: Flask) -> None:

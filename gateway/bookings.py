@@ -58,6 +58,7 @@ def create_booking():
                "reason": body.reason}
     with rpc() as services:
         booking = services.booking.create_booking(payload, caller.email, key)
+    ob().availability.forget(booking["office"]["id"], booking["date"])
     return jsonify(booking), 201
 
 
@@ -93,5 +94,6 @@ def cancel_booking(booking_id: str):
     if not re.fullmatch(r"[0-9a-f]{32}", booking_id):
         raise ApiError(404, "Not Found")
     with rpc() as services:
-        services.booking.cancel_booking(booking_id, caller_scope(caller))
+        cancelled = services.booking.cancel_booking(booking_id, caller_scope(caller))
+    ob().availability.forget(cancelled["office"], cancelled["date"])
     return "", 204

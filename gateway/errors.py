@@ -15,8 +15,9 @@ from werkzeug.exceptions import HTTPException
 
 from services.audit.exceptions import InvalidCursor, InvalidFilter
 from services.booking import exceptions as booking
-from services.identity.exceptions import InvalidCode, InvalidUserUpdate, RateLimited, UserNotFound
-from services.offices.exceptions import OfficeNotFound
+from services.identity.exceptions import (DependencyUnavailable, InvalidCode, InvalidUserQuery, InvalidUserUpdate,
+                                         RateLimited, UserNotFound)
+from services.offices.exceptions import InvalidOffice, OfficeExists, OfficeNotFound
 
 log = logging.getLogger("gateway.errors")
 
@@ -41,6 +42,10 @@ REMOTE_ERRORS: dict[type, int] = {
     booking.TooLateToCancel: 403,
     InvalidCursor: 400,
     InvalidFilter: 400,
+    InvalidUserQuery: 400,
+    DependencyUnavailable: 503,
+    InvalidOffice: 400,
+    OfficeExists: 409,
 }
 
 STANDARD_MESSAGES = {

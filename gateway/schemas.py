@@ -69,6 +69,24 @@ class BookingListQuery(BaseModel):
     include_cancelled: Optional[Literal["true", "false"]] = None
 
 
+class PassResponse(BaseModel):
+    booking: Booking
+    code: str
+
+
+class VerifyPassRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    code: str = Field(max_length=2000)
+    office: str = Field(max_length=64)
+
+
+class VerifyPassResponse(BaseModel):
+    valid: bool
+    status: Literal["ok", "wrong_day", "wrong_office", "cancelled", "invalid"]
+    booking: Optional[Booking] = None
+    checked_in_at: Optional[str] = None
+
+
 class Health(BaseModel):
     status: str
     checks: Optional[dict[str, str]] = None

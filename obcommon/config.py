@@ -222,6 +222,7 @@ class Env:
     smtp_password: Optional[str]
     smtp_starttls: bool
     dev_mailbox: Optional[str]
+    dev_mailbox_http: Optional[str]
     gateway_port: int
     secret_key: Optional[str]
     selftest_key: Optional[str]
@@ -264,6 +265,7 @@ class Env:
             smtp_password=e.get("SMTP_PASSWORD") or None,
             smtp_starttls=(e.get("SMTP_STARTTLS") or "true").strip().lower() in ("1", "true", "yes"),
             dev_mailbox=e.get("DEV_MAILBOX") or None,
+            dev_mailbox_http=e.get("DEV_MAILBOX_HTTP") or None,
             gateway_port=integer("GATEWAY_PORT", 8080),
             secret_key=secret,
             selftest_key=selftest,

@@ -40,7 +40,8 @@ def test_full_login_flow_with_code_from_mail(stack):
     assert me.status_code == 200 and me.json()["email"] == email
 
     offices = requests.get(stack.url("/api/offices"), headers={"Authorization": f"Bearer {body['token']}"}, timeout=10)
-    assert [o["id"] for o in offices.json()] == ["alpha", "beta"]
+    # the seeded offices, in configured order (other tests may have created more after them)
+    assert [o["id"] for o in offices.json()][:2] == ["alpha", "beta"]
 
 
 def test_code_is_single_use(stack):
@@ -226,7 +227,7 @@ def test_users_endpoint_for_self_and_not_for_others(stack):
 def test_system_admin_comes_from_config(stack):
     client = stack.client("admin@my-company.example")
     me = client.get(stack.url("/api/me"), timeout=10).json()
-    assert me["role"] == {"name": "System Admin", "offices": ["alpha", "beta"]}
+    assert me["role"]["name"] == "System Admin" and {"alpha", "beta"} <= set(me["role"]["offices"])
     assert me["permissions"]["can_manage_offices"] is True
     # admins can view users; a never-seen allowed address has defaults, a disallowed one is 404
     fresh = unique_email("fresh")

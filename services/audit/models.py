@@ -26,3 +26,12 @@ class Record(Base):
     office: Mapped[Optional[str]] = mapped_column(Text, nullable=True, index=True)
     before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONB, nullable=True)
     after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONB, nullable=True)
+
+
+class Erasure(Base):
+    """An erased user, by pseudonym only (never the email): an event about them that arrives after
+    the erasure (published just before it, delivered late) is pseudonymised on arrival."""
+
+    __tablename__ = "erasures"
+    pseudonym: Mapped[str] = mapped_column(Text, primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

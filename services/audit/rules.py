@@ -131,3 +131,52 @@ def clamp_limit(limit: Any) -> int:
     except (ValueError, TypeError):
         raise InvalidFilter("Invalid limit") from None
     return max(1, min(MAX_LIMIT, value))
+
+
+# ------------------------------------------------------------------------------ erasure
+
+ERASED_EVENT = ("identity", "user_erased")
+# An event stamped up to this long after an erasure is still treated as "from before it": the
+# clocks of two services may differ a little.
+ERASURE_GRACE = timedelta(seconds=5)
+
+
+def emails_in(row: dict) -> set[str]:
+    """Addresses a record may name: its actor and entity id, and any string value of before/after
+    that looks like an email (normalised)."""
+    found: set[str] = set()
+
+    def visit(value: Any) -> None:
+        if isinstance(value, str):
+            if "@" in value and len(value) <= 254:
+                found.add(value.strip().lower())
+        elif isinstance(value, dict):
+            for v in value.values():
+                visit(v)
+        elif isinstance(value, list):
+            for v in value:
+                visit(v)
+
+    visit(row.get("actor"))
+    visit(row.get("entity_id"))
+    visit(row.get("before"))
+    visit(row.get("after"))
+    return found
+
+
+def substitute(row: dict, replacements: dict[str, str]) -> dict:
+    """`row` with every value equal to an email of `replacements` replaced by its pseudonym
+    (whole string values only, as pseudonymise_actor does in the table)."""
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            return replacements.get(value.strip().lower(), value)
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return value
+
+    if not replacements:
+        return row
+    return {**row, **{k: swap(row.get(k)) for k in ("actor", "entity_id", "before", "after")}}

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from nameko.events import SERVICE_POOL, event_handler
 from nameko.timer import timer
-from sqlalchemy import Text, case, cast, delete, func, or_, select, tuple_, update
+from sqlalchemy import Text, case, cast, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.exc import DataError
 
@@ -24,9 +24,9 @@ from obcommon.service import BaseService, Database, rpc
 
 from . import rules
 from .contract import SERVICE
-from .dependencies import audited_events
+from .dependencies import PseudonymKey, audited_events
 from .exceptions import InvalidFilter
-from .models import Base, Record
+from .models import Base, Erasure, Record
 from .schemas import AuditPage
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ class AuditService(BaseService):
     name = SERVICE
 
     db = Database(Base)
+    pseudonyms = PseudonymKey()
 
     # ---------------------------------------------------------------- recording
 
@@ -53,9 +54,18 @@ class AuditService(BaseService):
             return False
         try:
             with self.db.uow() as uow:
+                erasing = (row["service"], row["action"]) == rules.ERASED_EVENT
+                # Erasures exclusive, other records shared: a record is either stored before an
+                # erasure pseudonymises the table, or sees the erasure's tombstone (never neither).
+                uow.session.execute(text("SELECT pg_advisory_xact_lock_shared(hashtext('audit:erasure'))")
+                                    if not erasing else
+                                    text("SELECT pg_advisory_xact_lock(hashtext('audit:erasure'))"))
+                row = self._pseudonymise_if_erased(uow.session, row)
                 result = uow.session.execute(
                     insert(Record).values(**row).on_conflict_do_nothing(index_elements=[Record.event_id])
                 )
+                if erasing:
+                    self._erase(uow.session, payload, row)
                 uow.commit()
         except DataError as exc:  # a value PostgreSQL refuses: retrying cannot help
             log.error("dropped event %s that cannot be stored: %s", row["event_id"], exc)
@@ -108,29 +118,37 @@ class AuditService(BaseService):
         pseudonym = str(pseudonym or "").strip()
         if not email or not pseudonym:
             raise InvalidFilter("email and pseudonym are required")
-        # Whole JSON string values only; jsonb::text prints strings as json.dumps does.
-        old, new = json.dumps(email, ensure_ascii=False), json.dumps(pseudonym, ensure_ascii=False)
-
-        def in_json(column):
-            return func.strpos(cast(column, Text), old) > 0
-
-        def replaced(column):
-            return cast(func.replace(cast(column, Text), old, new), JSONB)
-
         with self.db.uow() as uow:
-            result = uow.session.execute(
-                update(Record)
-                .where(or_(Record.actor == email, Record.entity_id == email,
-                           in_json(Record.before), in_json(Record.after)))
-                .values(
-                    actor=case((Record.actor == email, pseudonym), else_=Record.actor),
-                    entity_id=case((Record.entity_id == email, pseudonym), else_=Record.entity_id),
-                    before=replaced(Record.before),
-                    after=replaced(Record.after),
-                )
-            )
+            count = _replace_email(uow.session, email, pseudonym)
             uow.commit()
-        return {"records": result.rowcount}
+        return {"records": count}
+
+    def _erase(self, session, payload: dict, row: dict) -> None:
+        """identity.user_erased: pseudonymise the user's records and keep a tombstone (pseudonym
+        and time only) for their events still on the way. The event itself names them by
+        pseudonym only; its `email` is used here and never stored."""
+        email = payload.get("email") if isinstance(payload, dict) else None
+        pseudonym = payload.get("pseudonym") if isinstance(payload, dict) else None
+        if not email or not pseudonym:
+            return
+        email = normalize_email(str(email))
+        if self.pseudonyms.pseudonym(email) != pseudonym:
+            log.warning("user_erased %s: pseudonym differs from audit's (is SECRET_KEY the same everywhere?)",
+                        row["event_id"])
+        session.execute(insert(Erasure).values(pseudonym=pseudonym, erased_at=row["at"]).on_conflict_do_update(
+            index_elements=[Erasure.pseudonym], set_={"erased_at": func.greatest(Erasure.erased_at, row["at"])}))
+        count = _replace_email(session, email, pseudonym)
+        log.info("pseudonymised %d audit records of an erased user (%s)", count, pseudonym)
+
+    def _pseudonymise_if_erased(self, session, row: dict) -> dict:
+        """A record of an event from before an erasure that names the erased user gets their
+        pseudonym before it is stored."""
+        candidates = {self.pseudonyms.pseudonym(e): e for e in rules.emails_in(row)}
+        if not candidates:
+            return row
+        erased = session.scalars(select(Erasure.pseudonym).where(
+            Erasure.pseudonym.in_(list(candidates)), Erasure.erased_at >= row["at"] - rules.ERASURE_GRACE)).all()
+        return rules.substitute(row, {candidates[p]: p for p in erased})
 
     @rpc
     def purge_older_than(self, days: int) -> dict:
@@ -143,6 +161,7 @@ class AuditService(BaseService):
             raise InvalidFilter("days must be at least 1")
         with self.db.uow() as uow:
             result = uow.session.execute(delete(Record).where(Record.at < utcnow() - timedelta(days=days)))
+            uow.session.execute(delete(Erasure).where(Erasure.erased_at < utcnow() - timedelta(days=days)))
             uow.commit()
         if result.rowcount:
             log.info("deleted %d audit records older than %d days", result.rowcount, days)
@@ -151,6 +170,31 @@ class AuditService(BaseService):
     @timer(interval=3600, eager=True)
     def purge_expired(self) -> None:
         self.purge_older_than(self.settings.data_retention_days)
+
+
+def _replace_email(session, email: str, pseudonym: str) -> int:
+    """Replace `email` by `pseudonym` in every record's actor, entity_id, before and after."""
+    # Whole JSON string values only; jsonb::text prints strings as json.dumps does.
+    old, new = json.dumps(email, ensure_ascii=False), json.dumps(pseudonym, ensure_ascii=False)
+
+    def in_json(column):
+        return func.strpos(cast(column, Text), old) > 0
+
+    def replaced(column):
+        return cast(func.replace(cast(column, Text), old, new), JSONB)
+
+    result = session.execute(
+        update(Record)
+        .where(or_(Record.actor == email, Record.entity_id == email,
+                   in_json(Record.before), in_json(Record.after)))
+        .values(
+            actor=case((Record.actor == email, pseudonym), else_=Record.actor),
+            entity_id=case((Record.entity_id == email, pseudonym), else_=Record.entity_id),
+            before=replaced(Record.before),
+            after=replaced(Record.after),
+        )
+    )
+    return result.rowcount
 
 
 def _event_handler(spec: EventSpec):

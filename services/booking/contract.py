@@ -1,28 +1,38 @@
 """The booking service's contract: RPC methods, events, errors."""
-from obcommon.messaging import Contract, EventSpec, RpcMethod
+from obcommon.messaging import Contract, EventPayload, EventSpec, RpcMethod
 
 from .exceptions import (BookingForbidden, BookingNotFound, DateOutOfRange, DuplicateBooking, IdempotencyKeyReused,
                          InvalidRange, OfficeFull, OfficeNotFound, ParkingFull, ReasonRequired, TooLateToCancel,
                          UserQuotaExceeded)
-from .schemas import BookingEvent
+from .schemas import BookingEvent, UserBookingsErased
 
 SERVICE = "booking"
 
 BOOKING_CREATED = EventSpec(SERVICE, "booking_created", BookingEvent, "a booking was made")
 BOOKING_CANCELLED = EventSpec(SERVICE, "booking_cancelled", BookingEvent, "a booking was cancelled")
+BOOKING_CHECKED_IN = EventSpec(SERVICE, "booking_checked_in", EventPayload,
+                               "the first valid scan of a pass at its office on its day")
+USER_BOOKINGS_ERASED = EventSpec(SERVICE, "user_bookings_erased", UserBookingsErased,
+                                 "an erased user's bookings were deleted (identity.user_erased)")
 
 CONTRACT = Contract(
     service=SERVICE,
     rpc=[
         RpcMethod("create_booking", "(request: {user, office, date, parking, reason}, caller, idempotency_key=None)"
                   " -> Booking", "rules 5-11 of SPEC §4 in one transaction"),
-        RpcMethod("cancel_booking", "(booking_id, caller: {email, system_admin, offices}) -> None", "cancel"),
+        RpcMethod("cancel_booking", "(booking_id, caller: {email, system_admin, offices}) -> {office, date}", "cancel"),
         RpcMethod("get_booking", "(booking_id) -> Booking", "one booking, cancelled ones included"),
+        RpcMethod("verify_pass", "(booking_id, office, actor) -> {status, booking, checked_in_at}",
+                  "SPEC §5: ok | wrong_day | wrong_office | cancelled; the first ok records the check-in"),
         RpcMethod("list_bookings", "(user=None, offices=None, office=None, date_from=None, date_to=None,"
                   " include_cancelled=False) -> [Booking]", "by date then office"),
-        RpcMethod("get_slots", "(office_id, dates: [YYYY-MM-DD]) -> [Slot]", "bookings and parking used per day"),
+        RpcMethod("get_slots", "(office_id, dates: [YYYY-MM-DD]) -> [Slot + version]",
+                  "bookings and parking used per day; `version` orders them against availability events"),
+        RpcMethod("stats", "(offices=None, date_from=None, date_to=None) -> [{office, date, bookings, parking}]",
+                  "every office x day of the visible range (clamped), zeros included; active offices plus"
+                  " retired ones with bookings in the range"),
     ],
-    events=[BOOKING_CREATED, BOOKING_CANCELLED],
+    events=[BOOKING_CREATED, BOOKING_CANCELLED, BOOKING_CHECKED_IN, USER_BOOKINGS_ERASED],
     errors=[InvalidRange, OfficeNotFound, DateOutOfRange, ReasonRequired, DuplicateBooking, OfficeFull, ParkingFull,
             UserQuotaExceeded, IdempotencyKeyReused, BookingNotFound, BookingForbidden, TooLateToCancel],
 )

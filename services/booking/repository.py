@@ -22,7 +22,7 @@ from obcommon.emails import normalize_email
 from obcommon.service import Db
 
 from . import rules
-from .contract import BOOKING_CANCELLED, BOOKING_CREATED
+from .contract import BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED
 from .exceptions import (REPLAYABLE, BookingError, BookingForbidden, BookingNotFound, DateOutOfRange,
                          DuplicateBooking, IdempotencyKeyReused, InvalidRange, OfficeFull, OfficeNotFound,
                          ParkingFull, ReasonRequired, TooLateToCancel, UserQuotaExceeded)
@@ -186,8 +186,9 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
 # ------------------------------------------------------------------------------ cancel
 
 
-def cancel_booking(db: Db, booking_id: str, caller: dict, now: datetime) -> str:
-    """Cancel per SPEC §4; returns the office id. `caller`: {email, system_admin, offices}."""
+def cancel_booking(db: Db, booking_id: str, caller: dict, now: datetime) -> dict:
+    """Cancel per SPEC §4; returns {office, date} of the booking. `caller`: {email, system_admin,
+    offices}."""
     email = normalize_email(caller["email"])
     with db.uow() as uow:
         s = uow.session
@@ -213,7 +214,7 @@ def cancel_booking(db: Db, booking_id: str, caller: dict, now: datetime) -> str:
                  before=before, after=booking_json(booking, office), availability=_availability(counts),
                  office_timezone=office.timezone)
         uow.commit()
-        return booking.office
+        return {"office": booking.office, "date": booking.date.isoformat()}
 
 
 # ------------------------------------------------------------------------------ reads
@@ -226,6 +227,34 @@ def get_booking(db: Db, booking_id: str) -> dict:
         if row is None:
             raise BookingNotFound()
         return booking_json(*row)
+
+
+def verify_pass(db: Db, booking_id: str, office_id: str, actor: str, now: datetime) -> dict:
+    """SPEC §5 at the door of `office_id`: cancelled, wrong_office, wrong_day or ok (in that
+    order). The first ok scan records the check-in (audited); later ones show when it was."""
+    with db.uow() as uow:
+        s = uow.session
+        row = s.execute(select(Booking, Office).join(Office, Office.id == Booking.office)
+                        .where(Booking.id == booking_id).with_for_update(of=Booking)).first()
+        if row is None:
+            raise BookingNotFound()
+        booking, office = row
+        if booking.status != "active":
+            status = "cancelled"
+        elif booking.office != office_id:
+            status = "wrong_office"
+        elif booking.date != rules.office_today(now, office.timezone):
+            status = "wrong_day"
+        else:
+            status = "ok"
+        if status == "ok" and booking.checked_in_at is None:
+            before = booking_json(booking, office)
+            booking.checked_in_at = now
+            uow.emit(BOOKING_CHECKED_IN, actor=normalize_email(actor), entity="booking", entity_id=booking.id,
+                     office=booking.office, before=before, after=booking_json(booking, office))
+        result = booking_json(booking, office)
+        uow.commit()
+    return {"status": status, "booking": result, "checked_in_at": result["checked_in_at"]}
 
 
 def _parse_day(value: Optional[str]) -> Optional[date]:
@@ -268,7 +297,8 @@ def slots(db: Db, office_id: str, days: list[date]) -> list[dict]:
         rows = {r.date: r for r in uow.session.scalars(
             select(DayCount).where(DayCount.office == office_id, DayCount.date.in_(days)))}
         return [{"date": d.isoformat(), "booked": rows[d].booked if d in rows else 0,
-                 "booked_parking": rows[d].booked_parking if d in rows else 0} for d in days]
+                 "booked_parking": rows[d].booked_parking if d in rows else 0,
+                 "version": rows[d].version if d in rows else 0} for d in days]
 
 
 def purge_expired(db: Db, config: AppConfig, now: datetime) -> dict:

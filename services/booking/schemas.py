@@ -49,3 +49,20 @@ class BookingEvent(EventPayload):
     office_timezone: str
     reason: Optional[str] = None
     reason_required: bool = False
+
+
+class UserBookingsErased(EventPayload):
+    """user_bookings_erased: an erased user's bookings were deleted (SPEC §4). The envelope names
+    the user by pseudonym only; `availability` has the counters of every office and day that
+    changed (for live availability)."""
+
+    availability: list[Availability]
+
+
+class StatsRow(BaseModel):
+    """GET /api/stats: one office and day."""
+
+    office: str
+    date: str
+    bookings: int
+    parking: int

@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 from typing import Optional
 
+import eventlet
 from nameko.events import event_handler
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
@@ -19,7 +20,7 @@ from prometheus_client import Counter
 from obcommon.db import utcnow
 from obcommon.service import BaseService, Database, rpc
 
-from . import repository, rules
+from . import admin, repository, rules
 from .contract import SERVICE
 from .exceptions import BookingError, InvalidRange, OfficeNotFound
 from .models import Base, Booking, DayCount, IdempotencyKey
@@ -56,15 +57,20 @@ class BookingService(BaseService):
         return booking
 
     @rpc
-    def cancel_booking(self, booking_id: str, caller: dict) -> None:
-        office = repository.cancel_booking(self.db, str(booking_id), caller, utcnow())
-        CANCELLED.labels(office).inc()
+    def cancel_booking(self, booking_id: str, caller: dict) -> dict:
+        cancelled = repository.cancel_booking(self.db, str(booking_id), caller, utcnow())
+        CANCELLED.labels(cancelled["office"]).inc()
+        return cancelled
 
     # ---------------------------------------------------------------- reads
 
     @rpc
     def get_booking(self, booking_id: str) -> dict:
         return repository.get_booking(self.db, str(booking_id))
+
+    @rpc
+    def verify_pass(self, booking_id: str, office: str, actor: str) -> dict:
+        return repository.verify_pass(self.db, str(booking_id), str(office), actor, utcnow())
 
     @rpc
     def list_bookings(self, user: Optional[str] = None, offices: Optional[list[str]] = None,
@@ -99,15 +105,19 @@ class BookingService(BaseService):
     def sync_offices(self) -> None:
         """Catch up with offices created before this service's queues existed (first start)."""
         try:
-            for office in self.offices_rpc.list_offices(include_retired=True):
+            with eventlet.Timeout(5):  # an RPC to a service not up yet would wait forever
+                offices = self.offices_rpc.list_offices(include_retired=True)
+            for office in offices:
                 repository.upsert_office(self.db, office)
-        except Exception as exc:  # offices not up yet: the next tick (or the events) will do
+        except (Exception, eventlet.Timeout) as exc:  # the next tick (or the events) will do
             log.info("office sync deferred: %r", exc)
 
     def _sync_office(self, office_id: str) -> None:
         try:
-            repository.upsert_office(self.db, self.offices_rpc.get_office(office_id))
-        except Exception:  # unknown office (or offices unreachable): the decision says so
+            with eventlet.Timeout(5):
+                office = self.offices_rpc.get_office(office_id)
+            repository.upsert_office(self.db, office)
+        except (Exception, eventlet.Timeout):  # unknown office (or offices unreachable): the decision says so
             pass
 
     # ---------------------------------------------------------------- retention
@@ -118,6 +128,30 @@ class BookingService(BaseService):
         purged = repository.purge_expired(self.db, self.settings, utcnow())
         if any(purged.values()):
             log.info("retention: deleted %(bookings)d bookings, %(idempotency_keys)d idempotency keys", purged)
+
+    # ---------------------------------------------------------------- admin (issue 4)
+
+    @rpc
+    def stats(self, offices: Optional[list[str]] = None, date_from: Optional[str] = None,
+              date_to: Optional[str] = None) -> list[dict]:
+        """Every office x day of the visible range (clamped), zeros included (GET /api/stats)."""
+        if isinstance(offices, str):
+            offices = [offices]
+        for office_id in admin.unknown_offices(self.db, offices or [])[:50]:
+            with eventlet.Timeout(5, False):  # not in the read model yet: ask offices, but never hang on it
+                self._sync_office(office_id)
+        return admin.stats(self.db, self.settings, utcnow(), offices=offices, date_from=date_from, date_to=date_to)
+
+    @event_handler("identity", "user_erased", requeue_on_error=True)
+    def on_user_erased(self, payload: dict) -> None:
+        """An erased user's bookings, settings and idempotency keys go (SPEC §4)."""
+        email = payload.get("email") if isinstance(payload, dict) else None
+        if not email:
+            log.error("user_erased event %s without an email: nothing to erase",
+                      payload.get("event_id") if isinstance(payload, dict) else None)
+            return
+        deleted = admin.erase_user_bookings(self.db, email, payload.get("pseudonym"), payload.get("actor"))
+        log.info("erased %d bookings of %s", deleted, payload.get("pseudonym"))
 
 
 Service = BookingService

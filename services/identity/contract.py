@@ -1,8 +1,9 @@
 """The identity service's contract: RPC methods, events, errors. Import this, not service.py."""
 from obcommon.messaging import Contract, EventPayload, EventSpec, RpcMethod
 
-from .exceptions import InvalidCode, InvalidUserUpdate, RateLimited, UserNotFound
-from .schemas import LoginCodeIssued, SessionRevoked, UserChanged
+from .exceptions import (DependencyUnavailable, InvalidCode, InvalidUserQuery, InvalidUserUpdate, RateLimited,
+                         UserNotFound)
+from .schemas import LoginCodeIssued, SessionRevoked, UserChanged, UserErased
 
 SERVICE = "identity"
 
@@ -10,6 +11,8 @@ LOGIN_CODE_ISSUED = EventSpec(SERVICE, "login_code_issued", LoginCodeIssued, "a 
 USER_SIGNED_IN = EventSpec(SERVICE, "user_signed_in", EventPayload, "a code was verified and a session started")
 SESSION_REVOKED = EventSpec(SERVICE, "session_revoked", SessionRevoked, "a session ended (logout); gateways drop it")
 USER_CHANGED = EventSpec(SERVICE, "user_changed", UserChanged, "a user's profile, role or quota changed")
+USER_ERASED = EventSpec(SERVICE, "user_erased", UserErased,
+                        "a user was erased; booking and notify delete their data, audit pseudonymises them")
 
 CONTRACT = Contract(
     service=SERVICE,
@@ -19,7 +22,13 @@ CONTRACT = Contract(
         RpcMethod("get_session", "(session_id) -> SessionInfo | None", "who a session belongs to (gateway read model)"),
         RpcMethod("logout", "(session_id) -> None", "end a session everywhere"),
         RpcMethod("get_user", "(email) -> User", "a user, with defaults for a never-seen allowed address"),
+        RpcMethod("list_users", "(role=None, custom_quota=None, auto_approved=None, email_prefix=None, limit=50,"
+                  " cursor=None) -> {users: [User], next_cursor}", "stored profiles by email (keyset cursor)"),
+        RpcMethod("update_user", "(email, changes: {quota?, role?: {name, offices}, auto_approved?}, actor) -> User",
+                  "change (or prepare) a profile; emits user_changed"),
+        RpcMethod("erase_user", "(email, actor) -> {pseudonym, sessions}",
+                  "delete profile and sessions; emits session_revoked per session and user_erased"),
     ],
-    events=[LOGIN_CODE_ISSUED, USER_SIGNED_IN, SESSION_REVOKED, USER_CHANGED],
-    errors=[InvalidCode, RateLimited, UserNotFound, InvalidUserUpdate],
+    events=[LOGIN_CODE_ISSUED, USER_SIGNED_IN, SESSION_REVOKED, USER_CHANGED, USER_ERASED],
+    errors=[InvalidCode, RateLimited, UserNotFound, InvalidUserUpdate, InvalidUserQuery, DependencyUnavailable],
 )

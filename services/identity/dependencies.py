@@ -3,12 +3,14 @@ import time
 
 from nameko.extensions import DependencyProvider
 
+from obcommon import erasure
 from obcommon.config import Env
 
 
 class _Keys:
     def __init__(self, env: Env):
         self.code_key = env.derive_key("login-codes")
+        self.pseudonym_key = env.derive_key(erasure.KEY_PURPOSE)
 
 
 class Keys(DependencyProvider):

@@ -24,3 +24,13 @@ class UserNotFound(ServiceError):
 @remote_error
 class InvalidUserUpdate(ServiceError):
     """A user change that breaks a rule, e.g. granting System Admin (400)."""
+
+
+@remote_error
+class InvalidUserQuery(ServiceError):
+    """A bad filter or a `cursor` this service did not hand out, listing users (400)."""
+
+
+@remote_error
+class DependencyUnavailable(ServiceError):
+    """A service identity needs (offices) did not answer in time (503)."""

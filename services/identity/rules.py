@@ -1,6 +1,8 @@
 """Pure identity rules: codes, tokens, roles and permissions (unit-tested without I/O)."""
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -67,3 +69,102 @@ def user_view(config: AppConfig, email: str, quota: Optional[int], role: Optiona
             "offices_can_manage": offices,
         },
     }
+
+
+# ------------------------------------------------------------------------------ admin: users
+
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+
+
+def profile(quota: Optional[int], role: Optional[str], role_offices: Optional[list[str]],
+            auto_approved: Optional[bool]) -> dict:
+    """The stored profile as events carry it (`user_changed` before/after): the quota override
+    (None: default), the stored role and offices, auto-approval. Never the email."""
+    office_admin = role == OFFICE_ADMIN and bool(role_offices)
+    return {"quota": quota, "role": OFFICE_ADMIN if office_admin else DEFAULT,
+            "offices": sorted(role_offices or []) if office_admin else [], "auto_approved": bool(auto_approved)}
+
+
+DEFAULT_PROFILE = profile(None, DEFAULT, [], False)
+
+
+class UpdateRejected(ValueError):
+    """A change that breaks a rule; the message is for the user (InvalidUserUpdate, 400)."""
+
+
+def apply_update(config: AppConfig, email: str, current: dict, changes, fields: set[str],
+                 existing_offices: Optional[set[str]]) -> dict:
+    """The profile after `changes` (a validated `schemas.UserUpdate`; `fields`: those present).
+
+    Absent fields stay unchanged; `quota: None` restores the default. System Admin can neither be
+    granted nor taken away (it comes from the configuration); an Office Admin needs a non-empty
+    list of existing office ids (`existing_offices`, retired ones included)."""
+    new = dict(current)
+    if "quota" in fields:
+        new["quota"] = changes.quota
+    if "auto_approved" in fields:
+        if changes.auto_approved is None:
+            raise UpdateRejected("Invalid auto_approved: must be true or false")
+        new["auto_approved"] = changes.auto_approved
+    if "role" in fields:
+        role = changes.role
+        if role is None:
+            raise UpdateRejected("Invalid role: must be an object {name, offices}")
+        if config.is_system_admin(email):
+            if role.name == SYSTEM_ADMIN:
+                return new  # already what the configuration says: nothing to change
+            raise UpdateRejected("A System Admin's role comes from the configuration and cannot be changed")
+        if role.name == SYSTEM_ADMIN:
+            raise UpdateRejected("System Admin cannot be granted: System Admins come from the configuration")
+        if role.name == OFFICE_ADMIN:
+            offices = sorted(set(role.offices))
+            if not offices:
+                raise UpdateRejected("An Office Admin needs at least one office")
+            unknown = [o for o in offices if o not in (existing_offices or set())]
+            if unknown:
+                raise UpdateRejected(f"Unknown office: {', '.join(unknown)[:200]}")
+            new["role"], new["offices"] = OFFICE_ADMIN, offices
+        else:
+            new["role"], new["offices"] = DEFAULT, []
+    return new
+
+
+def encode_user_cursor(email: str) -> str:
+    """An opaque keyset cursor: the email of the last user of a page (users are listed by email,
+    so users added while someone pages through are neither repeated nor make others skipped)."""
+    return base64.urlsafe_b64encode(f"u1|{email}".encode()).decode().rstrip("=")
+
+
+def decode_user_cursor(cursor) -> str:
+    """The email in a cursor; ValueError when it is not one this service handed out."""
+    if not isinstance(cursor, str) or not cursor or len(cursor) > 400:
+        raise ValueError("not a cursor")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise ValueError("not a cursor") from None
+    version, _, email = raw.partition("|")
+    if version != "u1" or not email:
+        raise ValueError("not a cursor")
+    return email
+
+
+def parse_flag(value) -> Optional[bool]:
+    """A filter flag: True/False, "true"/"false", or None/"" for no filter; ValueError otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError("not a flag")
+
+
+def clamp_limit(limit) -> int:
+    if limit is None or limit == "":
+        return DEFAULT_LIMIT
+    try:
+        value = int(limit)
+    except (TypeError, ValueError):
+        raise ValueError("not a number") from None
+    return max(1, min(MAX_LIMIT, value))

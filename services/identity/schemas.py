@@ -1,7 +1,7 @@
 """Payload schemas of the identity service's events and RPC results."""
-from typing import Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from obcommon.messaging import EventPayload
 
@@ -53,3 +53,35 @@ class SessionRevoked(EventPayload):
 
 class UserChanged(EventPayload):
     email: str
+
+
+class UserErased(EventPayload):
+    """A System Admin erased a user (SPEC §4). The envelope (which audit stores) names the user by
+    `pseudonym` only; `email` is for the services that delete the user's data (booking, notify)
+    and for audit to pseudonymise its older records."""
+
+    email: str
+    pseudonym: str
+
+
+class RoleUpdate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: Literal["Default", "Office Admin", "System Admin"]
+    offices: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=500)
+
+
+class UserUpdate(BaseModel):
+    """PUT /api/users/{email}: any of these; absent fields stay unchanged; `quota: null` restores
+    the default weekly quota."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    quota: Optional[int] = Field(None, ge=0, le=100)
+    role: Optional[RoleUpdate] = None
+    auto_approved: Optional[bool] = None
+
+
+class UserPage(BaseModel):
+    users: list[User]
+    next_cursor: Optional[str] = None

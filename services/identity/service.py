@@ -6,25 +6,31 @@ import math
 from datetime import datetime, timedelta
 from typing import Optional
 
+import eventlet
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
-from sqlalchemy import delete, func, select, text
+from pydantic import ValidationError
+from sqlalchemy import and_, delete, func, not_, select, text
+from sqlalchemy.dialects.postgresql import insert
 
+from obcommon import erasure, validation
 from obcommon.db import utcnow
 from obcommon.emails import normalize_email
 from obcommon.service import BaseService, Database, rpc
 
 from . import rules
-from .contract import LOGIN_CODE_ISSUED, SERVICE, SESSION_REVOKED, USER_SIGNED_IN
+from .contract import LOGIN_CODE_ISSUED, SERVICE, SESSION_REVOKED, USER_CHANGED, USER_ERASED, USER_SIGNED_IN
 from .dependencies import Keys, OfficeIds
-from .exceptions import InvalidCode, RateLimited, UserNotFound
+from .exceptions import DependencyUnavailable, InvalidCode, InvalidUserQuery, InvalidUserUpdate, RateLimited, UserNotFound
 from .models import Base, LoginCode, RateHit, Session, User
+from .schemas import UserUpdate
 
 log = logging.getLogger(__name__)
 
 CODE_GONE = "Code expired or already used: request a new code"
 CODE_WRONG = "Incorrect code"
 CODE_EXHAUSTED = "Too many wrong attempts: request a new code"
+OFFICES_TIMEOUT = 8  # seconds; below the gateway's RPC timeout, so the caller gets a clean 503
 
 
 class IdentityService(BaseService):
@@ -140,6 +146,123 @@ class IdentityService(BaseService):
             raise UserNotFound("Not Found")
         with self.db.uow() as uow:
             return self._view(uow.session.get(User, email), email)
+
+    @rpc
+    def list_users(self, role=None, custom_quota=None, auto_approved=None, email_prefix=None,
+                   limit=rules.DEFAULT_LIMIT, cursor=None) -> dict:
+        """Stored profiles (signed in at least once, or prepared by an admin), by email."""
+        try:
+            limit = rules.clamp_limit(limit)
+            custom, auto = rules.parse_flag(custom_quota), rules.parse_flag(auto_approved)
+        except ValueError:
+            raise InvalidUserQuery("Bad query parameters") from None
+        try:
+            after = rules.decode_user_cursor(cursor) if cursor else None
+        except ValueError:
+            raise InvalidUserQuery("Invalid cursor") from None
+        admins = list(self.settings.system_admin_emails)
+        office_admin = and_(User.role == rules.OFFICE_ADMIN,
+                            func.coalesce(func.cardinality(User.role_offices), 0) > 0)
+        query = select(User).order_by(User.email).limit(limit + 1)
+        if role == rules.SYSTEM_ADMIN:
+            query = query.where(User.email.in_(admins))
+        elif role == rules.OFFICE_ADMIN:
+            query = query.where(office_admin, User.email.not_in(admins))
+        elif role == rules.DEFAULT:
+            query = query.where(not_(office_admin), User.email.not_in(admins))
+        elif role not in (None, ""):
+            raise InvalidUserQuery("Invalid role: use Default, Office Admin or System Admin")
+        if custom is not None:
+            query = query.where(User.quota.is_not(None) if custom else User.quota.is_(None))
+        if auto is not None:
+            query = query.where(User.auto_approved.is_(auto))
+        if email_prefix:
+            query = query.where(User.email.startswith(normalize_email(str(email_prefix)), autoescape=True))
+        if after is not None:
+            query = query.where(User.email > after)
+        with self.db.uow() as uow:
+            rows = uow.session.scalars(query).all()
+            page = rows[:limit]
+            users = [self._view(u, u.email) for u in page]
+            next_cursor = rules.encode_user_cursor(page[-1].email) if len(rows) > limit else None
+        return {"users": users, "next_cursor": next_cursor}
+
+    @rpc
+    def update_user(self, email: str, changes: dict, actor: str) -> dict:
+        """Change quota, role and offices, auto-approval (SPEC §1, §9); absent fields stay as
+        they are. An allowed address never seen before gets its profile here (prepared)."""
+        email, actor = normalize_email(str(email)), normalize_email(str(actor))
+        if not self.settings.email_allowed(email):
+            raise UserNotFound("Not Found")
+        if not isinstance(changes, dict):
+            raise InvalidUserUpdate("Bad request body")
+        try:
+            update = UserUpdate.model_validate(changes, strict=True)
+        except ValidationError as exc:
+            raise InvalidUserUpdate(validation.describe(exc)) from None
+        fields = set(update.model_fields_set)
+        existing = None
+        if "role" in fields and update.role is not None and update.role.name == rules.OFFICE_ADMIN:
+            try:  # a reply lost (e.g. while a service restarts) must not hold this worker forever
+                with eventlet.Timeout(OFFICES_TIMEOUT):
+                    existing = {o["id"] for o in self.offices_rpc.list_offices(include_retired=True)}
+            except eventlet.Timeout:
+                raise DependencyUnavailable("Service unavailable") from None
+        with self.db.uow() as uow:
+            s = uow.session
+            created = s.execute(
+                insert(User).values(email=email, role=rules.DEFAULT, role_offices=[], auto_approved=False,
+                                    created_at=utcnow())
+                .on_conflict_do_nothing(index_elements=["email"]).returning(User.email)
+            ).first() is not None
+            user = s.scalars(select(User).where(User.email == email).with_for_update()
+                             .execution_options(populate_existing=True)).one()
+            before = None if created else rules.profile(user.quota, user.role, user.role_offices, user.auto_approved)
+            try:
+                after = rules.apply_update(self.settings, email, before or rules.DEFAULT_PROFILE, update, fields,
+                                           existing)
+            except rules.UpdateRejected as exc:
+                raise InvalidUserUpdate(str(exc)) from None
+            user.quota, user.role = after["quota"], after["role"]
+            user.role_offices, user.auto_approved = after["offices"], after["auto_approved"]
+            if after != before:
+                uow.emit(USER_CHANGED, actor=actor, entity="user", entity_id=email, before=before, after=after,
+                         email=email)
+            s.flush()
+            view = self._view(user, email)
+            uow.commit()
+        return view
+
+    @rpc
+    def erase_user(self, email: str, actor: str) -> dict:
+        """Erase a user (SPEC §4): profile, sessions, login code and rate-limit hits go here, in one
+        transaction with the events; `user_erased` makes booking and notify delete the user's data
+        and audit replace the email with a pseudonym. System Admins from the configuration cannot
+        be erased (they would still be System Admins: remove them from the configuration first)."""
+        email, actor = normalize_email(str(email)), normalize_email(str(actor))
+        if not self.settings.email_allowed(email):
+            raise UserNotFound("Not Found")
+        if self.settings.is_system_admin(email):
+            raise InvalidUserUpdate("A System Admin from the configuration cannot be erased: remove the address"
+                                    " from system_admin_emails first")
+        pseudonym = erasure.pseudonym(self.keys.pseudonym_key, email)
+        with self.db.uow() as uow:
+            s = uow.session
+            user = s.scalars(select(User).where(User.email == email).with_for_update()).first()
+            before = rules.profile(user.quota, user.role, user.role_offices, user.auto_approved) if user else None
+            if user is not None:
+                s.delete(user)
+            sessions = s.scalars(select(Session).where(Session.email == email).with_for_update()).all()
+            for row in sessions:
+                s.delete(row)
+                uow.emit(SESSION_REVOKED, actor=actor, entity="session", entity_id=row.id[:12],
+                         session_id=row.id, email=email)
+            s.execute(delete(LoginCode).where(LoginCode.email == email))
+            s.execute(delete(RateHit).where(RateHit.key == f"email:{email}"))
+            uow.emit(USER_ERASED, actor=actor, entity="user", entity_id=pseudonym, before=before, after=None,
+                     email=email, pseudonym=pseudonym)
+            uow.commit()
+        return {"pseudonym": pseudonym, "sessions": len(sessions)}
 
     # ---------------------------------------------------------------- housekeeping
 

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from obcommon.db import UnitOfWork, utcnow
 from obcommon.service import BaseService, Database, rpc
 from services.booking.contract import BOOKING_CANCELLED, BOOKING_CREATED
-from services.identity.contract import LOGIN_CODE_ISSUED
+from services.identity.contract import LOGIN_CODE_ISSUED, USER_ERASED
 
 from . import rules
 from .contract import SERVICE
@@ -151,6 +151,21 @@ class NotifyService(BaseService):
             ).one()
         return OutboxStatus(pending=pending, failing=failing,
                             oldest_pending_at=oldest.isoformat() if oldest else None).model_dump()
+
+    # ---------------------------------------------------------------- erasure
+
+    @event_handler(USER_ERASED.service, USER_ERASED.name, requeue_on_error=True)
+    def on_user_erased(self, payload: dict) -> None:
+        """An erased user's mails go, sent or not: those to them and those about them (a reason
+        notification names the user in its subject)."""
+        email = payload.get("email") if isinstance(payload, dict) else None
+        if not email:
+            return
+        email = str(email).strip().lower()
+        with self.db.uow() as uow:
+            uow.session.execute(delete(Mail).where(
+                (func.lower(Mail.to_address) == email) | (func.strpos(func.lower(Mail.subject), email) > 0)))
+            uow.commit()
 
 
 Service = NotifyService

@@ -1,7 +1,7 @@
 """The offices service's contract: RPC methods, events, errors."""
 from obcommon.messaging import Contract, EventPayload, EventSpec, RpcMethod
 
-from .exceptions import OfficeNotFound
+from .exceptions import InvalidOffice, OfficeExists, OfficeNotFound
 
 SERVICE = "offices"
 
@@ -13,7 +13,11 @@ CONTRACT = Contract(
     rpc=[
         RpcMethod("list_offices", "(include_retired=False) -> [Office]", "offices in configured/created order"),
         RpcMethod("get_office", "(office_id) -> Office", "one office, retired ones included"),
+        RpcMethod("create_office", "(fields: {id, name, quota, parking_quota?, timezone?, retired?}, actor) -> Office",
+                  "a new office, listed after the existing ones; emits office_created"),
+        RpcMethod("update_office", "(office_id, changes: {name?, quota?, parking_quota?, timezone?, retired?}, actor)"
+                  " -> Office", "edit, retire or un-retire; emits office_updated when something changed"),
     ],
     events=[OFFICE_CREATED, OFFICE_UPDATED],
-    errors=[OfficeNotFound],
+    errors=[OfficeNotFound, OfficeExists, InvalidOffice],
 )

@@ -5,3 +5,13 @@ from obcommon.messaging import ServiceError, remote_error
 @remote_error
 class OfficeNotFound(ServiceError):
     """No office with that id (404)."""
+
+
+@remote_error
+class OfficeExists(ServiceError):
+    """An office with that id already exists (409)."""
+
+
+@remote_error
+class InvalidOffice(ServiceError):
+    """A bad office field; the message names it (400)."""

@@ -1,7 +1,10 @@
 """Payload schemas of the offices service."""
+import unicodedata
 from typing import Optional
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from obcommon.config import OFFICE_ID_PATTERN, _check_timezone
 
 
 class Office(BaseModel):
@@ -13,3 +16,49 @@ class Office(BaseModel):
     parking_quota: int
     timezone: str
     retired: bool
+
+
+def _timezone(value: Optional[str]) -> Optional[str]:
+    return value if value is None else _check_timezone(value)
+
+
+def _name(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+class OfficeCreate(BaseModel):
+    """POST /api/offices. `timezone` defaults to the configured `default_timezone`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1, max_length=64, pattern=OFFICE_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=200)
+    quota: int = Field(ge=0, le=100000)
+    parking_quota: int = Field(0, ge=0, le=100000)
+    timezone: Optional[str] = Field(None, max_length=64)
+    retired: bool = False
+
+    _tz = field_validator("timezone")(_timezone)
+    _name = field_validator("name")(_name)
+
+
+class OfficeUpdate(BaseModel):
+    """PUT /api/offices/{id}: any of these; absent fields stay unchanged (none may be null)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: Optional[str] = Field(None, min_length=1, max_length=200)
+    quota: Optional[int] = Field(None, ge=0, le=100000)
+    parking_quota: Optional[int] = Field(None, ge=0, le=100000)
+    timezone: Optional[str] = Field(None, max_length=64)
+    retired: Optional[bool] = None
+
+    _tz = field_validator("timezone")(_timezone)
+    _name = field_validator("name")(_name)

@@ -96,8 +96,9 @@ def amqp_server_uri() -> str:
     return _private_rabbitmq()
 
 
-def _private_rabbitmq() -> str:
-    """Start a throw-away rabbitmq-server node on free ports (Debian's package)."""
+def _private_rabbitmq(prometheus_port: Optional[int] = None) -> str:
+    """Start a throw-away rabbitmq-server node on free ports (Debian's package); with
+    `prometheus_port`, its rabbitmq_prometheus plugin serves metrics there."""
     binary = shutil.which("rabbitmq-server") or "/usr/sbin/rabbitmq-server"
     if not os.path.exists(binary):
         raise RuntimeError(
@@ -109,10 +110,12 @@ def _private_rabbitmq() -> str:
     node = f"obtest{uuid.uuid4().hex[:8]}@localhost"
     plugins = os.path.join(base, "enabled_plugins")
     with open(plugins, "w") as f:
-        f.write("[].\n")
+        f.write("[rabbitmq_prometheus].\n" if prometheus_port else "[].\n")
     conf = os.path.join(base, "rabbitmq.conf")  # our own, so a system listener setting cannot clash
     with open(conf, "w") as f:
         f.write(f"listeners.tcp.local = 127.0.0.1:{port}\nloopback_users = none\n")
+        if prometheus_port:
+            f.write(f"prometheus.tcp.port = {prometheus_port}\nprometheus.tcp.ip = 127.0.0.1\n")
     if os.geteuid() == 0:  # Debian's wrapper drops root for the rabbitmq user, who must own the dir
         with contextlib.suppress(KeyError, LookupError, OSError):
             for path in (base, plugins, conf):

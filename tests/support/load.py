@@ -44,4 +44,9 @@ def fire(url: str, bodies: list[dict], headers: dict, method: str = "POST", time
         go.set()
         return await asyncio.gather(*tasks, return_exceptions=True)
 
-    return asyncio.run(main())
+    # A loop of our own, in a thread of our own: the caller's thread may already run one (pytest
+    # with Playwright's sync API does).
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main()).result()

@@ -69,9 +69,10 @@ class Process:
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15, signalled: bool = False) -> None:
         if self.popen.poll() is None:
-            self.popen.send_signal(sig)
+            if not signalled:
+                self.popen.send_signal(sig)
             try:
                 self.popen.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -92,6 +93,7 @@ class Stack:
         self.config_path.write_text(yaml.safe_dump(self.config))
         self.smtp = SmtpPeer(free_port())
         self.processes: dict[str, Process] = {}
+        self._tokens: dict[str, str] = {}
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("OB_", "SMTP_", "OTEL_"))},
             "OFFICE_BOOKER_CONFIG": str(self.config_path),
@@ -152,7 +154,7 @@ class Stack:
             if proc.popen.poll() is None:
                 proc.popen.send_signal(signal.SIGTERM)
         for proc in procs:
-            proc.stop()
+            proc.stop(signalled=True)
         self.processes.clear()
         self.smtp.stop()
 
@@ -188,10 +190,13 @@ class Stack:
         return r.json()
 
     def client(self, email: str, replica: str = "gateway") -> requests.Session:
-        """A requests session authenticated with a bearer token."""
-        token = self.login(email, replica)["token"]
+        """A requests session authenticated with a bearer token. One sign-in per address per
+        stack (sign-in is rate-limited per address); use `login()` for a fresh session."""
+        email = email.strip().lower()
+        if email not in self._tokens:
+            self._tokens[email] = self.login(email, replica)["token"]
         session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {token}"
+        session.headers["Authorization"] = f"Bearer {self._tokens[email]}"
         return session
 
 

@@ -185,3 +185,55 @@ def test_events_sent_while_audit_is_down_are_recorded_once_after_it_restarts(rpc
     time.sleep(0.5)
     records = rpc.list_records(actor=who)["records"]
     assert sorted(r["action"] for r in records) == ["office_updated", "user_signed_in"]
+
+
+# ------------------------------------------------------------------------------ erasure (issue 4)
+
+
+def test_user_erased_pseudonymises_the_trail_and_events_still_on_their_way(rpc, audit, db):
+    from obcommon import erasure
+    from obcommon.config import Env
+    from services.booking.contract import BOOKING_CREATED
+    from services.identity.contract import USER_ERASED
+
+    who, admin = email(), "admin@my-company.example"
+    pseudonym = erasure.pseudonym(Env.from_environ(audit.env).derive_key(erasure.KEY_PURPOSE), who)
+    now = datetime.now(timezone.utc)
+    audit.dispatch(USER_SIGNED_IN, USER_SIGNED_IN.build(actor=who, entity="user", entity_id=who,
+                                                         at=iso(now - timedelta(minutes=5))))
+    wait_records(rpc, 1, actor=who)
+    erased = audit.dispatch(USER_ERASED, USER_ERASED.build(actor=admin, entity="user", entity_id=pseudonym,
+                                                           before={"quota": 1}, email=who, pseudonym=pseudonym,
+                                                           at=iso(now)))
+    wait_for(lambda: rpc.list_records(actor=pseudonym)["records"], timeout=15, what="pseudonymised sign-in")
+    assert rpc.list_records(actor=who)["records"] == []
+    raw = db.execute("SELECT row_to_json(r)::text FROM audit.records r WHERE event_id = %s",
+                     (erased["event_id"],)).fetchone()[0]
+    assert who not in raw and pseudonym in raw  # the erasure itself names the user by pseudonym only
+    assert db.execute("SELECT count(*) FROM audit.erasures WHERE pseudonym = %s", (pseudonym,)).fetchone()[0] == 1
+
+    # published before the erasure, delivered after it: stored under the pseudonym
+    booking = {"id": uuid.uuid4().hex, "user": who, "office": {"id": "alpha", "name": "A"}}
+    late = audit.dispatch(BOOKING_CREATED, {**BOOKING_CREATED.build(
+        actor=who, entity="booking", entity_id=booking["id"], office="alpha", after=booking,
+        availability={"office": "alpha", "date": "2030-01-01", "booked": 1, "booked_parking": 0, "version": 1},
+        office_timezone="Europe/London", at=iso(now - timedelta(seconds=1)))})
+    # a sign-in well after the erasure (the address may sign in again): a new user, kept as is
+    audit.dispatch(USER_SIGNED_IN, USER_SIGNED_IN.build(actor=who, entity="user", entity_id=who,
+                                                         at=iso(now + timedelta(minutes=1))))
+    wait_records(rpc, 1, actor=who)
+    (stored,) = wait_for(lambda: [r for r in rpc.list_records(office="alpha", limit=200)["records"]
+                                  if r["entity_id"] == booking["id"]], timeout=15, what="late record")
+    assert stored["actor"] == pseudonym and stored["after"]["user"] == pseudonym
+    assert late["event_id"]
+
+
+def test_a_user_erased_event_without_the_private_fields_is_just_recorded(rpc, audit):
+    from services.identity.contract import USER_ERASED
+
+    probe = f"erased-{uuid.uuid4().hex[:8]}"
+    audit.dispatch(USER_ERASED, {"event_id": uuid.uuid4().hex, "type": "user_erased", "service": "identity",
+                                 "at": iso(datetime.now(timezone.utc)), "actor": probe, "entity": "user",
+                                 "entity_id": probe})
+    (record,) = wait_records(rpc, 1, actor=probe)
+    assert record["action"] == "user_erased"

@@ -112,3 +112,18 @@ def test_every_service_contract_is_audited():
     from services.audit.dependencies import AUDITED_CONTRACTS
 
     assert set(AUDITED_CONTRACTS) == {f"services.{s}.contract" for s in SERVICES if s != "audit"}
+
+
+# ------------------------------------------------------------------------------ erasure (issue 4)
+
+
+def test_emails_in_a_record_and_their_substitution():
+    row = {"actor": "A@my-company.example", "entity_id": "b1", "before": None,
+           "after": {"user": "a@my-company.example", "office": {"id": "alpha"}, "note": "x a@my-company.example",
+                     "list": ["c@my-company.example", 3]}}
+    assert rules.emails_in(row) == {"a@my-company.example", "c@my-company.example", "x a@my-company.example"}
+    swapped = rules.substitute(row, {"a@my-company.example": "erased-1"})
+    assert swapped["actor"] == "erased-1" and swapped["after"]["user"] == "erased-1"
+    assert swapped["after"]["note"] == "x a@my-company.example"  # whole values only
+    assert swapped["after"]["list"] == ["c@my-company.example", 3] and swapped["entity_id"] == "b1"
+    assert rules.substitute(row, {}) is row

@@ -19,8 +19,8 @@ def test_slots_count_from_the_counters(stack):
                      "VALUES ('gamma', '2030-01-02', 3, 1, 4)")
     with stack.rpc() as rpc:
         slots = rpc.booking.get_slots("gamma", ["2030-01-01", "2030-01-02"])
-    assert slots == [{"date": "2030-01-01", "booked": 0, "booked_parking": 0},
-                     {"date": "2030-01-02", "booked": 3, "booked_parking": 1}]
+    assert slots == [{"date": "2030-01-01", "booked": 0, "booked_parking": 0, "version": 0},
+                     {"date": "2030-01-02", "booked": 3, "booked_parking": 1, "version": 4}]
 
 
 def test_bad_dates_are_typed_errors(stack):
@@ -47,3 +47,17 @@ def test_create_get_list_cancel(stack):
             rpc.booking.cancel_booking(booking["id"], {"email": user, "system_admin": False, "offices": []})
         with pytest.raises(OfficeNotFound):
             rpc.booking.create_booking({**request, "office": "nowhere"}, user)
+
+
+def test_stats_cover_every_office_and_day_in_the_given_order(stack):
+    day = tomorrow()
+    with stack.rpc() as rpc:
+        rows = rpc.booking.stats(offices=["beta", "alpha", "nowhere"], date_from=day, date_to=day)
+        assert [(r["office"], r["date"]) for r in rows] == [("beta", day), ("alpha", day)]
+        assert all(set(r) == {"office", "date", "bookings", "parking"} for r in rows)
+        assert rpc.booking.stats(offices=[], date_from=day, date_to=day) == []
+        assert rpc.booking.stats(offices=["alpha"], date_from="2000-01-01", date_to="2000-01-02") == []
+        with pytest.raises(InvalidRange):
+            rpc.booking.stats(offices=["alpha"], date_from="2030-02-30")
+        with pytest.raises(InvalidRange):
+            rpc.booking.stats(offices=["alpha"], date_from="2030-01-02", date_to="2030-01-01")

@@ -53,3 +53,66 @@ def test_quota_default_and_override():
     zero = rules.user_view(CFG, "x@my-company.example", 0, None, [], True)
     assert (zero["quota"], zero["custom_quota"], zero["auto_approved"]) == (0, True, True)
     assert not any(zero["permissions"][k] for k in ("can_view_admin", "can_view_users", "can_edit_users"))
+
+
+# ------------------------------------------------------------------------------ admin: users (issue 4)
+
+import pytest  # noqa: E402
+
+from services.identity.schemas import UserUpdate  # noqa: E402
+
+OFFICES = {"alpha", "beta", "old"}
+
+
+def update(current: dict, body: dict, email: str = "u@my-company.example") -> dict:
+    changes = UserUpdate.model_validate(body, strict=True)
+    return rules.apply_update(CFG, email, current, changes, set(changes.model_fields_set), OFFICES)
+
+
+def test_absent_fields_stay_and_null_quota_restores_the_default():
+    start = rules.profile(5, "Office Admin", ["beta"], True)
+    assert update(start, {}) == start
+    assert update(start, {"quota": 0}) == {**start, "quota": 0}
+    assert update(start, {"quota": None}) == {**start, "quota": None}
+    assert update(start, {"auto_approved": False}) == {**start, "auto_approved": False}
+
+
+def test_office_admin_needs_existing_offices_sorted_and_unique():
+    after = update(rules.DEFAULT_PROFILE, {"role": {"name": "Office Admin", "offices": ["beta", "alpha", "beta"]}})
+    assert after["role"] == "Office Admin" and after["offices"] == ["alpha", "beta"]
+    with pytest.raises(rules.UpdateRejected, match="at least one office"):
+        update(rules.DEFAULT_PROFILE, {"role": {"name": "Office Admin", "offices": []}})
+    with pytest.raises(rules.UpdateRejected, match="Unknown office: gamma"):
+        update(rules.DEFAULT_PROFILE, {"role": {"name": "Office Admin", "offices": ["alpha", "gamma"]}})
+    back = update(after, {"role": {"name": "Default", "offices": ["alpha"]}})
+    assert back["role"] == "Default" and back["offices"] == []
+
+
+def test_system_admin_can_be_neither_granted_nor_changed():
+    with pytest.raises(rules.UpdateRejected, match="cannot be granted"):
+        update(rules.DEFAULT_PROFILE, {"role": {"name": "System Admin", "offices": []}})
+    with pytest.raises(rules.UpdateRejected, match="comes from the configuration"):
+        update(rules.DEFAULT_PROFILE, {"role": {"name": "Default", "offices": []}}, email="boss@my-company.example")
+    # restating it is no change; quotas and auto-approval apply to System Admins too
+    same = update(rules.DEFAULT_PROFILE, {"role": {"name": "System Admin", "offices": []}, "quota": 4},
+                  email="boss@my-company.example")
+    assert same == {**rules.DEFAULT_PROFILE, "quota": 4}
+
+
+def test_profile_of_an_office_admin_without_offices_is_default():
+    assert rules.profile(None, "Office Admin", [], False) == rules.DEFAULT_PROFILE
+
+
+def test_user_cursor_round_trip_and_garbage():
+    cursor = rules.encode_user_cursor("a-b@my-company.example")
+    assert "@" not in cursor and rules.decode_user_cursor(cursor) == "a-b@my-company.example"
+    for bad in ("", "x", "!!!", 42, None, "dTJ8eA", "x" * 500):
+        with pytest.raises(ValueError):
+            rules.decode_user_cursor(bad)
+
+
+def test_flags_and_limits():
+    assert [rules.parse_flag(v) for v in (None, "", "true", "FALSE", True)] == [None, None, True, False, True]
+    with pytest.raises(ValueError):
+        rules.parse_flag("yes")
+    assert [rules.clamp_limit(v) for v in (None, "", 0, "7", 10**9)] == [50, 50, 1, 7, 200]

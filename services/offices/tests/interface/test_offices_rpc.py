@@ -37,3 +37,21 @@ def test_seeding_happens_once(stack):
     with psycopg.connect(stack.database_url) as conn:
         assert conn.execute("SELECT count(*) FROM offices.offices").fetchone()[0] == 2
     engine.dispose()
+
+
+def test_create_and_update_errors_are_typed(stack):
+    """Without creating anything (the shared stack's office list is asserted elsewhere)."""
+    from services.offices.exceptions import InvalidOffice, OfficeExists
+
+    with stack.rpc() as rpc:
+        with pytest.raises(OfficeExists):
+            rpc.offices.create_office({"id": "alpha", "name": "Again", "quota": 1}, "admin@my-company.example")
+        with pytest.raises(InvalidOffice):
+            rpc.offices.create_office({"id": "zz", "name": "Z", "quota": 1, "timezone": "Nowhere"}, "admin@x.example")
+        with pytest.raises(InvalidOffice):
+            rpc.offices.update_office("alpha", {"quota": None}, "admin@my-company.example")
+        with pytest.raises(OfficeNotFound):
+            rpc.offices.update_office("nowhere", {"quota": 1}, "admin@my-company.example")
+        unchanged = rpc.offices.update_office("alpha", {"name": "Office Alpha"}, "admin@my-company.example")
+        assert unchanged == rpc.offices.get_office("alpha")
+        assert [o["id"] for o in rpc.offices.list_offices()] == ["alpha", "beta"]

@@ -1,0 +1,89 @@
+"""Offices and availability without an RPC per request: a read model in each gateway replica.
+
+Offices come from the offices service once, then from its `office_created` / `office_updated`
+events. Per office and day, the counters come from booking's `get_slots` the first time a day is
+asked for, then from the `availability` every `booking_created` / `booking_cancelled` event
+carries. Each counter update has a `version` (it grows with every change of that office-day in
+booking's database), so a late or replayed update never overwrites a newer one. Like the session
+cache, the model is trusted only while the event listener is connected, and emptied on reconnect.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable, Optional
+
+
+class Availability:
+    def __init__(self, load_offices: Callable[[], list[dict]],
+                 load_slots: Callable[[str, list[str]], list[dict]]):
+        self._load_offices = load_offices
+        self._load_slots = load_slots
+        self._offices: Optional[dict[str, dict]] = None  # id -> office, in listing order
+        self._counts: dict[tuple[str, str], tuple[int, int, int]] = {}  # (office, date) -> (booked, parking, version)
+        self._lock = threading.Lock()
+        self.trusted = False
+
+    # ------------------------------------------------------------------ offices
+
+    def offices(self) -> list[dict]:
+        """Every office (retired included), in configured/created order."""
+        current = self._offices if self.trusted else None
+        if current is None:
+            loaded = {o["id"]: o for o in self._load_offices()}
+            with self._lock:
+                if self.trusted and self._offices is None:
+                    self._offices = loaded
+            current = loaded
+        return list(current.values())
+
+    def office(self, office_id: str) -> Optional[dict]:
+        return next((o for o in self.offices() if o["id"] == office_id), None)
+
+    def on_office_event(self, event: dict) -> None:
+        office = event.get("after")
+        if not office:
+            return
+        with self._lock:
+            if self._offices is not None:
+                self._offices[office["id"]] = {k: office[k] for k in
+                                               ("id", "name", "quota", "parking_quota", "timezone", "retired")}
+
+    # ------------------------------------------------------------------ availability
+
+    def slots(self, office_id: str, dates: list[str]) -> list[dict]:
+        known = self._counts if self.trusted else {}
+        missing = [d for d in dates if (office_id, d) not in known]
+        if missing:
+            loaded = self._load_slots(office_id, missing)
+            for slot in loaded:
+                self._update(office_id, slot["date"], slot["booked"], slot["booked_parking"], slot["version"])
+            fresh = {s["date"]: (s["booked"], s["booked_parking"], s["version"]) for s in loaded}
+        else:
+            fresh = {}
+        result = []
+        for d in dates:
+            booked, parking, _ = known.get((office_id, d)) or fresh[d]
+            result.append({"date": d, "booked": booked, "booked_parking": parking})
+        return result
+
+    def on_booking_event(self, event: dict) -> None:
+        a = event.get("availability")
+        if a:
+            self._update(a["office"], a["date"], a["booked"], a["booked_parking"], a["version"])
+
+    def _update(self, office: str, day: str, booked: int, parking: int, version: int) -> None:
+        with self._lock:
+            current = self._counts.get((office, day))
+            if self.trusted and (current is None or version > current[2]):
+                self._counts[(office, day)] = (booked, parking, version)
+
+    def forget(self, office: str, day: str) -> None:
+        """After a change made through this replica: the next read asks booking, so the caller
+        sees their own change even before its event arrives (read-your-writes)."""
+        with self._lock:
+            self._counts.pop((office, day), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._offices = None
+            self._counts.clear()

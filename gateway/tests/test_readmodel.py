@@ -1,0 +1,79 @@
+"""The gateway's availability read model: versions order updates; untrusted means ask."""
+from gateway.readmodel import Availability
+
+OFFICE = {"id": "a", "name": "A", "quota": 5, "parking_quota": 1, "timezone": "Europe/London", "retired": False}
+
+
+def make(slots=None):
+    calls = {"offices": 0, "slots": 0}
+
+    def load_offices():
+        calls["offices"] += 1
+        return [dict(OFFICE)]
+
+    def load_slots(office, dates):
+        calls["slots"] += 1
+        return [{"date": d, "booked": 1, "booked_parking": 0, "version": 3} for d in dates]
+
+    model = Availability(load_offices, load_slots)
+    model.trusted = True
+    return model, calls
+
+
+def event(booked, version, day="2030-01-01"):
+    return {"availability": {"office": "a", "date": day, "booked": booked, "booked_parking": 0, "version": version}}
+
+
+def test_loads_once_then_follows_events():
+    model, calls = make()
+    assert model.slots("a", ["2030-01-01"]) == [{"date": "2030-01-01", "booked": 1, "booked_parking": 0}]
+    model.on_booking_event(event(2, 4))
+    assert model.slots("a", ["2030-01-01"])[0]["booked"] == 2
+    assert calls["slots"] == 1
+    model.offices()
+    model.offices()
+    assert calls["offices"] == 1
+
+
+def test_an_older_version_never_overwrites_a_newer_one():
+    model, _ = make()
+    model.slots("a", ["2030-01-01"])
+    model.on_booking_event(event(4, 6))
+    model.on_booking_event(event(3, 5))  # late delivery
+    assert model.slots("a", ["2030-01-01"])[0]["booked"] == 4
+
+
+def test_office_events_update_the_list():
+    model, _ = make()
+    model.offices()
+    model.on_office_event({"after": {**OFFICE, "name": "Renamed", "quota": 9}})
+    model.on_office_event({"after": {**OFFICE, "id": "b", "name": "B"}})
+    assert [(o["id"], o["name"]) for o in model.offices()] == [("a", "Renamed"), ("b", "B")]
+
+
+def test_untrusted_model_asks_every_time():
+    model, calls = make()
+    model.trusted = False
+    model.slots("a", ["2030-01-01"])
+    model.slots("a", ["2030-01-01"])
+    model.offices()
+    model.offices()
+    assert calls == {"offices": 2, "slots": 2}
+
+
+def test_event_hub_dedupes_and_resumes_after_last_event_id():
+    from gateway.live import EventHub
+
+    hub = EventHub(size=3)
+    first = {"event_id": "e1", "at": "2030-01-01T00:00:01Z", **event(1, 1)}
+    hub.on_booking_event(first)
+    hub.on_booking_event(first)  # redelivered
+    q, backlog = hub.subscribe(None)
+    assert backlog == []
+    for i in (2, 3, 4):
+        hub.on_booking_event({"event_id": f"e{i}", "at": f"2030-01-01T00:00:0{i}Z", **event(i, i)})
+    live = [q.get_nowait()[1]["booked"] for _ in range(3)]
+    assert live == [2, 3, 4] and q.empty()
+    _, missed = hub.subscribe("2030-01-01T00:00:02Z|e2")
+    assert [e[1]["booked"] for e in missed] == [3, 4]
+    assert len(hub.history) == 3 and len(hub.seen) == 3  # bounded

@@ -1,0 +1,174 @@
+// The HTTP client of the web app: JSON in and out, the CSRF header on cookie writes, and every
+// error turned into an ApiError that carries the server's message and reference (SPEC §10).
+import type {
+  AppConfig, AuditPage, Booking, Office, OfficeWithSlots, Pass, StatsRow, User, UserPage, VerifyResult,
+} from "./types";
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly reference: string | null;
+  /** Seconds to wait, from Retry-After (429). */
+  readonly retryAfter: number | null;
+
+  constructor(status: number, message: string, reference: string | null = null, retryAfter: number | null = null) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.reference = reference;
+    this.retryAfter = retryAfter;
+  }
+}
+
+type Query = Record<string, string | number | boolean | null | undefined>;
+
+export function queryString(query?: Query): string {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === "" || value === false) continue;
+    params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+export function csrfToken(cookies: string = typeof document === "undefined" ? "" : document.cookie): string {
+  const match = cookies.match(/(?:^|;\s*)ob_csrf=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+let onUnauthorized: (() => void) | null = null;
+
+/** Called when a request of a signed-in user answers 401 (session ended elsewhere or expired). */
+export function setUnauthorizedHandler(handler: (() => void) | null): void {
+  onUnauthorized = handler;
+}
+
+interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Do not call the unauthorized handler on 401 (sign-in calls). */
+  anonymous?: boolean;
+}
+
+export async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken();
+  let response: Response;
+  try {
+    response = await fetch(`/api${path}${queryString(options.query)}`, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+  } catch {
+    throw new ApiError(0, "Could not reach Office Booker. Check your connection and try again.");
+  }
+  const text = await response.text();
+  let data: unknown = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  if (!response.ok) {
+    const body = (data && typeof data === "object" ? data : {}) as { message?: string; reference?: string };
+    const reference = body.reference ?? response.headers.get("X-Reference");
+    const retry = response.headers.get("Retry-After");
+    const error = new ApiError(
+      response.status,
+      body.message || response.statusText || `Request failed (${response.status})`,
+      reference,
+      retry && /^\d+$/.test(retry) ? Number(retry) : null,
+    );
+    if (response.status === 401 && !options.anonymous && onUnauthorized) onUnauthorized();
+    throw error;
+  }
+  return data as T;
+}
+
+function newIdempotencyKey(): string {
+  if (typeof crypto !== "undefined" && "randomUUID" in crypto) return crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+const enc = encodeURIComponent;
+
+export interface NewBooking {
+  user: string;
+  office: string;
+  date: string;
+  parking: boolean;
+  reason?: string;
+}
+
+export interface BookingQuery extends Query {
+  user?: string;
+  office?: string;
+  date?: string;
+  from?: string;
+  to?: string;
+  include_cancelled?: boolean;
+}
+
+export interface UserUpdate {
+  quota?: number | null;
+  role?: { name: "Default" | "Office Admin"; offices: string[] };
+  auto_approved?: boolean;
+}
+
+export interface OfficeFields {
+  id?: string;
+  name?: string;
+  quota?: number;
+  parking_quota?: number;
+  timezone?: string;
+  retired?: boolean;
+}
+
+export const api = {
+  config: async (): Promise<AppConfig> => {
+    // In local development the gateway names the development mailbox in a header (the body's
+    // fields are a fixed contract).
+    const response = await fetch("/api/config", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!response.ok) return request<AppConfig>("GET", "/config", { anonymous: true });
+    const data = (await response.json()) as AppConfig;
+    const mailbox = response.headers.get("X-Dev-Mailbox");
+    return mailbox === null ? data : { ...data, local_development: true, dev_mailbox_url: mailbox || null };
+  },
+  requestCode: (email: string) => request<null>("POST", "/auth/code", { body: { email }, anonymous: true }),
+  verifyCode: (email: string, code: string) =>
+    request<{ token: string; user: User }>("POST", "/auth/verify", { body: { email, code }, anonymous: true }),
+  logout: () => request<null>("POST", "/auth/logout", { anonymous: true }),
+  me: () => request<User>("GET", "/me", { anonymous: true }),
+
+  offices: (includeRetired = false) =>
+    request<Office[]>("GET", "/offices", { query: { include_retired: includeRetired } }),
+  office: (id: string) => request<OfficeWithSlots>("GET", `/offices/${enc(id)}`),
+  createOffice: (fields: OfficeFields) => request<Office>("POST", "/offices", { body: fields }),
+  updateOffice: (id: string, fields: OfficeFields) => request<Office>("PUT", `/offices/${enc(id)}`, { body: fields }),
+  retireOffice: (id: string) => request<null>("DELETE", `/offices/${enc(id)}`),
+
+  bookings: (query: BookingQuery) => request<Booking[]>("GET", "/bookings", { query }),
+  createBooking: (booking: NewBooking, idempotencyKey: string = newIdempotencyKey()) =>
+    request<Booking>("POST", "/bookings", { body: booking, headers: { "Idempotency-Key": idempotencyKey } }),
+  cancelBooking: (id: string) => request<null>("DELETE", `/bookings/${enc(id)}`),
+  pass: (id: string) => request<Pass>("GET", `/bookings/${enc(id)}/pass`),
+  verifyPass: (code: string, office: string) =>
+    request<VerifyResult>("POST", "/passes/verify", { body: { code, office } }),
+
+  users: (query: Query) => request<UserPage>("GET", "/users", { query }),
+  user: (email: string) => request<User>("GET", `/users/${enc(email)}`),
+  updateUser: (email: string, update: UserUpdate) => request<User>("PUT", `/users/${enc(email)}`, { body: update }),
+  eraseUser: (email: string) => request<null>("DELETE", `/users/${enc(email)}`),
+
+  stats: (query: { from?: string; to?: string } = {}) =>
+    request<{ office_dates: StatsRow[] }>("GET", "/stats", { query }),
+  statsCsvUrl: (query: { from?: string; to?: string } = {}) => `/api/stats${queryString({ ...query, format: "csv" })}`,
+  audit: (query: Query) => request<AuditPage>("GET", "/audit", { query }),
+};

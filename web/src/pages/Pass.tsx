@@ -1,0 +1,77 @@
+import { useEffect, useState } from "react";
+import { Link, useParams } from "react-router";
+import { api } from "../api";
+import { ErrorNotice } from "../components/ErrorNotice";
+import { Loading } from "../components/Loading";
+import { QrCode } from "../components/QrCode";
+import { useTitle } from "../components/useTitle";
+import { formatDate, formatDateTime, weekdayName } from "../lib/dates";
+import { splitEmail } from "../lib/email";
+import type { Pass } from "../types";
+
+export function PassCard({ pass }: { pass: Pass }) {
+  const { booking, code } = pass;
+  const { local, domain } = splitEmail(booking.user);
+  const cancelled = booking.status === "cancelled";
+  return (
+    <article className={`pass ${cancelled ? "pass-cancelled" : ""}`} aria-label="Office pass">
+      {cancelled && <p className="pass-status">Cancelled</p>}
+      <p className="pass-weekday">{weekdayName(booking.date)}</p>
+      <p className="pass-date">{formatDate(booking.date)}</p>
+      <p className="pass-office">{booking.office.name}</p>
+      <p className="pass-parking">{booking.parking ? "Parking space included" : "No parking"}</p>
+      <div className="pass-holder">
+        <p className="pass-local">{local}</p>
+        <p className="pass-domain">@{domain}</p>
+      </div>
+      <QrCode value={code} label={`QR code of the pass for ${booking.user} on ${formatDate(booking.date)}`} />
+      {booking.checked_in_at && (
+        <p className="pass-checked-in">Checked in {formatDateTime(booking.checked_in_at)}</p>
+      )}
+    </article>
+  );
+}
+
+export function PassPage() {
+  const { id = "" } = useParams();
+  const [pass, setPass] = useState<Pass | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useTitle(pass ? `Pass for ${weekdayName(pass.booking.date)} ${formatDate(pass.booking.date)}` : "Pass");
+
+  useEffect(() => {
+    let live = true;
+    setPass(null);
+    setError(null);
+    api.pass(id).then(
+      (p) => live && setPass(p),
+      (e) => live && setError(e),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+
+  return (
+    <div className="pass-page">
+      <h1 className="no-print">Your pass</h1>
+      <ErrorNotice error={error} />
+      {!pass && !error && <Loading />}
+      {pass && (
+        <>
+          <p className="no-print">Show this pass at the door. Security checks the name and scans the code.</p>
+          <PassCard pass={pass} />
+          <div className="row-actions no-print">
+            <button type="button" className="button-primary" onClick={() => window.print()}>
+              Print pass
+            </button>
+            <Link to="/bookings">My bookings</Link>
+          </div>
+          <details className="no-print pass-code">
+            <summary>Pass code (if the QR code cannot be scanned)</summary>
+            <code data-testid="pass-code">{pass.code}</code>
+          </details>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,270 @@
+import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { Link, useSearchParams } from "react-router";
+import { api } from "../../api";
+import { ConfirmDialog } from "../../components/Dialog";
+import { ErrorNotice, SuccessNotice } from "../../components/ErrorNotice";
+import { TableWrap } from "../../components/TableWrap";
+import { Loading } from "../../components/Loading";
+import { SortHeader } from "../../components/SortHeader";
+import { useTitle } from "../../components/useTitle";
+import { formatDateTime, formatLongDate, isIsoDate, todayIn } from "../../lib/dates";
+import { isAllowedEmail, normalizeEmail } from "../../lib/email";
+import { sortBy, toggleSort, type SortState } from "../../lib/sort";
+import { KEYS, load, save } from "../../lib/storage";
+import { useSession } from "../../session";
+import type { Booking } from "../../types";
+import { useManagedOffices } from "./useManagedOffices";
+
+type Column = "user" | "parking" | "checked_in_at" | "created_at";
+
+function NewBookingForm({ office, date, onBooked }: { office: string; date: string; onBooked: (b: Booking) => void }) {
+  const { config } = useSession();
+  const [email, setEmail] = useState("");
+  const [parking, setParking] = useState(false);
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [needsReason, setNeedsReason] = useState(false);
+  const reasonOn = Boolean(config?.reason_to_book_required);
+
+  useEffect(() => {
+    // Whether this user must give a reason (config on and not auto-approved).
+    const address = normalizeEmail(email);
+    if (!reasonOn || !config || !isAllowedEmail(address, config.email_regex)) {
+      setNeedsReason(false);
+      return;
+    }
+    let live = true;
+    const t = setTimeout(() => {
+      api.user(address).then(
+        (u) => live && setNeedsReason(!u.auto_approved),
+        () => live && setNeedsReason(true),
+      );
+    }, 300);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [email, reasonOn, config]);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const address = normalizeEmail(email);
+    if (config && !isAllowedEmail(address, config.email_regex)) {
+      setError(new Error("This email address is not permitted."));
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const booking = await api.createBooking({
+        user: address,
+        office,
+        date,
+        parking,
+        ...(needsReason && reason.trim() ? { reason: reason.trim() } : {}),
+      });
+      setEmail("");
+      setParking(false);
+      setReason("");
+      onBooked(booking);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="card new-booking" onSubmit={submit} aria-labelledby="new-booking-title">
+      <h2 id="new-booking-title">New booking on behalf of someone</h2>
+      <div className="field">
+        <label htmlFor="nb-email">Email address</label>
+        <input id="nb-email" type="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="off" />
+      </div>
+      <div className="field-check">
+        <input id="nb-parking" type="checkbox" checked={parking} onChange={(e) => setParking(e.target.checked)} />
+        <label htmlFor="nb-parking">With a parking space</label>
+      </div>
+      {needsReason && (
+        <div className="field">
+          <label htmlFor="nb-reason">Reason to go to the office</label>
+          <textarea id="nb-reason" rows={2} required value={reason} onChange={(e) => setReason(e.target.value)} />
+        </div>
+      )}
+      <ErrorNotice error={error} />
+      <button type="submit" className="button-primary" disabled={busy || !email.trim()}>
+        Book for {formatLongDate(date)}
+      </button>
+    </form>
+  );
+}
+
+export function AdminBookings() {
+  useTitle("Admin: bookings");
+  const { offices, error: officesError } = useManagedOffices(true);
+  const [params, setParams] = useSearchParams();
+  const [bookings, setBookings] = useState<Booking[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [sort, setSort] = useState<SortState<Column>>({ key: "user", direction: "ascending" });
+  const [pending, setPending] = useState<Booking | null>(null);
+
+  const officeId = params.get("office") ?? load(KEYS.adminOffice) ?? offices?.[0]?.id ?? "";
+  const office = offices?.find((o) => o.id === officeId) ?? offices?.[0];
+  const dateParam = params.get("date");
+  const date = dateParam && isIsoDate(dateParam) ? dateParam : office ? todayIn(office.timezone) : "";
+
+  const reload = useCallback(() => {
+    if (!office || !date) return Promise.resolve();
+    return api.bookings({ office: office.id, date }).then(setBookings, setError);
+  }, [office, date]);
+
+  useEffect(() => {
+    setBookings(null);
+    setError(null);
+    void reload();
+  }, [reload]);
+
+  function update(next: { office?: string; date?: string }) {
+    const p = new URLSearchParams(params);
+    if (next.office) {
+      p.set("office", next.office);
+      save(KEYS.adminOffice, next.office);
+    }
+    if (next.date) p.set("date", next.date);
+    setParams(p, { replace: true });
+    setMessage(null);
+  }
+
+  async function cancel(booking: Booking) {
+    setPending(null);
+    setError(null);
+    try {
+      await api.cancelBooking(booking.id);
+      setMessage(`Cancelled the booking of ${booking.user}.`);
+    } catch (e) {
+      setError(e);
+    }
+    await reload();
+  }
+
+  if (officesError) return <ErrorNotice error={officesError} />;
+  if (!offices) return <Loading />;
+  if (!office) {
+    return (
+      <>
+        <h1>Bookings</h1>
+        <p>You do not manage any office.</p>
+      </>
+    );
+  }
+
+  const rows = sortBy(bookings ?? [], sort, (b, key) => {
+    if (key === "parking") return b.parking ? 1 : 0;
+    if (key === "checked_in_at") return b.checked_in_at ?? "";
+    if (key === "created_at") return b.created_at;
+    return b.user;
+  });
+  const parkingCount = (bookings ?? []).filter((b) => b.parking).length;
+
+  return (
+    <>
+      <h1>Bookings</h1>
+      <div className="filters">
+        <div className="field">
+          <label htmlFor="ab-office">Office</label>
+          <select id="ab-office" value={office.id} onChange={(e) => update({ office: e.target.value })}>
+            {offices.map((o) => (
+              <option key={o.id} value={o.id}>
+                {o.name}
+                {o.retired ? " (retired)" : ""}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="ab-date">Day</label>
+          <input id="ab-date" type="date" value={date} onChange={(e) => e.target.value && update({ date: e.target.value })} />
+        </div>
+      </div>
+      <SuccessNotice>{message}</SuccessNotice>
+      <ErrorNotice error={error} />
+      {bookings === null && !error ? (
+        <Loading />
+      ) : (
+        <>
+          <p className="summary" data-testid="booking-count">
+            <strong>{bookings?.length ?? 0}</strong> of {office.quota} places booked, <strong>{parkingCount}</strong> of{" "}
+            {office.parking_quota} parking spaces · {formatLongDate(date)}
+          </p>
+          {rows.length > 0 ? (
+            <TableWrap label="Bookings table">
+              <table>
+                <caption className="visually-hidden">
+                  Bookings at {office.name} on {formatLongDate(date)}
+                </caption>
+                <thead>
+                  <tr>
+                    <SortHeader label="Email" column="user" sort={sort} onSort={(k) => setSort(toggleSort(sort, k))} />
+                    <SortHeader label="Parking" column="parking" sort={sort} onSort={(k) => setSort(toggleSort(sort, k))} />
+                    <SortHeader label="Checked in" column="checked_in_at" sort={sort} onSort={(k) => setSort(toggleSort(sort, k))} />
+                    <SortHeader label="Booked at" column="created_at" sort={sort} onSort={(k) => setSort(toggleSort(sort, k))} />
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((b) => (
+                    <tr key={b.id}>
+                      <td>
+                        <Link to={`/admin/users/${encodeURIComponent(b.user)}`}>{b.user}</Link>
+                      </td>
+                      <td>{b.parking ? "Yes" : "No"}</td>
+                      <td>{b.checked_in_at ? formatDateTime(b.checked_in_at, office.timezone) : "—"}</td>
+                      <td>{formatDateTime(b.created_at, office.timezone)}</td>
+                      <td>
+                        <button type="button" className="button-danger-outline button-small" onClick={() => setPending(b)}>
+                          Cancel{" "}<span className="visually-hidden">booking of {b.user}</span>
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableWrap>
+          ) : (
+            <p>No bookings on this day.</p>
+          )}
+        </>
+      )}
+      {!office.retired && (
+        <NewBookingForm
+          office={office.id}
+          date={date}
+          onBooked={(b) => {
+            setMessage(`Booked ${office.name} for ${b.user} on ${formatLongDate(b.date)}.`);
+            void reload();
+          }}
+        />
+      )}
+      <ConfirmDialog
+        open={pending !== null}
+        title="Cancel this booking?"
+        confirmLabel="Cancel booking"
+        cancelLabel="Keep booking"
+        danger
+        onCancel={() => setPending(null)}
+        onConfirm={() => pending && void cancel(pending)}
+      >
+        {pending && (
+          <p>
+            The booking of {pending.user} at {office.name} on {formatLongDate(pending.date)} will be cancelled and
+            they will be told by email.
+          </p>
+        )}
+      </ConfirmDialog>
+    </>
+  );
+}
