@@ -3,7 +3,7 @@
     ./ob bench                      # or: .venv/bin/python -m tools.bench_rpc --seconds 10
 
 Starts the real stack (five services + gateway, private vhost and database), signs in, and drives
-`GET /api/offices` (session from the gateway's read model, one RPC to offices, one query) with
+`GET /api/bookings` (session from the gateway's read model, one RPC to booking, one query) with
 wrk at 20 connections; then the same wrk against a bare Flask app (gunicorn, 2 sync workers,
 14-slot JSON), as in PLATFORM-NOTES.md. Prints requests/s, p50 and p99 for both.
 """
@@ -31,7 +31,7 @@ def main() -> int:
     require_wrk()
     with running_stack() as stack:
         token = stack.login("bench@my-company.example")["token"]
-        url = stack.gateway_url + "/api/offices"
+        url = stack.gateway_url + "/api/bookings"
         auth = {"Authorization": f"Bearer {token}"}
         assert requests.get(url, headers=auth, timeout=10).status_code == 200
         wrk(url, args.connections, 2, auth)  # warm-up: proxies, connections, caches
@@ -39,7 +39,7 @@ def main() -> int:
     bare = bare_flask(args.connections, args.seconds)
     print(f"\nwrk -c{args.connections} -d{args.seconds}s on {os.cpu_count()} cores")
     print(f"{'endpoint':58} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for label, r in (("gateway GET /api/offices (1 RPC + 1 query, eventlet)", gateway),
+    for label, r in (("gateway GET /api/bookings (1 RPC + 1 query, eventlet)", gateway),
                      ("bare Flask 14-slot JSON (gunicorn, 2 sync workers)", bare)):
         print(f"{label:58} {r['rps']:9.0f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} {r['non_2xx']:8d}")
     print(f"gateway/bare throughput: {gateway['rps'] / bare['rps']:.0%}")
