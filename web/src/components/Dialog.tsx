@@ -71,3 +71,27 @@ export function ConfirmDialog(props: ConfirmProps) {
     </Dialog>
   );
 }
+
+/** "Cancel this booking?" — the one confirmation every page that cancels bookings uses; the
+ * page says what the cancellation means for whom (`describe`). */
+export function CancelBookingDialog<T>(props: {
+  pending: T | null;
+  describe: (booking: T) => ReactNode;
+  onKeep: () => void;
+  onCancel: (booking: T) => void;
+}) {
+  const { pending, describe, onKeep, onCancel } = props;
+  return (
+    <ConfirmDialog
+      open={pending !== null}
+      title="Cancel this booking?"
+      confirmLabel="Cancel booking"
+      cancelLabel="Keep booking"
+      danger
+      onCancel={onKeep}
+      onConfirm={() => pending !== null && onCancel(pending)}
+    >
+      {pending !== null && <p>{describe(pending)}</p>}
+    </ConfirmDialog>
+  );
+}

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router";
 import { api } from "../api";
-import { ConfirmDialog } from "../components/Dialog";
+import { CancelBookingDialog } from "../components/Dialog";
 import { ErrorNotice, SuccessNotice } from "../components/ErrorNotice";
 import { Loading } from "../components/Loading";
 import { useTitle } from "../components/useTitle";
@@ -104,21 +104,16 @@ export function Bookings() {
           </section>
         </>
       )}
-      <ConfirmDialog
-        open={pending !== null}
-        title="Cancel this booking?"
-        confirmLabel="Cancel booking"
-        cancelLabel="Keep booking"
-        danger
-        onCancel={() => setPending(null)}
-        onConfirm={() => pending && void cancel(pending)}
-      >
-        {pending && (
-          <p>
-            Your place at {pending.office.name} on {formatLongDate(pending.date)} will be given up.
-          </p>
+      <CancelBookingDialog
+        pending={pending}
+        onKeep={() => setPending(null)}
+        onCancel={(b) => void cancel(b)}
+        describe={(b) => (
+          <>
+            Your place at {b.office.name} on {formatLongDate(b.date)} will be given up.
+          </>
         )}
-      </ConfirmDialog>
+      />
     </>
   );
 }

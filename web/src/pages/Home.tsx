@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } fro
 import { Link } from "react-router";
 import { api } from "../api";
 import { DayCard } from "../components/DayCard";
-import { ConfirmDialog, Dialog } from "../components/Dialog";
+import { CancelBookingDialog, Dialog } from "../components/Dialog";
 import { ErrorNotice, SuccessNotice } from "../components/ErrorNotice";
 import { Loading } from "../components/Loading";
 import { useAvailabilityEvents } from "../components/useAvailabilityEvents";
@@ -387,22 +387,17 @@ export function Home() {
         )}
       </Dialog>
 
-      <ConfirmDialog
-        open={pendingCancel !== null}
-        title="Cancel this booking?"
-        confirmLabel="Cancel booking"
-        cancelLabel="Keep booking"
-        danger
-        onCancel={() => setPendingCancel(null)}
-        onConfirm={() => pendingCancel && void cancel(pendingCancel)}
-      >
-        {pendingCancel && (
-          <p>
-            Your place at {pendingCancel.office.name} on {formatLongDate(pendingCancel.date)}
-            {pendingCancel.parking ? " (with parking)" : ""} will be given up.
-          </p>
+      <CancelBookingDialog
+        pending={pendingCancel}
+        onKeep={() => setPendingCancel(null)}
+        onCancel={(b) => void cancel(b)}
+        describe={(b) => (
+          <>
+            Your place at {b.office.name} on {formatLongDate(b.date)}
+              {b.parking ? " (with parking)" : ""} will be given up.
+          </>
         )}
-      </ConfirmDialog>
+      />
     </>
   );
 }

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api } from "../../api";
-import { ConfirmDialog } from "../../components/Dialog";
+import { CancelBookingDialog } from "../../components/Dialog";
 import { ErrorNotice, SuccessNotice } from "../../components/ErrorNotice";
 import { TableWrap } from "../../components/TableWrap";
 import { Loading } from "../../components/Loading";
@@ -249,22 +249,17 @@ export function AdminBookings() {
           }}
         />
       )}
-      <ConfirmDialog
-        open={pending !== null}
-        title="Cancel this booking?"
-        confirmLabel="Cancel booking"
-        cancelLabel="Keep booking"
-        danger
-        onCancel={() => setPending(null)}
-        onConfirm={() => pending && void cancel(pending)}
-      >
-        {pending && (
-          <p>
-            The booking of {pending.user} at {office.name} on {formatLongDate(pending.date)} will be cancelled and
-            they will be told by email.
-          </p>
+      <CancelBookingDialog
+        pending={pending}
+        onKeep={() => setPending(null)}
+        onCancel={(b) => void cancel(b)}
+        describe={(b) => (
+          <>
+            The booking of {b.user} at {office.name} on {formatLongDate(b.date)} will be cancelled and they will be told by
+              email.
+          </>
         )}
-      </ConfirmDialog>
+      />
     </>
   );
 }

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { api, type UserUpdate } from "../../api";
-import { ConfirmDialog } from "../../components/Dialog";
+import { CancelBookingDialog, ConfirmDialog } from "../../components/Dialog";
 import { ErrorNotice, SuccessNotice } from "../../components/ErrorNotice";
 import { TableWrap } from "../../components/TableWrap";
 import { Loading } from "../../components/Loading";
@@ -269,21 +269,16 @@ export function AdminUser() {
         </section>
       )}
 
-      <ConfirmDialog
-        open={pendingCancel !== null}
-        title="Cancel this booking?"
-        confirmLabel="Cancel booking"
-        cancelLabel="Keep booking"
-        danger
-        onCancel={() => setPendingCancel(null)}
-        onConfirm={() => pendingCancel && void cancel(pendingCancel)}
-      >
-        {pendingCancel && (
-          <p>
-            The booking of {email} at {pendingCancel.office.name} on {formatLongDate(pendingCancel.date)} will be cancelled.
-          </p>
+      <CancelBookingDialog
+        pending={pendingCancel}
+        onKeep={() => setPendingCancel(null)}
+        onCancel={(b) => void cancel(b)}
+        describe={(b) => (
+          <>
+            The booking of {email} at {b.office.name} on {formatLongDate(b.date)} will be cancelled.
+          </>
         )}
-      </ConfirmDialog>
+      />
       <ConfirmDialog
         open={confirmErase}
         title="Erase this user?"
