@@ -94,7 +94,10 @@ def test_verify_statuses(ui, width):
     verify(code_later, "wrong_day", "Wrong day", "not today")
     verify(code_beta, "wrong_office", "Wrong office", "Office Beta")
     verify(code_cancelled, "cancelled", "Cancelled")
-    tampered = code_ok[:-1] + ("A" if code_ok[-1] != "A" else "B")
+    # Change the signature's first character: the last one of unpadded base64 partly carries
+    # padding bits, so changing it can decode to the very same (genuine) signature.
+    payload, _, signature = code_ok.rpartition(".")
+    tampered = f"{payload}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
     verify("not-a-pass", "invalid", "Not valid")
     verify(tampered, "invalid", "Not valid")
     check_a11y(page, "verify-invalid", width)
@@ -127,7 +130,8 @@ def test_verify_by_scanning_with_the_camera(playwright_browser, stack, tmp_path)
         page.get_by_label("You are at").select_option("alpha")
         page.get_by_role("button", name="Scan with camera").click()
         result = page.locator(".verify-result")
-        expect(result).to_have_attribute("data-status", "ok", timeout=15_000)
+        # decoding video frames in software is slow on a busy 2-core machine
+        expect(result).to_have_attribute("data-status", "ok", timeout=45_000)
         expect(result.locator(".pass-local")).to_have_text(holder.split("@")[0])
         screenshot(page, "verify-camera", "desktop")
         page.get_by_role("button", name="Stop camera").click()
