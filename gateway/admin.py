@@ -147,8 +147,10 @@ def _candidate_dates(office: dict) -> list[str]:
           "X-Selftest-Key); works in read-only mode", auth=False,
           responses={200: SelftestResponse, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody})
 def selftest():
-    """SPEC §8: an end-to-end check of a deployment (gateway, broker, offices, booking, database
-    and the events that follow). It calls the booking service directly, not through the
+    """SPEC §8: an end-to-end check of a deployment: gateway, broker, the offices and booking
+    services and booking's database, through a real booking and its cancellation. It does not
+    wait for the events that follow (audit, mail); their consumers have their own alerts
+    (queue backlog, consumers missing). It calls the booking service directly, not through the
     read-only gate, so it also works in read-only mode."""
     key = ob().env.selftest_key
     if not key:

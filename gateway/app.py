@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from obcommon.config import AppConfig, Env, load_config
+from obcommon.tracing import instrument_flask
 
 from .errors import ApiError, register_error_handlers
 from .rpc import RpcPool
@@ -50,6 +51,7 @@ def create_app(config: Optional[AppConfig] = None, env: Optional[Env] = None, li
     config = config or load_config()
     env = env or Env.from_environ()
     app = Flask(__name__, static_folder=None)
+    instrument_flask(app)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.json.sort_keys = False
     if config.trusted_proxies:

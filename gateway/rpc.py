@@ -12,6 +12,8 @@ from typing import Iterator
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from obcommon import tracing
+
 
 class RpcPool:
     def __init__(self, amqp_uri: str, size: int = 32, timeout: float = 10.0, wait: float = 60.0):
@@ -27,11 +29,14 @@ class RpcPool:
         self._slots = threading.BoundedSemaphore(size)  # at most `size` proxies, ever
 
     def _new(self):
-        runner = ClusterRpcProxy(self.config, timeout=self.timeout)
+        # The proxy sends `context` (its worker context's data) as message headers with every
+        # call; the borrower sets the current trace context in it (see `client`).
+        context: dict = {}
+        runner = ClusterRpcProxy(self.config, context_data=context, timeout=self.timeout)
         proxy = runner.start()
         with self._lock:
             self._all.append(runner)
-        return runner, proxy
+        return runner, proxy, context
 
     def _take(self):
         """An idle proxy, else a new one while there are free slots, else wait for one.
@@ -56,6 +61,7 @@ class RpcPool:
     @contextlib.contextmanager
     def client(self) -> Iterator:
         item = self._take()
+        tracing.inject(item[2])  # this request's trace continues in the service
         broken = False
         try:
             yield item[1]

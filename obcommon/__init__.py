@@ -1,3 +1,3 @@
 """Shared platform package for every Office Booker service and the gateway."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from . import tracing
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -43,6 +45,8 @@ def make_base(schema: str) -> type[DeclarativeBase]:
         exchange: Mapped[str] = mapped_column(String(100))
         routing_key: Mapped[str] = mapped_column(String(100))
         payload: Mapped[dict] = mapped_column(JSONB)
+        # Message headers to publish with it (the W3C trace context of the change), or null.
+        headers: Mapped[Optional[dict]] = mapped_column(JSONB, nullable=True)
         created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     Base.OutboxMessage = OutboxMessage  # type: ignore[attr-defined]
@@ -127,6 +131,7 @@ class UnitOfWork:
                 exchange=f"{self._service_name}.events",
                 routing_key=event.name,
                 payload=payload,
+                headers=tracing.current_context(),
             )
         )
         self._emitted += 1

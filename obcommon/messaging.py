@@ -53,7 +53,8 @@ class EventSpec:
 
     def build(self, **fields: Any) -> dict:
         fields.setdefault("event_id", uuid.uuid4().hex)
-        fields.setdefault("at", datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"))
+        # always with microseconds, so `at` strings sort in time order (gateway/live.py relies on it)
+        fields.setdefault("at", datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z"))
         payload = self.model.model_validate({"type": self.name, "service": self.service, **fields})
         return payload.model_dump(mode="json")
 
@@ -138,7 +139,9 @@ class OutboxRelay:
                         declare=[self.exchange],
                         routing_key=row.routing_key,
                         delivery_mode=2,
-                        headers={"nameko.call_id_stack": [f"{self.service}.outbox.{row.id}"]},
+                        headers={"nameko.call_id_stack": [f"{self.service}.outbox.{row.id}"],
+                                 # nameko hands `nameko.*` headers to handlers as context data
+                                 **{f"nameko.{k}": v for k, v in (row.headers or {}).items()}},
                         retry=False,
                         mandatory=False,
                     )

@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 from .config import AppConfig, Env, load_config
 from .db import UnitOfWork, make_engine, ping
 from .messaging import OutboxRelay, ServiceError
+from .tracing import Tracing, instrument_engine
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class Database(DependencyProvider):
         # One connection per concurrent worker, one for the outbox relay, one spare.
         pool_size = int(self.container.config.get("max_workers", 10)) + 2
         self.engine = make_engine(env.database_url, f"office-booker-{self.service_name}", pool_size)
+        instrument_engine(self.engine)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
         self.relay = OutboxRelay(self.Session, self.base.OutboxMessage, env.amqp_uri, self.service_name)
         self._wake: LightQueue = LightQueue()
@@ -154,9 +156,11 @@ def _json(status: int, body: dict) -> Response:
 
 
 class BaseService:
-    """Health, readiness and metrics on the service's own HTTP port (see README)."""
+    """Health, readiness and metrics on the service's own HTTP port (see README); a trace span
+    per entrypoint (obcommon.tracing)."""
 
     metrics = Metrics()
+    tracing = Tracing()
     settings = Config()
 
     @http("GET", "/healthz")

@@ -447,3 +447,16 @@ def test_rule_7_reason_required_and_notified_but_stored_nowhere(rstack):
 def _pending_mail(stack) -> int:
     with stack.rpc() as rpc:
         return rpc.notify.pending_count()
+
+
+def test_rule_7_applies_to_bookings_an_admin_makes_on_someones_behalf(rstack):
+    """Quotas and the reason apply whoever books (SPEC §1); the mail names the booked-for user."""
+    admin, someone = Api(rstack, ADMIN), who()
+    expect(admin.book(user=someone, date_=day(2)), 400, "Reason to book required")
+    reason = f"on behalf {uuid.uuid4().hex[:6]}"
+    before = len(rstack.smtp.to("facilities@my-company.example"))
+    b = expect(admin.book(user=someone, date_=day(2), reason=reason), 201).json()
+    assert b["user"] == someone
+    mails = rstack.smtp.wait_for("facilities@my-company.example", before + 1)[before:]
+    [mail] = [m for m in mails if reason in rstack.smtp.text(m)]
+    assert mail["Subject"].strip() == f"Booking on {b['date']} by {someone} at Office Alpha"

@@ -10,7 +10,7 @@ class FakeProxy:
     created = 0
     lock = threading.Lock()
 
-    def __init__(self, config, timeout=None):
+    def __init__(self, config, context_data=None, timeout=None):
         with FakeProxy.lock:
             FakeProxy.created += 1
 

@@ -14,7 +14,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import exists, func, select, text, update
+from sqlalchemy import exists, func, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 
 from obcommon.config import AppConfig
@@ -72,7 +72,7 @@ def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempo
     with db.uow() as uow:
         s = uow.session
         if idempotency_key:
-            replay = _claim_idempotency_key(s, caller, idempotency_key, rules.request_fingerprint(request))
+            replay = _claim_idempotency_key(s, caller, idempotency_key, rules.request_fingerprint(request), now)
             if replay is not None:
                 uow.commit()
                 if "error" in replay:
@@ -95,17 +95,22 @@ def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempo
         return booking, event
 
 
-def _claim_idempotency_key(session, caller: str, key: str, fingerprint: str) -> Optional[dict]:
+def _claim_idempotency_key(session, caller: str, key: str, fingerprint: str, now: datetime) -> Optional[dict]:
     """Insert the key (blocking while a concurrent first request with it is in flight), or return
-    the stored first response. The same key with a different request is a conflict."""
+    the stored first response. The same key with a different request is a conflict. A key is
+    kept for IDEMPOTENCY_TTL: an older one (not purged yet) counts as never used."""
     inserted = session.execute(
-        insert(IdempotencyKey).values(caller=caller, key=key, fingerprint=fingerprint)
+        insert(IdempotencyKey).values(caller=caller, key=key, fingerprint=fingerprint, created_at=now)
         .on_conflict_do_nothing(index_elements=["caller", "key"]).returning(IdempotencyKey.key)
     ).first()
     if inserted:
         return None
     row = session.scalars(select(IdempotencyKey).where(IdempotencyKey.caller == caller, IdempotencyKey.key == key)
                           .with_for_update()).one()
+    if row.created_at <= now - rules.IDEMPOTENCY_TTL:
+        row.fingerprint, row.response, row.created_at = fingerprint, None, now
+        session.flush()
+        return None
     if row.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
     if row.response is None:  # the first attempt failed without a stored answer: treat as new
@@ -175,7 +180,8 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
     counted = (update(DayCount).where(DayCount.office == office.id, DayCount.date == day)
                .values(booked=counts["booked"], booked_parking=counts["booked_parking"], version=counts["version"])
                .returning(DayCount.version).cte())
-    s.execute(select(inserted.c.id, counted.c.version))  # both writes, one round trip
+    # both writes, one round trip (each CTE is one row: the join is on purpose)
+    s.execute(select(inserted.c.id, counted.c.version).select_from(inserted).join(counted, true()))
     result = booking_json(booking, office)
     event = uow.emit(BOOKING_CREATED, actor=caller, entity="booking", entity_id=booking.id, office=office.id,
                      after=result, availability=counts, office_timezone=office.timezone,
@@ -310,7 +316,7 @@ def purge_expired(db: Db, config: AppConfig, now: datetime) -> dict:
         bookings = s.execute(Booking.__table__.delete().where(Booking.date < cutoff)).rowcount
         s.execute(DayCount.__table__.delete().where(DayCount.date < cutoff))
         keys = s.execute(IdempotencyKey.__table__.delete()
-                         .where(IdempotencyKey.created_at < now - timedelta(hours=24))).rowcount
+                         .where(IdempotencyKey.created_at <= now - rules.IDEMPOTENCY_TTL)).rowcount
         uow.commit()
     return {"bookings": bookings, "idempotency_keys": keys}
 

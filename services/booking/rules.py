@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 MAX_RANGE_DAYS = 400
+IDEMPOTENCY_TTL = timedelta(hours=24)  # SPEC §4: an Idempotency-Key is kept 24 hours
 
 
 def parse_dates(values: list[str]) -> list[date]:

@@ -129,9 +129,15 @@ def test_verify_by_scanning_with_the_camera(playwright_browser, stack, tmp_path)
         page.context.grant_permissions(["camera"])
         page.get_by_label("You are at").select_option("alpha")
         page.get_by_role("button", name="Scan with camera").click()
+        scanner = page.locator(".scanner")
+        expect(scanner).to_have_attribute("data-state", "scanning", timeout=20_000)
         result = page.locator(".verify-result")
-        # decoding video frames in software is slow on a busy 2-core machine
-        expect(result).to_have_attribute("data-status", "ok", timeout=45_000)
+        try:
+            # decoding video frames in software is slow on a busy 2-core machine
+            expect(result).to_have_attribute("data-status", "ok", timeout=45_000)
+        except AssertionError as exc:
+            raise AssertionError(f"no pass read after {scanner.get_attribute('data-frames')} camera frames "
+                                 f"(scanner state {scanner.get_attribute('data-state')})") from exc
         expect(result.locator(".pass-local")).to_have_text(holder.split("@")[0])
         screenshot(page, "verify-camera", "desktop")
         page.get_by_role("button", name="Stop camera").click()

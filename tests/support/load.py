@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Optional
 from urllib.parse import urlsplit
 
 
-async def _one(host: str, port: int, raw: bytes, go: asyncio.Event, timeout: float) -> tuple[int, Optional[dict]]:
+async def _one(host: str, port: int, raw: bytes, go: asyncio.Event, timeout: float,
+               timings: Optional[list]) -> tuple[int, Optional[dict]]:
     reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     try:
         await go.wait()
+        sent = time.perf_counter()
         writer.write(raw)
         await writer.drain()
         status = int((await asyncio.wait_for(reader.readline(), timeout)).split()[1])
@@ -21,13 +24,17 @@ async def _one(host: str, port: int, raw: bytes, go: asyncio.Event, timeout: flo
             if name.lower() == "content-length":
                 length = int(value)
         body = await asyncio.wait_for(reader.readexactly(length), timeout) if length else b""
+        if timings is not None:
+            timings.append(time.perf_counter() - sent)
         return status, (json.loads(body) if body else None)
     finally:
         writer.close()
 
 
-def fire(url: str, bodies: list[dict], headers: dict, method: str = "POST", timeout: float = 120) -> list:
-    """Send one request per body, all at once; returns [(status, json) or exception]."""
+def fire(url: str, bodies: list[dict], headers: dict, method: str = "POST", timeout: float = 120,
+         timings: Optional[list] = None) -> list:
+    """Send one request per body, all at once; returns [(status, json) or exception]. With
+    `timings`, each answered request's seconds from the common start to its answer are added."""
     parts = urlsplit(url)
     host, port, path = parts.hostname, parts.port, parts.path
 
@@ -39,7 +46,7 @@ def fire(url: str, bodies: list[dict], headers: dict, method: str = "POST", time
 
     async def main():
         go = asyncio.Event()
-        tasks = [asyncio.create_task(_one(host, port, raw(b), go, timeout)) for b in bodies]
+        tasks = [asyncio.create_task(_one(host, port, raw(b), go, timeout, timings)) for b in bodies]
         await asyncio.sleep(min(5.0, 0.002 * len(bodies) + 0.5))  # let every connection open
         go.set()
         return await asyncio.gather(*tasks, return_exceptions=True)

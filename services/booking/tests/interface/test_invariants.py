@@ -216,3 +216,25 @@ def test_retention_deletes_old_bookings_counters_and_keys(db):
         assert [r[0] for r in conn.execute("SELECT id FROM booking.bookings")] == ["kept"]
         assert [str(r[0]) for r in conn.execute("SELECT date FROM booking.day_counts")] == ["2026-12-01"]
         assert [r[0] for r in conn.execute("SELECT key FROM booking.idempotency_keys")] == ["k-new"]
+
+
+def test_an_idempotency_key_is_honoured_for_24_hours_only(db):
+    """A retry within 24 h replays the first answer (a different body is "reused"); after 24 h the
+    key is free again, even before the retention job has deleted it."""
+    fake, url = db
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE booking.bookings, booking.day_counts, booking.offices, booking.user_settings, "
+                     "booking.idempotency_keys")
+    repository.upsert_office(fake, {"id": "lon", "name": "LON", "retired": False, **OFFICES["lon"]})
+    user = USERS[0]
+    first = {"user": user, "office": "lon", "date": "2026-12-31", "parking": False, "reason": None}
+    other = {**first, "date": "2027-01-01"}
+    booking, event = repository.create_booking(fake, CONFIG, first, user, "k1", NOW)
+    assert event is not None
+    later = NOW + timedelta(hours=23, minutes=59)
+    assert repository.create_booking(fake, CONFIG, first, user, "k1", later) == (booking, None)
+    with pytest.raises(errors.IdempotencyKeyReused):
+        repository.create_booking(fake, CONFIG, other, user, "k1", later)
+    expired = NOW + timedelta(hours=24)
+    again, event = repository.create_booking(fake, CONFIG, other, user, "k1", expired)
+    assert event is not None and again["id"] != booking["id"] and again["date"] == "2027-01-01"
