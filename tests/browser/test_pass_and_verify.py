@@ -114,7 +114,7 @@ def test_verify_page_is_not_for_default_users(ui, email):
 
 
 def test_verify_by_scanning_with_the_camera(playwright_browser, stack, tmp_path):
-    """Chromium's fake camera shows the pass's QR code; the verify page reads it with ZXing."""
+    """Chromium's fake camera shows the pass's QR code; the verify page reads it (zxing-wasm)."""
     holder = unique_email("camera")
     _, _, code = book(stack, holder, "alpha", office_today())
     video = qr_video(code, tmp_path / "pass.y4m")
@@ -136,6 +136,7 @@ def test_verify_by_scanning_with_the_camera(playwright_browser, stack, tmp_path)
             # decoding video frames in software is slow on a busy 2-core machine
             expect(result).to_have_attribute("data-status", "ok", timeout=45_000)
         except AssertionError as exc:
+            screenshot(page, "verify-camera-failed", "desktop")
             raise AssertionError(f"no pass read after {scanner.get_attribute('data-frames')} camera frames "
                                  f"(scanner state {scanner.get_attribute('data-state')})") from exc
         expect(result.locator(".pass-local")).to_have_text(holder.split("@")[0])
