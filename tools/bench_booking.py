@@ -8,7 +8,10 @@
 3. GET /api/offices/{id} (office + 14 slots) at 50 connections, next to the bare Flask baseline
    of PLATFORM-NOTES (gunicorn, 2 sync workers, 14-slot JSON), same wrk settings.
 
-    .venv/bin/python -m tools.bench_booking [--seconds 10] [--booking-replicas 2] [--gateway-replicas 1]
+    ./ob bench booking [--seconds 10] [--booking-replicas 2] [--gateway-replicas 2]
+
+Two gateway processes by default, sharing one port (SO_REUSEPORT), as the baseline has two
+gunicorn workers: a gateway process is one eventlet loop, so it uses one core at most.
 
 Targets (issue 3): >= 500 decisions/s, p99 <= 100 ms, reads >= 60 % of bare Flask.
 """
@@ -32,7 +35,7 @@ from tools.benchlib import bare_flask, require_wrk, running_stack, wrk  # noqa: 
 
 # Small enough that offices fill during the run and users meet their weekly quota: the measured
 # decisions are a real mix of bookings (201) and rule rejections (409).
-OFFICES = [{"id": f"o{i}", "name": f"Office {i}", "quota": 40, "parking_quota": 10} for i in range(5)]
+OFFICES = [{"id": f"o{i}", "name": f"Office {i}", "quota": 5, "parking_quota": 1} for i in range(5)]
 CONFIG = {"offices": OFFICES + [{"id": "race", "name": "Race", "quota": 10, "parking_quota": 0}],
           "default_weekly_quota": 3}
 USERS = 3000  # the pool the load books for (duplicates and weekly quotas come from reusing them)
@@ -77,7 +80,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--booking-replicas", type=int, default=2)
-    parser.add_argument("--gateway-replicas", type=int, default=1)
+    parser.add_argument("--gateway-replicas", type=int, default=2)
     args = parser.parse_args()
     require_wrk()
     today = datetime.now(ZoneInfo("Europe/London")).date()

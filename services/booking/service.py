@@ -26,6 +26,7 @@ from .exceptions import BookingError, InvalidRange, OfficeNotFound
 from .models import Base, Booking, DayCount, IdempotencyKey
 
 log = logging.getLogger(__name__)
+_KNOWN_OFFICES: set[str] = set()  # office ids this process has seen in its read model
 
 DECISIONS = Counter("ob_booking_decisions_total", "Booking decisions by office and outcome", ["office", "outcome"])
 CANCELLED = Counter("ob_bookings_cancelled_total", "Bookings cancelled by office", ["office"])
@@ -43,8 +44,11 @@ class BookingService(BaseService):
     def create_booking(self, request: dict, caller: str, idempotency_key: Optional[str] = None) -> dict:
         """Rules 5–11 of SPEC §4 (the gateway checked 1–4). Raises the rule's error."""
         office_id = str(request.get("office"))
-        if not repository.office_known(self.db, office_id):
-            self._sync_office(office_id)
+        if office_id not in _KNOWN_OFFICES:
+            # booking's copy of the offices may lag a just-created office: fetch it. Offices are
+            # never deleted, so once known, a process skips this query for good.
+            if repository.office_known(self.db, office_id) or self._sync_office(office_id):
+                _KNOWN_OFFICES.add(office_id)
         try:
             booking, event = repository.create_booking(
                 self.db, self.settings, request, caller, idempotency_key, utcnow())
@@ -112,13 +116,14 @@ class BookingService(BaseService):
         except (Exception, eventlet.Timeout) as exc:  # the next tick (or the events) will do
             log.info("office sync deferred: %r", exc)
 
-    def _sync_office(self, office_id: str) -> None:
+    def _sync_office(self, office_id: str) -> bool:
         try:
             with eventlet.Timeout(5):
                 office = self.offices_rpc.get_office(office_id)
             repository.upsert_office(self.db, office)
+            return True
         except (Exception, eventlet.Timeout):  # unknown office (or offices unreachable): the decision says so
-            pass
+            return False
 
     # ---------------------------------------------------------------- retention
 

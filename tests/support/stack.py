@@ -121,11 +121,12 @@ class Stack:
         return self
 
     def launch(self, name: str, key: Optional[str] = None, env: Optional[dict] = None,
-               service_class: Optional[str] = None) -> Process:
+               service_class: Optional[str] = None, port: Optional[int] = None) -> Process:
         """Start one more process (`key` names a second replica, e.g. "gateway2");
-        `service_class` ("module:Class") runs another class as that service."""
+        `service_class` ("module:Class") runs another class as that service; `port` shares
+        another gateway's port (SO_REUSEPORT: the kernel spreads connections over both)."""
         key = key or name
-        port = free_port()
+        port = port or free_port()
         proc_env = dict(self.env, **(env or {}))
         if name == "gateway":
             proc_env["GATEWAY_PORT"] = str(port)
