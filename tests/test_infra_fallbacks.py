@@ -21,6 +21,7 @@ def test_service_runs_on_self_started_servers(tmp_path):
     import pgserver
     from nameko.standalone.rpc import ClusterRpcProxy
 
+    already_started = len(infra._started)  # the session's own servers, if it started any
     amqp_uri = infra._private_rabbitmq()
     pgdata = tempfile.mkdtemp(prefix="ob-pg-")
     server = pgserver.get_server(pgdata, cleanup_mode="delete")
@@ -45,4 +46,4 @@ def test_service_runs_on_self_started_servers(tmp_path):
         if proc:
             proc.stop()
         server.cleanup()
-        infra._stop_started()
+        infra._stop_started(keep=already_started)

@@ -141,8 +141,10 @@ def _private_rabbitmq(prometheus_port: Optional[int] = None) -> str:
 
 
 @atexit.register
-def _stop_started() -> None:
-    while _started:
+def _stop_started(keep: int = 0) -> None:
+    """Stop what was started, newest first; `keep` leaves the first `keep` (a test that started
+    its own server stops only that one, never the session's)."""
+    while len(_started) > keep:
         try:
             _started.pop()()
         except Exception:  # noqa: BLE001
