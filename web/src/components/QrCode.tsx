@@ -1,12 +1,13 @@
 import { useEffect, useState } from "react";
 import QRCode from "qrcode";
+import { PASS_QR } from "../lib/qr";
 
 /** The QR code of `value`, as an SVG image (sharp on screen and on paper). */
 export function QrCode({ value, label, size = 220 }: { value: string; label: string; size?: number }) {
   const [svg, setSvg] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
-    QRCode.toString(value, { type: "svg", errorCorrectionLevel: "M", margin: 2 })
+    QRCode.toString(value, { ...PASS_QR, type: "svg" })
       .then((text) => live && setSvg(text))
       .catch(() => live && setSvg(null));
     return () => {
