@@ -8,6 +8,7 @@ identity services' events, so a decision needs no further RPC.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Optional
 
@@ -27,6 +28,9 @@ from .models import Base, Booking, DayCount, IdempotencyKey
 
 log = logging.getLogger(__name__)
 _KNOWN_OFFICES: set[str] = set()  # office ids this process has seen in its read model
+OFFICE_SYNC_SECONDS = 60
+OFFICE_SYNC_RETRY_SECONDS = 5
+_LAST_OFFICE_SYNC = [-float(OFFICE_SYNC_SECONDS)]  # monotonic time of this process's last full office sync
 
 DECISIONS = Counter("ob_booking_decisions_total", "Booking decisions by office and outcome", ["office", "outcome"])
 CANCELLED = Counter("ob_bookings_cancelled_total", "Bookings cancelled by office", ["office"])
@@ -105,14 +109,20 @@ class BookingService(BaseService):
     def on_user_changed(self, payload: dict) -> None:
         repository.upsert_user_settings(self.db, payload["email"], payload.get("after"))
 
-    @timer(interval=60, eager=True)
+    @timer(interval=OFFICE_SYNC_RETRY_SECONDS, eager=True)
     def sync_offices(self) -> None:
-        """Catch up with offices created before this service's queues existed (first start)."""
+        """Catch up with offices created before this service's queues existed (first start).
+
+        Every OFFICE_SYNC_SECONDS once it has succeeded; until then (offices not up yet, or too slow
+        to answer) every OFFICE_SYNC_RETRY_SECONDS, so a failed first sync is not a minute of lag."""
+        if time.monotonic() - _LAST_OFFICE_SYNC[0] < OFFICE_SYNC_SECONDS:
+            return
         try:
             with eventlet.Timeout(5):  # an RPC to a service not up yet would wait forever
                 offices = self.offices_rpc.list_offices(include_retired=True)
             for office in offices:
                 repository.upsert_office(self.db, office)
+            _LAST_OFFICE_SYNC[0] = time.monotonic()
         except (Exception, eventlet.Timeout) as exc:  # the next tick (or the events) will do
             log.info("office sync deferred: %r", exc)
 
