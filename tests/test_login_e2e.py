@@ -254,3 +254,28 @@ def test_sign_in_is_recorded_by_audit(stack):
     # the login code request is audited without the code
     issued = [r for r in records if r["action"] == "login_code_issued"]
     assert issued and all("code" not in (r["after"] or {}) for r in issued)
+
+
+def test_client_address_behind_trusted_proxies_and_spoofing(database_server, amqp_server, tmp_path):
+    """The per-client rate limit counts the real client: X-Forwarded-For is believed only when
+    `trusted_proxies` says a proxy adds it, and then only the entries that proxy added."""
+    import yaml
+
+    from .support.fixtures import running_stack
+
+    with running_stack(database_server, amqp_server, tmp_path, {"code_requests_per_client": 3}) as s:
+        proxied_config = tmp_path / "proxied.yaml"
+        proxied_config.write_text(yaml.safe_dump({**s.config, "trusted_proxies": 1}))
+        s.launch("gateway", key="proxied", env={"OFFICE_BOOKER_CONFIG": str(proxied_config)})
+        s.wait_ready()
+
+        def ask(replica: str, forwarded_for: str) -> int:
+            return post(s, "/api/auth/code", {"email": unique_email()}, replica,
+                        headers={"X-Forwarded-For": forwarded_for}).status_code
+
+        # no trusted proxy: a client cannot dodge the limit by making up X-Forwarded-For
+        assert [ask("gateway", f"198.51.100.{i}") for i in range(4)] == [202, 202, 202, 429]
+        # one trusted proxy: its last X-Forwarded-For entry is the client; what the client put
+        # in front of it (a spoofed first entry) is ignored
+        assert [ask("proxied", f"203.0.113.{i}, 192.0.2.10") for i in range(4)] == [202, 202, 202, 429]
+        assert ask("proxied", "192.0.2.11") == 202  # another client behind the proxy has its own count
