@@ -230,6 +230,24 @@ def test_owner_cannot_cancel_once_the_day_started_but_an_admin_can(bstack, admin
     expect(admin.cancel(b["id"]), 204)
 
 
+def test_nobody_cancels_a_booking_whose_day_has_ended(bstack, admin):
+    """Past never (SPEC §4): not the owner, not a System Admin. A past booking cannot be made
+    through the API, so a booking for tomorrow is moved to yesterday (its counters with it)."""
+    me = user(bstack)
+    b = expect(me.book(date_=day(1)), 201).json()
+    with psycopg.connect(bstack.database_url) as conn:
+        conn.execute("UPDATE booking.bookings SET date = %s WHERE id = %s", (day(-1), b["id"]))
+        conn.execute("UPDATE booking.day_counts SET booked = booked - 1 WHERE office = 'alpha' AND date = %s",
+                     (day(1),))
+        conn.execute("INSERT INTO booking.day_counts (office, date, booked, booked_parking, version) "
+                     "VALUES ('alpha', %s, 1, 0, 1) ON CONFLICT (office, date) DO UPDATE "
+                     "SET booked = day_counts.booked + 1, version = day_counts.version + 1", (day(-1),))
+    expect(me.cancel(b["id"]), 403, "No longer able to cancel booking")
+    expect(admin.cancel(b["id"]), 403, "No longer able to cancel booking")
+    with psycopg.connect(bstack.database_url) as conn:
+        assert conn.execute("SELECT status FROM booking.bookings WHERE id = %s", (b["id"],)).fetchone()[0] == "active"
+
+
 def test_someone_elses_booking(bstack):
     a, b = user(bstack), user(bstack)
     booking = expect(a.book(date_=day(9)), 201).json()
