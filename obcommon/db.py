@@ -145,3 +145,19 @@ def new_id() -> str:
 def ping(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+class StandaloneDb:
+    """`self.db` outside a service container (tests, one-off scripts): units of work on an engine
+    of its own. Events written to the outbox wait there for the service's relay."""
+
+    def __init__(self, database_url: str, base: Any, service_name: str, pool_size: int = 2):
+        self.engine = make_engine(database_url, f"office-booker-{service_name}-standalone", pool_size)
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        self._base, self._service_name = base, service_name
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.Session, self._base.OutboxMessage, self._service_name)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -275,14 +275,20 @@ class IdentityService(BaseService):
 
     @timer(interval=300)
     def purge_expired(self) -> None:
-        """Expired codes, sessions and old rate-limit hits are deleted (retention, SPEC §4)."""
-        now = utcnow()
-        window = timedelta(minutes=self.settings.code_request_window_minutes)
-        with self.db.uow() as uow:
-            uow.session.execute(delete(LoginCode).where(LoginCode.expires_at < now))
-            uow.session.execute(delete(Session).where(Session.expires_at < now))
-            uow.session.execute(delete(RateHit).where(RateHit.at < now - window))
-            uow.commit()
+        purge_expired(self.db, self.settings, utcnow())
+
+
+def purge_expired(db, settings, now: datetime) -> dict:
+    """Expired codes, sessions and old rate-limit hits are deleted (retention, SPEC §4)."""
+    window = timedelta(minutes=settings.code_request_window_minutes)
+    with db.uow() as uow:
+        purged = {
+            "codes": uow.session.execute(delete(LoginCode).where(LoginCode.expires_at < now)).rowcount,
+            "sessions": uow.session.execute(delete(Session).where(Session.expires_at < now)).rowcount,
+            "rate_hits": uow.session.execute(delete(RateHit).where(RateHit.at < now - window)).rowcount,
+        }
+        uow.commit()
+    return purged
 
 
 Service = IdentityService

@@ -20,10 +20,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from sqlalchemy.orm import sessionmaker
 
 from obcommon.config import AppConfig
-from obcommon.db import UnitOfWork, make_engine
+from obcommon.db import StandaloneDb
 from obcommon.migrate import upgrade
 from services.booking import exceptions as errors
 from services.booking import repository
@@ -41,26 +40,15 @@ ADVANCE = 5
 CONFIG = AppConfig(advance_booking_days=ADVANCE, default_weekly_quota=2)
 
 
-class FakeDb:
-    """What the repository needs of `self.db`: units of work on an engine."""
-
-    def __init__(self, url: str):
-        self.engine = make_engine(url, "invariants", pool_size=2)
-        self.Session = sessionmaker(self.engine, expire_on_commit=False)
-
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.Session, Base.OutboxMessage, "booking")
-
-
 @pytest.fixture(scope="module")
 def db(database_server):
     from tests.support.infra import fresh_database
 
     with fresh_database(database_server) as url:
         upgrade(url, ["booking"])
-        fake = FakeDb(url)
-        yield fake, url
-        fake.engine.dispose()
+        standalone = StandaloneDb(url, Base, "booking")
+        yield standalone, url
+        standalone.dispose()
 
 
 # ------------------------------------------------------------------------------ the model
@@ -114,7 +102,7 @@ def expected_cancel(b: ModelBooking, by_owner: bool):
 
 
 class BookingMachine(RuleBasedStateMachine):
-    db: FakeDb
+    db: StandaloneDb
     url: str
 
     @initialize(quotas=st.lists(st.sampled_from([None, 0, 1, 2, 3]), min_size=len(USERS), max_size=len(USERS)))
@@ -199,7 +187,7 @@ def test_booking_invariants_hold_for_random_sequences(db):
 
 def test_retention_deletes_old_bookings_counters_and_keys(db):
     """SPEC §4 retention, with the clock injected: older than data_retention_days goes."""
-    fake, url = db
+    standalone, url = db
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("TRUNCATE booking.bookings, booking.day_counts, booking.idempotency_keys")
         for day, booking_id in (("2026-11-30", "old"), ("2026-12-01", "kept")):
@@ -211,7 +199,7 @@ def test_retention_deletes_old_bookings_counters_and_keys(db):
                      " ('u@my-company.example', 'k-new', 'f', null, %s)",
                      (NOW - timedelta(hours=25), NOW - timedelta(hours=23)))
     config = AppConfig(data_retention_days=30)
-    assert repository.purge_expired(fake, config, NOW) == {"bookings": 1, "idempotency_keys": 1}
+    assert repository.purge_expired(standalone, config, NOW) == {"bookings": 1, "idempotency_keys": 1}
     with psycopg.connect(url) as conn:
         assert [r[0] for r in conn.execute("SELECT id FROM booking.bookings")] == ["kept"]
         assert [str(r[0]) for r in conn.execute("SELECT date FROM booking.day_counts")] == ["2026-12-01"]
@@ -221,20 +209,20 @@ def test_retention_deletes_old_bookings_counters_and_keys(db):
 def test_an_idempotency_key_is_honoured_for_24_hours_only(db):
     """A retry within 24 h replays the first answer (a different body is "reused"); after 24 h the
     key is free again, even before the retention job has deleted it."""
-    fake, url = db
+    standalone, url = db
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("TRUNCATE booking.bookings, booking.day_counts, booking.offices, booking.user_settings, "
                      "booking.idempotency_keys")
-    repository.upsert_office(fake, {"id": "lon", "name": "LON", "retired": False, **OFFICES["lon"]})
+    repository.upsert_office(standalone, {"id": "lon", "name": "LON", "retired": False, **OFFICES["lon"]})
     user = USERS[0]
     first = {"user": user, "office": "lon", "date": "2026-12-31", "parking": False, "reason": None}
     other = {**first, "date": "2027-01-01"}
-    booking, event = repository.create_booking(fake, CONFIG, first, user, "k1", NOW)
+    booking, event = repository.create_booking(standalone, CONFIG, first, user, "k1", NOW)
     assert event is not None
     later = NOW + timedelta(hours=23, minutes=59)
-    assert repository.create_booking(fake, CONFIG, first, user, "k1", later) == (booking, None)
+    assert repository.create_booking(standalone, CONFIG, first, user, "k1", later) == (booking, None)
     with pytest.raises(errors.IdempotencyKeyReused):
-        repository.create_booking(fake, CONFIG, other, user, "k1", later)
+        repository.create_booking(standalone, CONFIG, other, user, "k1", later)
     expired = NOW + timedelta(hours=24)
-    again, event = repository.create_booking(fake, CONFIG, other, user, "k1", expired)
+    again, event = repository.create_booking(standalone, CONFIG, other, user, "k1", expired)
     assert event is not None and again["id"] != booking["id"] and again["date"] == "2027-01-01"
