@@ -126,3 +126,24 @@ def test_deep_link_survives_sign_in(ui):
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/bookings$"))
     expect(page.get_by_role("heading", name="My bookings")).to_be_visible()
+
+
+def test_local_development_hint_names_the_development_mailbox(ui):
+    """With no SMTP configured (local development, SPEC §2) the code screen says where to read
+    the code and links the development mailbox the runner serves."""
+    replica = ui.stack.launch("gateway", key="devgateway", env={"SMTP_HOST": "", "DEV_MAILBOX_HTTP": "127.0.0.1:8025"})
+    try:
+        ui.stack.wait_ready()
+        email = unique_email()
+        page = ui.page()
+        page.goto(replica.url + "/")
+        page.get_by_label("Work email address").fill(email)
+        page.get_by_role("button", name="Send me a code").click()
+        expect(page.get_by_text("Code sent")).to_be_visible()
+        expect(page.get_by_text("Local development: the code is printed in the server log")).to_be_visible()
+        expect(page.get_by_role("link", name="development mailbox")).to_have_attribute("href", "http://127.0.0.1:8025/")
+        expect(page.get_by_text("Check your email inbox")).to_have_count(0)
+        check_a11y(page)
+        no_page_errors(page)
+    finally:
+        ui.stack.processes.pop("devgateway").stop()
