@@ -85,8 +85,9 @@ def test_week_navigator_today_and_greyed_days(ui, email):
     expect(page.get_by_role("button", name="Previous week")).to_be_disabled()
 
 
-def test_book_then_cancel_with_confirmation(ui, email):
-    page = ui.signed_in(email)
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_book_then_cancel_with_confirmation(ui, email, width):
+    page = ui.signed_in(email, WIDTHS[width])
     choose_office(page)
     monday = go_to_next_week(page)
     expect(page.get_by_test_id("remaining")).to_contain_text("3 bookings remaining this week")
@@ -97,7 +98,7 @@ def test_book_then_cancel_with_confirmation(ui, email):
     expect(day(page, monday)).to_contain_text("Booked")
     expect(page.get_by_test_id("remaining")).to_contain_text("2 bookings remaining this week")
     expect(day(page, monday).locator(".avail-places strong")).to_have_text(str(before - 1))
-    check_a11y(page, "home-booked")
+    check_a11y(page, "home-booked", width)
 
     day(page, monday).get_by_role("button", name=re.compile("^Cancel")).click()
     dialog = page.get_by_role("dialog", name="Cancel this booking?")
@@ -107,7 +108,7 @@ def test_book_then_cancel_with_confirmation(ui, email):
     expect(day(page, monday)).to_contain_text("Booked")
 
     day(page, monday).get_by_role("button", name=re.compile("^Cancel")).click()
-    check_a11y(page, "cancel-dialog")
+    check_a11y(page, "cancel-dialog", width)
     page.get_by_role("dialog").get_by_role("button", name="Cancel booking").click()
     expect(page.get_by_role("status").filter(has_text="Cancelled your booking")).to_be_visible()
     expect(page.get_by_test_id("remaining")).to_contain_text("3 bookings remaining this week")
@@ -130,8 +131,9 @@ def test_book_with_parking(ui, email):
     assert [(b["date"], b["parking"], b["office"]["id"]) for b in bookings] == [(tuesday.isoformat(), True, "alpha")]
 
 
-def test_booking_today_asks_for_confirmation_and_shows_todays_card(ui, email):
-    page = ui.signed_in(email)
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_booking_today_asks_for_confirmation_and_shows_todays_card(ui, email, width):
+    page = ui.signed_in(email, WIDTHS[width])
     choose_office(page)
     today = office_today()
     day(page, today).get_by_role("button", name=re.compile(r"^Book \w+day")).click()
@@ -142,7 +144,7 @@ def test_booking_today_asks_for_confirmation_and_shows_todays_card(ui, email):
     expect(day(page, today)).not_to_contain_text("Booked")
 
     day(page, today).get_by_role("button", name=re.compile(r"^Book \w+day")).click()
-    check_a11y(page, "book-today-dialog")
+    check_a11y(page, "book-today-dialog", width)
     page.get_by_role("dialog").get_by_role("button", name="Book", exact=True).click()
     expect(day(page, today)).to_contain_text("Booked")
     # Today's booking can no longer be cancelled by its owner (the day has started).

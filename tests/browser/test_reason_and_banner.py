@@ -27,10 +27,11 @@ def test_no_banner_when_not_configured(ui):
     expect(page.get_by_text("Test environment")).to_have_count(0)
 
 
-def test_reason_is_asked_and_emailed(reason_ui):
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_reason_is_asked_and_emailed(reason_ui, width):
     stack = reason_ui.stack
     email = unique_email("reason")
-    page = reason_ui.signed_in(email)
+    page = reason_ui.signed_in(email, WIDTHS[width])
     page.get_by_role("button", name=re.compile("Office Alpha")).click()
     monday = next_week_monday()
     page.get_by_role("button", name="Next week").click()
@@ -40,7 +41,7 @@ def test_reason_is_asked_and_emailed(reason_ui):
     reason = dialog.get_by_label("Why do you need to go to the office?")
     expect(reason).to_be_visible()
     expect(dialog.get_by_role("button", name="Book", exact=True)).to_be_disabled()
-    check_a11y(page, "reason-dialog")
+    check_a11y(page, "reason-dialog", width)
     reason.fill("Team planning day")
     dialog.get_by_role("button", name="Book", exact=True).click()
     expect(page.locator(f'li[data-date="{monday.isoformat()}"]')).to_contain_text("Booked")
