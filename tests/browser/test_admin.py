@@ -1,7 +1,7 @@
 """The admin dashboard (SPEC §6): each screen's main action, axe and screenshots at both widths."""
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -214,6 +214,43 @@ def test_admin_audit_filter_by_actor(ui):
     expect(rows.first).to_contain_text(ADMIN)
     for cell in page.locator("tbody tr td:nth-child(2)").all_inner_texts():
         assert cell == ADMIN
+
+
+def test_admin_audit_filter_by_office_and_dates(ui):
+    stack = ui.stack
+    admin = api_as(stack, ADMIN)
+    tag = uuid.uuid4().hex[:6]
+    office = f"au-{tag}"
+    r = admin.post(stack.url("/api/offices"), json={
+        "id": office, "name": f"Audited {tag}", "quota": 5, "parking_quota": 0, "timezone": "Europe/London"})
+    assert r.status_code == 201, r.text
+    booking = book(stack, admin, f"eve-{tag}@my-company.example", office, next_week_monday())
+    today_utc = datetime.now(timezone.utc).date()
+
+    page = ui.signed_in(ADMIN, path="/admin/audit")
+    rows = page.locator("tbody tr")
+    expect(rows.first).to_be_visible()
+    page.get_by_label("Office", exact=True).select_option(label=f"Audited {tag}")
+    page.get_by_role("button", name="Filter").click()
+    # the office's creation and the booking, and nothing of any other office
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="booking_created")).to_contain_text(booking["id"])
+    assert set(page.locator("tbody tr td:nth-child(4)").all_inner_texts()) == {office}
+
+    page.get_by_label("From", exact=True).fill(today_utc.isoformat())
+    page.get_by_label("To", exact=True).fill(today_utc.isoformat())
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(2)
+    page.get_by_label("From", exact=True).fill((today_utc + timedelta(days=1)).isoformat())
+    page.get_by_label("To", exact=True).fill((today_utc + timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No changes recorded.")).to_be_visible()
+    # a range that ends before it starts: the server's message, with its reference
+    page.get_by_label("To", exact=True).fill(today_utc.isoformat())
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("alert")).to_contain_text("Invalid date range: from is after to")
+    expect(page.get_by_role("alert")).to_contain_text("reference")
+    no_page_errors(page)
 
 
 @pytest.mark.parametrize("width", ["phone", "desktop"])
