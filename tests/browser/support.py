@@ -39,9 +39,9 @@ class Browser:
     def base(self) -> str:
         return self.stack.gateway_url
 
-    def page(self, viewport: dict = DESKTOP, storage_state: Optional[dict] = None):
+    def page(self, viewport: dict = DESKTOP, storage_state: Optional[dict] = None, timezone_id: Optional[str] = None):
         context = self.browser.new_context(viewport=viewport, base_url=self.base, accept_downloads=True,
-                                           storage_state=storage_state)
+                                           storage_state=storage_state, timezone_id=timezone_id)
         context.set_default_timeout(15_000)
         self.contexts.append(context)
         page = context.new_page()
@@ -49,7 +49,7 @@ class Browser:
         page.errors = []  # type: ignore[attr-defined]
         return page
 
-    def signed_in(self, email: str, viewport: dict = DESKTOP, path: str = "/"):
+    def signed_in(self, email: str, viewport: dict = DESKTOP, path: str = "/", timezone_id: Optional[str] = None):
         """A page whose context holds a session of `email`, signed in through the real API (the
         code read from the SMTP peer); the sign-in screen itself is tested in test_sign_in.py.
         The session's cookies are reused for later pages of the same person (code requests are
@@ -57,7 +57,7 @@ class Browser:
         key = (id(self.stack), email)
         state = _SESSIONS.get(key)
         if state is None:
-            page = self.page(viewport)
+            page = self.page(viewport, timezone_id=timezone_id)
             before = len(self.stack.smtp.to(email))
             r = page.context.request.post(self.base + "/api/auth/code", data={"email": email})
             assert r.status == 202, r.text()
@@ -66,7 +66,7 @@ class Browser:
             assert r.status == 200, r.text()
             _SESSIONS[key] = page.context.storage_state()
         else:
-            page = self.page(viewport, storage_state=state)
+            page = self.page(viewport, storage_state=state, timezone_id=timezone_id)
         page.goto(path)
         return page
 

@@ -2,6 +2,7 @@
 import re
 import uuid
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -163,6 +164,35 @@ def test_admin_user_bookings_cancel_and_erase(ui):
     expect(dialog).to_contain_text("cannot be undone")
     dialog.get_by_role("button", name="Erase user").click()
     expect(page).to_have_url(re.compile(r"/admin/users$"))
+
+
+def test_check_in_times_show_in_the_offices_zone(ui):
+    """A check-in at an office 14 hours ahead of UTC shows the office's clock on the admin's user
+    page, the owner's bookings and the pass, whatever the viewer's browser zone."""
+    stack = ui.stack
+    admin = api_as(stack, ADMIN)
+    tag = uuid.uuid4().hex[:6]
+    office, zone = f"kiri-{tag}", "Pacific/Kiritimati"
+    r = admin.post(stack.url("/api/offices"), json={
+        "id": office, "name": f"Kiritimati {tag}", "quota": 5, "parking_quota": 0, "timezone": zone})
+    assert r.status_code == 201, r.text
+    email = unique_email("zone")
+    booking = book(stack, admin, email, office, datetime.now(ZoneInfo(zone)).date())
+    code = admin.get(stack.url(f"/api/bookings/{booking['id']}/pass")).json()["code"]
+    checked = admin.post(stack.url("/api/passes/verify"), json={"code": code, "office": office})
+    assert checked.status_code == 200, checked.text
+    at = datetime.fromisoformat(checked.json()["checked_in_at"])
+    local = at.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+    assert local != at.astimezone(ZoneInfo("Europe/London")).strftime("%H:%M")
+
+    page = ui.signed_in(ADMIN, path=f"/admin/users/{email}", timezone_id="Europe/London")
+    row = page.get_by_role("table", name=f"Bookings of {email}").locator("tbody tr")
+    expect(row.locator("td").nth(3)).to_have_text(local)
+    own = ui.signed_in(email, path="/bookings", timezone_id="Europe/London")
+    item = own.locator(f'[data-booking="{booking["id"]}"]')
+    expect(item).to_contain_text(f"checked in {local}")
+    own.goto(f"/booking/{booking['id']}")
+    expect(own.locator(".pass-checked-in")).to_contain_text(local)
 
 
 def test_admin_offices_create_edit_retire_unretire(ui):

@@ -8,9 +8,10 @@ import { useTitle } from "../components/useTitle";
 import { ownerCanCancel, splitByDate } from "../lib/calendar";
 import { formatLongDate, formatTime, todayIn } from "../lib/dates";
 import { useUser } from "../session";
+import { useOfficeZone } from "../components/useOfficeZone";
 import type { Booking } from "../types";
 
-function BookingItem({ booking, onCancel }: { booking: Booking; onCancel?: (b: Booking) => void }) {
+function BookingItem({ booking, onCancel, zone }: { booking: Booking; onCancel?: (b: Booking) => void; zone?: string }) {
   return (
     <li className="booking-item" data-booking={booking.id}>
       <div>
@@ -19,7 +20,7 @@ function BookingItem({ booking, onCancel }: { booking: Booking; onCancel?: (b: B
           {booking.office.name}
           {booking.parking ? " · parking" : ""}
           {booking.status === "cancelled" ? " · cancelled" : ""}
-          {booking.checked_in_at ? ` · checked in ${formatTime(booking.checked_in_at)}` : ""}
+          {booking.checked_in_at ? ` · checked in ${formatTime(booking.checked_in_at, zone)}` : ""}
         </p>
       </div>
       <div className="row-actions">
@@ -45,6 +46,7 @@ export function Bookings() {
   const [error, setError] = useState<unknown>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [pending, setPending] = useState<Booking | null>(null);
+  const zoneOf = useOfficeZone();
 
   const reload = useCallback(() => {
     return api.bookings({ user: user.email }).then(setBookings, setError);
@@ -85,7 +87,7 @@ export function Bookings() {
             ) : (
               <ul className="booking-list">
                 {upcoming.map((b) => (
-                  <BookingItem key={b.id} booking={b} onCancel={setPending} />
+                  <BookingItem key={b.id} booking={b} onCancel={setPending} zone={zoneOf(b.office.id)} />
                 ))}
               </ul>
             )}
@@ -97,7 +99,7 @@ export function Bookings() {
             ) : (
               <ul className="booking-list">
                 {previous.map((b) => (
-                  <BookingItem key={b.id} booking={b} />
+                  <BookingItem key={b.id} booking={b} zone={zoneOf(b.office.id)} />
                 ))}
               </ul>
             )}

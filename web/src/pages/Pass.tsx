@@ -4,12 +4,13 @@ import { api } from "../api";
 import { ErrorNotice } from "../components/ErrorNotice";
 import { Loading } from "../components/Loading";
 import { QrCode } from "../components/QrCode";
+import { useOfficeZone } from "../components/useOfficeZone";
 import { useTitle } from "../components/useTitle";
 import { formatDate, formatDateTime, weekdayName } from "../lib/dates";
 import { splitEmail } from "../lib/email";
 import type { Pass } from "../types";
 
-export function PassCard({ pass }: { pass: Pass }) {
+export function PassCard({ pass, zone }: { pass: Pass; zone?: string }) {
   const { booking, code } = pass;
   const { local, domain } = splitEmail(booking.user);
   const cancelled = booking.status === "cancelled";
@@ -26,7 +27,7 @@ export function PassCard({ pass }: { pass: Pass }) {
       </div>
       <QrCode value={code} label={`QR code of the pass for ${booking.user} on ${formatDate(booking.date)}`} />
       {booking.checked_in_at && (
-        <p className="pass-checked-in">Checked in {formatDateTime(booking.checked_in_at)}</p>
+        <p className="pass-checked-in">Checked in {formatDateTime(booking.checked_in_at, zone)}</p>
       )}
     </article>
   );
@@ -36,6 +37,7 @@ export function PassPage() {
   const { id = "" } = useParams();
   const [pass, setPass] = useState<Pass | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const zoneOf = useOfficeZone();
   useTitle(pass ? `Pass for ${weekdayName(pass.booking.date)} ${formatDate(pass.booking.date)}` : "Pass");
 
   useEffect(() => {
@@ -59,7 +61,7 @@ export function PassPage() {
       {pass && (
         <>
           <p className="no-print">Show this pass at the door. Security checks the name and scans the code.</p>
-          <PassCard pass={pass} />
+          <PassCard pass={pass} zone={zoneOf(pass.booking.office.id)} />
           <div className="row-actions no-print">
             <button type="button" className="button-primary" onClick={() => window.print()}>
               Print pass

@@ -7,6 +7,7 @@ import { TableWrap } from "../../components/TableWrap";
 import { Loading } from "../../components/Loading";
 import { useTitle } from "../../components/useTitle";
 import { formatLongDate, formatTime } from "../../lib/dates";
+import { useOfficeZone } from "../../components/useOfficeZone";
 import { useUser } from "../../session";
 import type { Booking, Office, User } from "../../types";
 import { NotFound } from "../NotFound";
@@ -160,6 +161,7 @@ export function AdminUser() {
   const [message, setMessage] = useState<string | null>(null);
   const [pendingCancel, setPendingCancel] = useState<Booking | null>(null);
   const [confirmErase, setConfirmErase] = useState(false);
+  const zoneOf = useOfficeZone();
 
   const loadBookings = useCallback(
     () => api.bookings({ user: email }).then(setBookings, setBookingError),
@@ -243,7 +245,7 @@ export function AdminUser() {
                     <td>{formatLongDate(b.date)}</td>
                     <td>{b.office.name}</td>
                     <td>{b.parking ? "Yes" : "No"}</td>
-                    <td>{b.checked_in_at ? formatTime(b.checked_in_at) : "—"}</td>
+                    <td>{b.checked_in_at ? formatTime(b.checked_in_at, zoneOf(b.office.id)) : "—"}</td>
                     <td>
                       {b.status === "active" && canManage(b) && (
                         <button type="button" className="button-danger-outline button-small" onClick={() => setPendingCancel(b)}>
