@@ -309,12 +309,25 @@ def slots(db: Db, office_id: str, days: list[date]) -> list[dict]:
 
 def purge_expired(db: Db, config: AppConfig, now: datetime) -> dict:
     """Retention (SPEC §4): bookings (and their counters) older than data_retention_days, and
-    idempotency keys older than 24 hours, are deleted. Returns how many rows went."""
-    cutoff = now.date() - timedelta(days=config.data_retention_days)
+    idempotency keys older than 24 hours, are deleted. Returns how many rows went.
+
+    "Older" counts in each office's zone: a booking leaves on the day it leaves the visible range
+    (today − retention) of its office, not by the UTC date. An office missing from the read model
+    gets the latest zone's date (UTC−12), so nothing still visible anywhere is deleted."""
+    retention = timedelta(days=config.data_retention_days)
     with db.uow() as uow:
         s = uow.session
-        bookings = s.execute(Booking.__table__.delete().where(Booking.date < cutoff)).rowcount
-        s.execute(DayCount.__table__.delete().where(DayCount.date < cutoff))
+        zones = dict(s.execute(select(Office.id, Office.timezone)).all())
+        cutoffs = {office: rules.office_today(now, zone) - retention for office, zone in zones.items()}
+        latest = (now - timedelta(hours=12)).date() - retention
+        bookings = 0
+        for office, cutoff in cutoffs.items():
+            bookings += s.execute(Booking.__table__.delete().where(Booking.office == office,
+                                                                   Booking.date < cutoff)).rowcount
+            s.execute(DayCount.__table__.delete().where(DayCount.office == office, DayCount.date < cutoff))
+        bookings += s.execute(Booking.__table__.delete().where(Booking.office.not_in(list(cutoffs)),
+                                                               Booking.date < latest)).rowcount
+        s.execute(DayCount.__table__.delete().where(DayCount.office.not_in(list(cutoffs)), DayCount.date < latest))
         keys = s.execute(IdempotencyKey.__table__.delete()
                          .where(IdempotencyKey.created_at <= now - rules.IDEMPOTENCY_TTL)).rowcount
         uow.commit()

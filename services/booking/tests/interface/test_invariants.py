@@ -206,6 +206,34 @@ def test_retention_deletes_old_bookings_counters_and_keys(db):
         assert [r[0] for r in conn.execute("SELECT key FROM booking.idempotency_keys")] == ["k-new"]
 
 
+def test_retention_counts_days_in_each_offices_zone(db):
+    """At 05:00 UTC on 31 December it is still the 30th in Pago Pago (UTC−11) and already the
+    31st in Kiritimati (UTC+14): with 30 days' retention, a booking of 30 November has left
+    Kiritimati's visible range but not Pago Pago's. An office the read model lacks keeps its
+    bookings until they are old in the latest zone (UTC−12)."""
+    standalone, url = db
+    now = datetime(2026, 12, 31, 5, 0, tzinfo=timezone.utc)
+    for office in ("kir", "pag"):
+        repository.upsert_office(standalone, {"id": office, "name": office, "retired": False, **OFFICES[office]})
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE booking.bookings, booking.day_counts, booking.idempotency_keys")
+        conn.execute("DELETE FROM booking.offices WHERE id = 'gone'")
+        for office in ("kir", "pag", "gone"):
+            for day in ("2026-11-29", "2026-11-30", "2026-12-01"):
+                conn.execute("INSERT INTO booking.bookings (id, \"user\", office, date, parking, status, created_at, "
+                             "created_by) VALUES (%s, 'u@my-company.example', %s, %s, false, 'active', now(), 'x')",
+                             (f"{office}-{day}", office, day))
+                conn.execute("INSERT INTO booking.day_counts VALUES (%s, %s, 1, 0, 1)", (office, day))
+    purged = repository.purge_expired(standalone, AppConfig(data_retention_days=30), now)
+    with psycopg.connect(url) as conn:
+        left = sorted(r[0] for r in conn.execute("SELECT id FROM booking.bookings"))
+        counters = sorted(f"{r[0]}-{r[1]}" for r in conn.execute("SELECT office, date FROM booking.day_counts"))
+    assert left == ["gone-2026-11-30", "gone-2026-12-01", "kir-2026-12-01", "pag-2026-11-30", "pag-2026-12-01"]
+    assert counters == left
+    assert purged["bookings"] == 4
+
+
+
 def test_an_idempotency_key_is_honoured_for_24_hours_only(db):
     """A retry within 24 h replays the first answer (a different body is "reused"); after 24 h the
     key is free again, even before the retention job has deleted it."""
