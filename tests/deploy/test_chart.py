@@ -1,5 +1,8 @@
 """The Helm chart lints, renders, validates against the Kubernetes schemas and follows issue 6."""
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -45,6 +48,38 @@ def test_every_manifest_validates_against_the_kubernetes_schemas(rendered, value
             kubernetes_validate.validate(m.doc, KUBE_VERSION, strict=True)
         except kubernetes_validate.ValidationError as exc:
             pytest.fail(f"{m.template}: {m.kind} {m.name}: {exc.message} at {list(exc.path)}")
+
+
+CRD_VALIDATOR = Path(__file__).parent / "crd"
+
+
+def crd_problems(docs: list[dict]) -> list[str]:
+    """Problems of Prometheus Operator resources against the operator's CRD schemas (the npm
+    package @kubernetes-models/prometheus-operator, installed by ./ob test in tests/deploy/crd)."""
+    node = shutil.which("node")
+    if not node or not (CRD_VALIDATOR / "node_modules").exists():
+        pytest.fail("node or tests/deploy/crd/node_modules is missing: run the tests with ./ob test")
+    out = subprocess.run([node, str(CRD_VALIDATOR / "validate.mjs")], input=json.dumps(docs), capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("values_name", VALUES_FILES)
+def test_service_monitors_and_rules_match_the_prometheus_operator_crds(rendered, values_name):
+    docs = [m.doc for m in rendered[values_name] if m.doc["apiVersion"].startswith("monitoring.coreos.com/")]
+    if values_name == "dev":  # a laptop cluster without the operator
+        assert docs == []
+        return
+    assert {d["kind"] for d in docs} == {"ServiceMonitor", "PrometheusRule"}
+    assert crd_problems(docs) == []
+
+
+def test_the_crd_check_rejects_a_broken_resource(rendered):
+    monitor = next(m.doc for m in rendered["default"] if m.kind == "ServiceMonitor")
+    broken = json.loads(json.dumps(monitor))
+    broken["spec"]["endpoints"][0]["interval"] = 30  # a number where the CRD wants a duration string
+    problems = crd_problems([broken])
+    assert len(problems) == 1 and "interval must be string" in problems[0]
 
 
 def check_prometheus_operator_resource(m):
