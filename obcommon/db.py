@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, DateTime, Identity, MetaData, String, create_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from . import tracing
 
@@ -146,18 +146,3 @@ def ping(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
 
-
-class StandaloneDb:
-    """`self.db` outside a service container (tests, one-off scripts): units of work on an engine
-    of its own. Events written to the outbox wait there for the service's relay."""
-
-    def __init__(self, database_url: str, base: Any, service_name: str, pool_size: int = 2):
-        self.engine = make_engine(database_url, f"office-booker-{service_name}-standalone", pool_size)
-        self.Session = sessionmaker(self.engine, expire_on_commit=False)
-        self._base, self._service_name = base, service_name
-
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.Session, self._base.OutboxMessage, self._service_name)
-
-    def dispose(self) -> None:
-        self.engine.dispose()

@@ -49,10 +49,16 @@ OUTBOX_FAILURES = Counter("ob_outbox_publish_failures_total", "Failed outbox pub
 
 
 class Db:
-    """What a worker sees as `self.db`."""
+    """What a worker sees as `self.db`: units of work on the service's engine. Outside a service
+    (tests, scripts), `Db.standalone(database_url, Base, "booking")` gives the same on an engine of
+    its own; its events wait in the outbox for the service's relay."""
 
     def __init__(self, provider: "Database"):
-        self._p = provider
+        self._p = provider  # read at use: other providers may hold a Db before the database is set up
+
+    @classmethod
+    def standalone(cls, database_url: str, base: Any, service_name: str, pool_size: int = 2) -> "Db":
+        return cls(Database(base).bind_engine(database_url, service_name, pool_size))
 
     def uow(self) -> UnitOfWork:
         p = self._p
@@ -61,24 +67,33 @@ class Db:
     def ping(self) -> None:
         ping(self._p.engine)
 
+    def dispose(self) -> None:
+        self._p.engine.dispose()
+
 
 class Database(DependencyProvider):
     def __init__(self, base: Any):
         self.base = base
 
+    def bind_engine(self, database_url: str, service_name: str, pool_size: int) -> "Database":
+        """The engine, sessions and relay wake-up of `service_name`'s database (no relay runs
+        until `start`)."""
+        self.service_name = service_name
+        self.engine = make_engine(database_url, f"office-booker-{service_name}", pool_size)
+        instrument_engine(self.engine)
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        self._wake: LightQueue = LightQueue()
+        self._running = False
+        return self
+
     def setup(self) -> None:
         env = Env.from_environ()
         if not env.database_url:
             raise RuntimeError("DATABASE_URL is not set")
-        self.service_name = self.container.service_name
         # One connection per concurrent worker, one for the outbox relay, one spare.
         pool_size = int(self.container.config.get("max_workers", 10)) + 2
-        self.engine = make_engine(env.database_url, f"office-booker-{self.service_name}", pool_size)
-        instrument_engine(self.engine)
-        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        self.bind_engine(env.database_url, self.container.service_name, pool_size)
         self.relay = OutboxRelay(self.Session, self.base.OutboxMessage, env.amqp_uri, self.service_name)
-        self._wake: LightQueue = LightQueue()
-        self._running = False
 
     def start(self) -> None:
         self._running = True

@@ -57,10 +57,6 @@ def setup_tracing(service: str) -> bool:
     return True
 
 
-def enabled() -> bool:
-    return _enabled
-
-
 def inject(carrier: dict) -> dict:
     """Write the current trace context into `carrier` (replacing an older one); returns it."""
     for key in PROPAGATED:

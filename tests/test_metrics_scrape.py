@@ -38,13 +38,9 @@ def test_rabbitmq_metrics_used_by_alerts_exist_in_the_plugin():
     from kombu import Connection, Exchange, Queue
 
     port = infra.free_port()
-    already_started = len(infra._started)  # the session's own servers, if it started any
-    try:
-        uri = infra._private_rabbitmq(prometheus_port=port)
+    with infra.private_rabbitmq(prometheus_port=port) as uri:
         with Connection(uri) as conn:  # one queue, so per-queue series exist
             Queue("rpc-probe", Exchange("probe"), "probe")(conn.channel()).declare()
         text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
         text += requests.get(f"http://127.0.0.1:{port}/metrics/per-object", timeout=10).text
-    finally:
-        infra._stop_started(keep=already_started)
     assert RABBITMQ - exposed_names(text) == set()

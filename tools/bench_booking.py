@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import sys
-import time
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
 from typing import Optional
 
 import eventlet
@@ -24,13 +23,14 @@ from obcommon.service import BaseService, Database, rpc
 from . import admin, repository, rules
 from .contract import SERVICE
 from .exceptions import BookingError, InvalidRange, OfficeNotFound
-from .models import Base, Booking, DayCount, IdempotencyKey
+from .models import Base
 
 log = logging.getLogger(__name__)
-_KNOWN_OFFICES: set[str] = set()  # office ids this process has seen in its read model
 OFFICE_SYNC_SECONDS = 60
 OFFICE_SYNC_RETRY_SECONDS = 5
-_LAST_OFFICE_SYNC = [-float(OFFICE_SYNC_SECONDS)]  # monotonic time of this process's last full office sync
+# This process's knowledge of its offices read model (workers are per call; these are per process):
+_known_offices: set[str] = set()  # ids seen in it (offices are never deleted)
+_offices_synced_at = float("-inf")  # monotonic time of the last full sync that succeeded
 
 DECISIONS = Counter("ob_booking_decisions_total", "Booking decisions by office and outcome", ["office", "outcome"])
 CANCELLED = Counter("ob_bookings_cancelled_total", "Bookings cancelled by office", ["office"])
@@ -48,11 +48,7 @@ class BookingService(BaseService):
     def create_booking(self, request: dict, caller: str, idempotency_key: Optional[str] = None) -> dict:
         """Rules 5–11 of SPEC §4 (the gateway checked 1–4). Raises the rule's error."""
         office_id = str(request.get("office"))
-        if office_id not in _KNOWN_OFFICES:
-            # booking's copy of the offices may lag a just-created office: fetch it. Offices are
-            # never deleted, so once known, a process skips this query for good.
-            if repository.office_known(self.db, office_id) or self._sync_office(office_id):
-                _KNOWN_OFFICES.add(office_id)
+        self._ensure_office(office_id)
         try:
             booking, event = repository.create_booking(
                 self.db, self.settings, request, caller, idempotency_key, utcnow())
@@ -115,16 +111,24 @@ class BookingService(BaseService):
 
         Every OFFICE_SYNC_SECONDS once it has succeeded; until then (offices not up yet, or too slow
         to answer) every OFFICE_SYNC_RETRY_SECONDS, so a failed first sync is not a minute of lag."""
-        if time.monotonic() - _LAST_OFFICE_SYNC[0] < OFFICE_SYNC_SECONDS:
+        global _offices_synced_at
+        if time.monotonic() - _offices_synced_at < OFFICE_SYNC_SECONDS:
             return
         try:
             with eventlet.Timeout(5):  # an RPC to a service not up yet would wait forever
                 offices = self.offices_rpc.list_offices(include_retired=True)
             for office in offices:
                 repository.upsert_office(self.db, office)
-            _LAST_OFFICE_SYNC[0] = time.monotonic()
+            _offices_synced_at = time.monotonic()
         except (Exception, eventlet.Timeout) as exc:  # the next tick (or the events) will do
             log.info("office sync deferred: %r", exc)
+
+    def _ensure_office(self, office_id: str) -> None:
+        """Booking's copy of the offices may lag a just-created office: fetch it. Once known, a
+        process skips this query for good. (An unknown office is left to the decision to refuse.)"""
+        if office_id not in _known_offices:
+            if repository.office_known(self.db, office_id) or self._sync_office(office_id):
+                _known_offices.add(office_id)
 
     def _sync_office(self, office_id: str) -> bool:
         try:

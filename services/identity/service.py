@@ -16,7 +16,8 @@ from sqlalchemy.dialects.postgresql import insert
 from obcommon import erasure, validation
 from obcommon.db import utcnow
 from obcommon.emails import normalize_email
-from obcommon.service import BaseService, Database, rpc
+from obcommon.config import AppConfig
+from obcommon.service import BaseService, Database, Db, rpc
 
 from . import rules
 from .contract import LOGIN_CODE_ISSUED, SERVICE, SESSION_REVOKED, USER_CHANGED, USER_ERASED, USER_SIGNED_IN
@@ -278,7 +279,7 @@ class IdentityService(BaseService):
         purge_expired(self.db, self.settings, utcnow())
 
 
-def purge_expired(db, settings, now: datetime) -> dict:
+def purge_expired(db: Db, settings: AppConfig, now: datetime) -> dict:
     """Expired codes, sessions and old rate-limit hits are deleted (retention, SPEC §4)."""
     window = timedelta(minutes=settings.code_request_window_minutes)
     with db.uow() as uow:

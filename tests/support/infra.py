@@ -140,11 +140,20 @@ def _private_rabbitmq(prometheus_port: Optional[int] = None) -> str:
     return f"amqp://guest:guest@127.0.0.1:{port}/"
 
 
+@contextmanager
+def private_rabbitmq(prometheus_port: Optional[int] = None) -> Iterator[str]:
+    """A rabbitmq-server node of the caller's own, stopped on leaving (the session's servers stay)."""
+    uri = _private_rabbitmq(prometheus_port)
+    stop = _started.pop()
+    try:
+        yield uri
+    finally:
+        stop()
+
+
 @atexit.register
-def _stop_started(keep: int = 0) -> None:
-    """Stop what was started, newest first; `keep` leaves the first `keep` (a test that started
-    its own server stops only that one, never the session's)."""
-    while len(_started) > keep:
+def _stop_started() -> None:
+    while _started:
         try:
             _started.pop()()
         except Exception:  # noqa: BLE001

@@ -12,7 +12,6 @@ from obcommon.db import utcnow
 from obcommon.service import rpc
 from services.booking.exceptions import OfficeFull
 from services.booking.models import Booking, DayCount, Office
-from services.booking import repository
 from services.booking.repository import booking_json
 from services.booking.service import BookingService
 
@@ -20,8 +19,7 @@ from services.booking.service import BookingService
 class NaiveBookingService(BookingService):
     @rpc
     def create_booking(self, request: dict, caller: str, idempotency_key=None) -> dict:
-        if not repository.office_known(self.db, request["office"]):
-            self._sync_office(request["office"])  # as the real service does: its read model may lag
+        self._ensure_office(request["office"])  # as the real service does: its read model may lag
         with self.db.uow() as uow:
             s = uow.session
             office = s.get(Office, request["office"])

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "react";
-import type { ReaderOptions } from "zxing-wasm/reader";
+import { PASS_READ } from "../lib/qr";
 
 const SCAN_INTERVAL_MS = 150;
 const START_TIMEOUT_MS = 15_000;
@@ -66,7 +66,7 @@ export function QrScanner({ onCode, onStop }: { onCode: (text: string) => void; 
             boxRef.current?.setAttribute("data-frames", String(frames));
             let text: string | null = null;
             try {
-              const [found] = await readBarcodes(context.getImageData(0, 0, width, height), READ_OPTIONS);
+              const [found] = await readBarcodes(context.getImageData(0, 0, width, height), PASS_READ);
               text = found?.isValid ? found.text : null;
             } catch {
               // an unreadable frame: try the next one
@@ -109,8 +109,6 @@ export function QrScanner({ onCode, onStop }: { onCode: (text: string) => void; 
     </div>
   );
 }
-
-const READ_OPTIONS: ReaderOptions = { formats: ["QRCode"], tryHarder: true, maxNumberOfSymbols: 1 };
 
 /** zxing-wasm's reader, with its .wasm file from our origin (Vite bundles it as an asset). */
 async function loadReader() {

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import QRCode from "qrcode";
 import { describe, expect, it } from "vitest";
 import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
-import { PASS_QR } from "./qr";
+import { PASS_QR, PASS_READ } from "./qr";
 
 const require = createRequire(import.meta.url);
 
@@ -49,10 +49,7 @@ describe("pass QR codes", () => {
     const misses: string[] = [];
     for (let i = 0; i < 150; i++) {
       const code = passCode();
-      const [found] = await readBarcodes(draw(code, 3 + (i % 3)) as unknown as ImageData, {
-        formats: ["QRCode"],
-        tryHarder: true,
-      });
+      const [found] = await readBarcodes(draw(code, 3 + (i % 3)) as unknown as ImageData, PASS_READ);
       if (found?.text !== code) misses.push(code);
     }
     expect(misses).toEqual([]);

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from obcommon.config import AppConfig
-from obcommon.db import StandaloneDb
+from obcommon.service import Db
 from obcommon.migrate import upgrade
 from services.booking import exceptions as errors
 from services.booking import repository
@@ -46,7 +46,7 @@ def db(database_server):
 
     with fresh_database(database_server) as url:
         upgrade(url, ["booking"])
-        standalone = StandaloneDb(url, Base, "booking")
+        standalone = Db.standalone(url, Base, "booking")
         yield standalone, url
         standalone.dispose()
 
@@ -102,7 +102,7 @@ def expected_cancel(b: ModelBooking, by_owner: bool):
 
 
 class BookingMachine(RuleBasedStateMachine):
-    db: StandaloneDb
+    db: Db
     url: str
 
     @initialize(quotas=st.lists(st.sampled_from([None, 0, 1, 2, 3]), min_size=len(USERS), max_size=len(USERS)))

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import psycopg
 
 from obcommon.config import AppConfig
-from obcommon.db import StandaloneDb
+from obcommon.service import Db
 from obcommon.migrate import upgrade
 from services.identity.models import Base
 from services.identity.service import purge_expired
@@ -25,7 +25,7 @@ def test_purge_deletes_only_what_has_expired(database_server):
                              (name, f"{name}@my-company.example", NOW, expires))
             for key, age in (("client:old", 16), ("client:recent", 14)):
                 conn.execute("INSERT INTO identity.rate_hits (key, at) VALUES (%s, %s)", (key, NOW - timedelta(minutes=age)))
-        db = StandaloneDb(url, Base, "identity")
+        db = Db.standalone(url, Base, "identity")
         try:
             purged = purge_expired(db, AppConfig(code_request_window_minutes=15), NOW)
         finally:

@@ -26,17 +26,17 @@ def test_seeding_happens_once(stack):
     from services.offices.contract import OFFICE_CREATED
     from services.offices.dependencies import seed_offices
     from obcommon.config import load_config
-    from obcommon.db import UnitOfWork, make_base, make_engine
+    from obcommon.service import Db
     from services.offices.models import Base
-    from sqlalchemy.orm import sessionmaker
 
-    engine = make_engine(stack.database_url, "test", pool_size=None)
-    uow = UnitOfWork(sessionmaker(engine), Base.OutboxMessage, "offices")
-    with uow:
-        assert seed_offices(uow, load_config(stack.config_path), OFFICE_CREATED) == 0
+    db = Db.standalone(stack.database_url, Base, "offices")
+    try:
+        with db.uow() as uow:
+            assert seed_offices(uow, load_config(stack.config_path), OFFICE_CREATED) == 0
+    finally:
+        db.dispose()
     with psycopg.connect(stack.database_url) as conn:
         assert conn.execute("SELECT count(*) FROM offices.offices").fetchone()[0] == 2
-    engine.dispose()
 
 
 def test_create_and_update_errors_are_typed(stack):

@@ -7,7 +7,6 @@ import { TableWrap } from "../../components/TableWrap";
 import { Loading } from "../../components/Loading";
 import { useTitle } from "../../components/useTitle";
 import { formatLongDate, formatTime } from "../../lib/dates";
-import { useOfficeZone } from "../../components/useOfficeZone";
 import { useUser } from "../../session";
 import type { Booking, Office, User } from "../../types";
 import { NotFound } from "../NotFound";
@@ -154,14 +153,13 @@ export function AdminUser() {
   const me = useUser();
   const navigate = useNavigate();
   const [user, setUser] = useState<User | null>(null);
-  const [offices, setOffices] = useState<Office[]>([]);
+  const [allOffices, setAllOffices] = useState<Office[]>([]); // retired ones too: names and zones of old bookings
   const [bookings, setBookings] = useState<Booking[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [bookingError, setBookingError] = useState<unknown>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [pendingCancel, setPendingCancel] = useState<Booking | null>(null);
   const [confirmErase, setConfirmErase] = useState(false);
-  const zoneOf = useOfficeZone();
 
   const loadBookings = useCallback(
     () => api.bookings({ user: email }).then(setBookings, setBookingError),
@@ -172,7 +170,7 @@ export function AdminUser() {
     setUser(null);
     setError(null);
     api.user(email).then(setUser, setError);
-    api.offices().then(setOffices, () => undefined);
+    api.offices(true).then(setAllOffices, () => undefined);
     void loadBookings();
   }, [email, loadBookings]);
 
@@ -213,9 +211,9 @@ export function AdminUser() {
       {!user && !error && <Loading />}
       {user &&
         (me.permissions.can_edit_users ? (
-          <EditUser user={user} offices={offices} onSaved={setUser} />
+          <EditUser user={user} offices={allOffices.filter((o) => !o.retired)} onSaved={setUser} />
         ) : (
-          <ReadOnlyUser user={user} offices={offices} />
+          <ReadOnlyUser user={user} offices={allOffices} />
         ))}
 
       <section aria-labelledby="user-bookings-title">
@@ -245,7 +243,7 @@ export function AdminUser() {
                     <td>{formatLongDate(b.date)}</td>
                     <td>{b.office.name}</td>
                     <td>{b.parking ? "Yes" : "No"}</td>
-                    <td>{b.checked_in_at ? formatTime(b.checked_in_at, zoneOf(b.office.id)) : "—"}</td>
+                    <td>{b.checked_in_at ? formatTime(b.checked_in_at, allOffices.find((o) => o.id === b.office.id)?.timezone) : "—"}</td>
                     <td>
                       {b.status === "active" && canManage(b) && (
                         <button type="button" className="button-danger-outline button-small" onClick={() => setPendingCancel(b)}>
