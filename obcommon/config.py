@@ -226,11 +226,15 @@ class Env:
     gateway_port: int
     secret_key: Optional[str]
     selftest_key: Optional[str]
+    mode: str = "production"
+    hsts_max_age: int = 31536000
 
     @property
     def local_development(self) -> bool:
-        """SPEC §2: development mode is on exactly when no SMTP server is configured."""
-        return not self.smtp_host
+        """SPEC §17: development mode only when asked for (`OB_MODE=development`, which the local
+        runner sets and nothing else does); production otherwise: Secure cookies, HSTS, no
+        development hint, sign-in codes never logged, notify refuses to start without SMTP."""
+        return self.mode == "development"
 
     def derive_key(self, purpose: str) -> bytes:
         """A separate key per purpose (sessions, CSRF, codes, passes), derived from SECRET_KEY."""
@@ -253,6 +257,10 @@ class Env:
         secret = e.get("SECRET_KEY") or None
         if secret is not None and len(secret) < 16:
             errors.append("  - SECRET_KEY: must be at least 16 characters")
+        mode = (e.get("OB_MODE") or "production").strip().lower()
+        if mode not in ("production", "development"):
+            errors.append("  - OB_MODE: must be 'production' or 'development'")
+            mode = "production"
         selftest = e.get("SELFTEST_KEY") or None
         if selftest is not None and len(selftest) < 20:
             errors.append("  - SELFTEST_KEY: must be at least 20 characters")
@@ -269,6 +277,8 @@ class Env:
             gateway_port=integer("GATEWAY_PORT", 8080),
             secret_key=secret,
             selftest_key=selftest,
+            mode=mode,
+            hsts_max_age=integer("HSTS_MAX_AGE", 31536000),
         )
         if errors:
             raise ConfigError("Invalid environment:\n" + "\n".join(errors))

@@ -42,6 +42,11 @@ def main(argv=None) -> int:
         env = Env.from_environ()
         if not env.database_url:
             raise ConfigError("Invalid environment:\n  - DATABASE_URL: must be set")
+        if name == "notify" and not env.smtp_host and not env.local_development:
+            # SPEC §17: in production mail must really go out; never fall back to the log.
+            raise ConfigError("Invalid environment:\n  - SMTP_HOST: must be set in production mode "
+                              "(notify has no SMTP server to send sign-in codes through; "
+                              "OB_MODE=development is only for a local machine)")
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -138,6 +138,7 @@ def main() -> int:
     env["SECRET_KEY"] = secret_key()
     env.setdefault("GATEWAY_PORT", "8080")
     env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("OB_MODE", "development")  # SPEC §17: only the local runner asks for it
     dev_http = None
     if not env.get("SMTP_HOST"):
         env.setdefault("DEV_MAILBOX", "127.0.0.1:1025")

@@ -88,10 +88,12 @@ def parse_host_port(value: str, default_port: int) -> tuple[str, int]:
 
 
 def choose_route(env: Env) -> Optional[Route]:
-    """SMTP_HOST if set; else DEV_MAILBOX (host:port); else None: development mode without a
-    mailbox, where mail is only logged (SPEC §2)."""
+    """SMTP_HOST if set; else, in development mode only (SPEC §17), DEV_MAILBOX (host:port), else
+    None: development without a mailbox, where mail is only logged."""
     if env.smtp_host:
         return Route(env.smtp_host, env.smtp_port, env.smtp_starttls, env.smtp_username, env.smtp_password)
+    if not env.local_development:
+        raise ValueError("SMTP_HOST must be set in production mode")  # obcommon.launch refuses first
     if env.dev_mailbox:
         host, port = parse_host_port(env.dev_mailbox, 1025)
         return Route(host, port, dev=True)

@@ -64,10 +64,14 @@ def test_route_prefers_smtp_host():
     assert rules.choose_route(_env(SMTP_HOST="m", SMTP_STARTTLS="false")).starttls is False
 
 
-def test_route_falls_back_to_dev_mailbox_then_to_the_log():
-    route = rules.choose_route(_env(DEV_MAILBOX="localhost:2025"))
+def test_route_falls_back_to_dev_mailbox_then_to_the_log_in_development_only():
+    route = rules.choose_route(_env(OB_MODE="development", DEV_MAILBOX="localhost:2025"))
     assert (route.host, route.port, route.starttls, route.username, route.dev) == ("localhost", 2025, False, None, True)
-    assert rules.choose_route(_env()) is None
+    assert rules.choose_route(_env(OB_MODE="development")) is None
+    # SPEC §17: production (the default) never falls back to a mailbox or the log
+    for env in (_env(DEV_MAILBOX="localhost:2025"), _env()):
+        with pytest.raises(ValueError):
+            rules.choose_route(env)
 
 
 def test_parse_host_port():
