@@ -173,7 +173,7 @@ def request_code():
 
 
 @endpoint("/auth/verify", "POST", "Exchange a code for a session", auth=False, body=VerifyRequest,
-          responses={200: VerifyResponse, 401: ErrorBody})
+          responses={200: VerifyResponse, 401: ErrorBody, 429: ErrorBody})
 def verify_code():
     email = normalize_email(g.body.email)
     code = g.body.code.strip()
@@ -182,7 +182,7 @@ def verify_code():
     if not (len(code) == 6 and code.isdigit()):
         raise ApiError(401, "Incorrect code")
     with rpc() as services:
-        result = services.identity.verify_code(email, code)
+        result = services.identity.verify_code(email, code, client_address())
     response = make_response(jsonify({"token": result["token"], "user": result["user"]}))
     expires = datetime.fromisoformat(result["expires_at"])
     secure = not ob().env.local_development

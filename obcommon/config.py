@@ -113,6 +113,12 @@ class AppConfig(BaseModel):
     code_requests_per_email: int = Field(5, ge=1, le=1000)
     code_requests_per_client: int = Field(300, ge=1, le=100000)
     code_request_window_minutes: int = Field(15, ge=1, le=1440)
+    # Failed code verifies (wrong codes), counted across codes per address and per client address
+    # in a sliding window of at least a day. At most 100 per address keeps the chance of guessing
+    # any code of one address within a day at or below 100 / 10^6 = 1e-4 (docs/security.md).
+    verify_failures_per_email: int = Field(20, ge=1, le=100)
+    verify_failures_per_client: int = Field(1000, ge=1, le=100000)
+    verify_failure_window_hours: int = Field(24, ge=24, le=24 * 31)
     offices: list[OfficeSeed] = Field(default_factory=list)
     read_only: bool = False
 

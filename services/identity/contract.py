@@ -18,7 +18,8 @@ CONTRACT = Contract(
     service=SERVICE,
     rpc=[
         RpcMethod("request_code", "(email, client_address) -> {sent: bool}", "issue a login code if allowed; rate-limited"),
-        RpcMethod("verify_code", "(email, code) -> {token, session_id, expires_at, user: User}", "start a session"),
+        RpcMethod("verify_code", "(email, code, client_address=None) -> {token, session_id, expires_at, user: User}",
+                  "start a session; wrong codes are rate-limited per address and client across codes"),
         RpcMethod("get_session", "(session_id) -> SessionInfo | None", "who a session belongs to (gateway read model)"),
         RpcMethod("logout", "(session_id) -> None", "end a session everywhere"),
         RpcMethod("get_user", "(email) -> User", "a user, with defaults for a never-seen allowed address"),

@@ -45,6 +45,17 @@ class RateHit(Base):
     __table_args__ = (Index("ix_rate_hits_key_at", "key", "at"),)
 
 
+class VerifyFailure(Base):
+    """One wrong code, counted against a key (`email:…` or `client:…`) across codes in a sliding
+    window (verify_failure_window_hours); a successful sign-in removes none."""
+
+    __tablename__ = "verify_failures"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table_args__ = (Index("ix_verify_failures_key_at", "key", "at"),)
+
+
 class Session(Base):
     """A signed-in session; `id` is the SHA-256 of the bearer token (the token is never stored)."""
 

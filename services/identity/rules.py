@@ -5,7 +5,9 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
 import secrets
+from datetime import datetime, timedelta
 from typing import Optional
 
 from obcommon.config import AppConfig
@@ -26,6 +28,30 @@ def hash_code(key: bytes, email: str, code: str) -> str:
 
 def code_matches(key: bytes, email: str, code: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_code(key, email, code), stored_hash)
+
+
+CODE_SPACE = 10**6
+
+
+def retry_after(count: int, oldest: Optional[datetime], limit: int, window: timedelta, now: datetime) -> Optional[int]:
+    """Seconds until a key may try again, or None while it is under its limit.
+
+    `count` events of the key (code requests, failed verifies) happened in the sliding `window`
+    before `now`, the oldest at `oldest`; at `limit` the key is locked until that one leaves the
+    window."""
+    if count < limit:
+        return None
+    return max(1, math.ceil(((oldest or now) + window - now).total_seconds()))
+
+
+def guess_bound(failures_per_email: int, window: timedelta) -> float:
+    """Upper bound of the chance that guessing finds any code of one address within a day.
+
+    Every wrong verify is counted against the address, across codes, and the address is locked at
+    `failures_per_email` in any `window` (at least a day), so within a day an attacker gets at most
+    that many guesses, each against a code uniformly drawn from 10^6 (union bound)."""
+    periods = max(1, math.ceil(timedelta(days=1) / window))
+    return failures_per_email * periods / CODE_SPACE
 
 
 def new_token() -> str:

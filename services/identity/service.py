@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from datetime import datetime, timedelta
 from typing import Optional
 
@@ -23,7 +22,7 @@ from . import rules
 from .contract import LOGIN_CODE_ISSUED, SERVICE, SESSION_REVOKED, USER_CHANGED, USER_ERASED, USER_SIGNED_IN
 from .dependencies import Keys, OfficeIds
 from .exceptions import DependencyUnavailable, InvalidCode, InvalidUserQuery, InvalidUserUpdate, RateLimited, UserNotFound
-from .models import Base, LoginCode, RateHit, Session, User
+from .models import Base, LoginCode, RateHit, Session, User, VerifyFailure
 from .schemas import UserUpdate
 
 log = logging.getLogger(__name__)
@@ -55,14 +54,9 @@ class IdentityService(BaseService):
             s = uow.session
             for key, limit in ((f"email:{email}", cfg.code_requests_per_email),
                                (f"client:{client_address}", cfg.code_requests_per_client)):
-                # Serialise requests per key so concurrent requests cannot all slip under the limit.
-                s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
-                count, oldest = s.execute(
-                    select(func.count(), func.min(RateHit.at)).where(RateHit.key == key, RateHit.at > now - window)
-                ).one()
-                if count >= limit:
-                    retry_after = max(1, math.ceil((oldest + window - now).total_seconds()))
-                    raise RateLimited("Too many requests", retry_after)
+                locked_for = lock_and_check(s, RateHit, key, limit, window, now)
+                if locked_for is not None:
+                    raise RateLimited("Too many requests", locked_for)
                 s.add(RateHit(key=key, at=now))
             sent = cfg.email_allowed(email)
             if sent:
@@ -82,11 +76,24 @@ class IdentityService(BaseService):
         return {"sent": sent}
 
     @rpc
-    def verify_code(self, email: str, code: str) -> dict:
+    def verify_code(self, email: str, code: str, client_address: Optional[str] = None) -> dict:
+        """Start a session for a right code. Wrong codes count against the address and the client
+        address (from the gateway) across codes; at the limit, 429 until the window frees a try."""
         email = normalize_email(email)
+        cfg = self.settings
+        window = timedelta(hours=cfg.verify_failure_window_hours)
         now = utcnow()
+        keys = [(f"email:{email}", cfg.verify_failures_per_email)]
+        if client_address:  # None only from a gateway older than this service (during a rollout)
+            keys.append((f"client:{client_address}", cfg.verify_failures_per_client))
         with self.db.uow() as uow:
             s = uow.session
+            # The failure counts are checked and written under per-key locks held to the commit,
+            # so concurrent verifies on any replica cannot get more tries than the limit.
+            for key, limit in keys:
+                locked_for = lock_and_check(s, VerifyFailure, key, limit, window, now)
+                if locked_for is not None:
+                    raise RateLimited("Too many requests", locked_for)
             row = s.get(LoginCode, email, with_for_update=True)
             if row is None or row.expires_at <= now:
                 raise InvalidCode(CODE_GONE)
@@ -95,6 +102,7 @@ class IdentityService(BaseService):
             if not rules.code_matches(self.keys.code_key, email, str(code), row.code_hash):
                 row.wrong_attempts += 1
                 exhausted = row.wrong_attempts >= rules.MAX_WRONG_ATTEMPTS
+                s.add_all([VerifyFailure(key=key, at=now) for key, _ in keys])
                 uow.commit()
                 raise InvalidCode(CODE_EXHAUSTED if exhausted else CODE_WRONG)
             s.delete(row)  # single use
@@ -260,6 +268,7 @@ class IdentityService(BaseService):
                          session_id=row.id, email=email)
             s.execute(delete(LoginCode).where(LoginCode.email == email))
             s.execute(delete(RateHit).where(RateHit.key == f"email:{email}"))
+            s.execute(delete(VerifyFailure).where(VerifyFailure.key == f"email:{email}"))
             uow.emit(USER_ERASED, actor=actor, entity="user", entity_id=pseudonym, before=before, after=None,
                      email=email, pseudonym=pseudonym)
             uow.commit()
@@ -279,14 +288,29 @@ class IdentityService(BaseService):
         purge_expired(self.db, self.settings, utcnow())
 
 
+def lock_and_check(s, model, key: str, limit: int, window: timedelta, now: datetime) -> Optional[int]:
+    """Take the key's transaction-scoped advisory lock (held to commit or rollback: concurrent
+    callers on any replica wait here, so none can slip under the limit), then count the key's rows
+    of `model` (RateHit, VerifyFailure) in the window: seconds to wait, or None."""
+    lock = key if model is RateHit else f"{model.__tablename__}:{key}"  # rate_hits: the name it always had
+    s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": lock})
+    count, oldest = s.execute(
+        select(func.count(), func.min(model.at)).where(model.key == key, model.at > now - window)
+    ).one()
+    return rules.retry_after(count, oldest, limit, window, now)
+
+
 def purge_expired(db: Db, settings: AppConfig, now: datetime) -> dict:
     """Expired codes, sessions and old rate-limit hits are deleted (retention, SPEC §4)."""
     window = timedelta(minutes=settings.code_request_window_minutes)
+    verify_window = timedelta(hours=settings.verify_failure_window_hours)
     with db.uow() as uow:
         purged = {
             "codes": uow.session.execute(delete(LoginCode).where(LoginCode.expires_at < now)).rowcount,
             "sessions": uow.session.execute(delete(Session).where(Session.expires_at < now)).rowcount,
             "rate_hits": uow.session.execute(delete(RateHit).where(RateHit.at < now - window)).rowcount,
+            "verify_failures": uow.session.execute(
+                delete(VerifyFailure).where(VerifyFailure.at < now - verify_window)).rowcount,
         }
         uow.commit()
     return purged

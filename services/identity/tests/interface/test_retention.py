@@ -25,13 +25,17 @@ def test_purge_deletes_only_what_has_expired(database_server):
                              (name, f"{name}@my-company.example", NOW, expires))
             for key, age in (("client:old", 16), ("client:recent", 14)):
                 conn.execute("INSERT INTO identity.rate_hits (key, at) VALUES (%s, %s)", (key, NOW - timedelta(minutes=age)))
+            for key, hours in (("email:old", 25), ("email:recent", 23)):  # wrong codes: a 24 h window
+                conn.execute("INSERT INTO identity.verify_failures (key, at) VALUES (%s, %s)",
+                             (key, NOW - timedelta(hours=hours)))
         db = Db.standalone(url, Base, "identity")
         try:
-            purged = purge_expired(db, AppConfig(code_request_window_minutes=15), NOW)
+            purged = purge_expired(db, AppConfig(code_request_window_minutes=15, verify_failure_window_hours=24), NOW)
         finally:
             db.dispose()
-        assert purged == {"codes": 1, "sessions": 1, "rate_hits": 1}
+        assert purged == {"codes": 1, "sessions": 1, "rate_hits": 1, "verify_failures": 1}
         with psycopg.connect(url) as conn:
             assert [r[0] for r in conn.execute("SELECT email FROM identity.login_codes")] == ["live@my-company.example"]
             assert [r[0] for r in conn.execute("SELECT id FROM identity.sessions")] == ["live"]
             assert [r[0] for r in conn.execute("SELECT key FROM identity.rate_hits")] == ["client:recent"]
+            assert [r[0] for r in conn.execute("SELECT key FROM identity.verify_failures")] == ["email:recent"]

@@ -116,3 +116,45 @@ def test_flags_and_limits():
     with pytest.raises(ValueError):
         rules.parse_flag("yes")
     assert [rules.clamp_limit(v) for v in (None, "", 0, "7", 10**9)] == [50, 50, 1, 7, 200]
+
+
+# ------------------------------------------------------------------------------ guessing bound (issue 9)
+
+from datetime import datetime, timedelta, timezone  # noqa: E402
+
+import pytest  # noqa: E402
+from pydantic import ValidationError  # noqa: E402
+
+T0 = datetime(2026, 12, 2, 8, 0, tzinfo=timezone.utc)
+DAY = timedelta(hours=24)
+
+
+def test_under_the_limit_there_is_no_wait():
+    assert rules.retry_after(0, None, 20, DAY, T0) is None
+    assert rules.retry_after(19, T0 - timedelta(hours=1), 20, DAY, T0) is None
+
+
+def test_at_the_limit_the_wait_lasts_until_the_oldest_failure_leaves_the_window():
+    assert rules.retry_after(20, T0 - timedelta(hours=1), 20, DAY, T0) == 23 * 3600
+    assert rules.retry_after(25, T0 - timedelta(hours=23, minutes=59, seconds=59, microseconds=500000),
+                             20, DAY, T0) == 1  # never 0: a client waiting 0 s would retry at once
+    assert rules.retry_after(5, T0 - DAY, 5, DAY, T0) == 1
+
+
+def test_default_limits_keep_guessing_within_a_day_below_one_in_ten_thousand():
+    cfg = AppConfig()
+    bound = rules.guess_bound(cfg.verify_failures_per_email, timedelta(hours=cfg.verify_failure_window_hours))
+    assert bound == 20 / 10**6 <= 1e-4
+    # every accepted configuration keeps the bound: at most 100 per address, a window of at least a day
+    worst = AppConfig(verify_failures_per_email=100, verify_failure_window_hours=24)
+    assert rules.guess_bound(worst.verify_failures_per_email, DAY) == 1e-4
+    assert rules.guess_bound(10, timedelta(hours=12)) == 20 / 10**6  # a shorter window would double it
+
+
+@pytest.mark.parametrize("field, value", [
+    ("verify_failures_per_email", 101), ("verify_failures_per_email", 0),
+    ("verify_failure_window_hours", 23), ("verify_failures_per_client", 0),
+])
+def test_limits_that_would_break_the_bound_are_refused(field, value):
+    with pytest.raises(ValidationError, match=field):
+        AppConfig(**{field: value})
