@@ -26,6 +26,7 @@ import psycopg
 LOCAL_AMQP = "amqp://guest:guest@localhost:5672/"
 LOCAL_PG = "postgresql://postgres@localhost:5432/postgres"
 _started: list = []  # servers and containers started by this process, stopped at exit
+_rabbit_nodes: dict = {}  # URI of a private rabbitmq node -> (node name, its environment)
 
 
 def free_port() -> int:
@@ -126,6 +127,8 @@ def _private_rabbitmq(prometheus_port: Optional[int] = None) -> str:
     log = open(os.path.join(tempfile.gettempdir(), f"{node.split('@')[0]}.log"), "wb")
     proc = subprocess.Popen([binary], env=env, stdout=log, stderr=subprocess.STDOUT)
 
+    _rabbit_nodes[f"amqp://guest:guest@127.0.0.1:{port}/"] = (node, env)
+
     def stop():
         subprocess.run(["rabbitmqctl", "-n", node, "stop"], env=env, capture_output=True, timeout=60)
         proc.wait(timeout=30)
@@ -138,6 +141,13 @@ def _private_rabbitmq(prometheus_port: Optional[int] = None) -> str:
             raise RuntimeError(f"private rabbitmq-server did not start; see {log.name}")
         time.sleep(0.5)
     return f"amqp://guest:guest@127.0.0.1:{port}/"
+
+
+def rabbitmqctl_private(amqp_uri: str, *args: str, timeout: float = 60) -> None:
+    """Run `rabbitmqctl <args>` against a node started by `private_rabbitmq()` (by its URI), e.g.
+    `stop_app` / `start_app` for a broker outage that keeps the node's durable queues."""
+    node, env = _rabbit_nodes[amqp_uri]
+    subprocess.run(["rabbitmqctl", "-n", node, *args], env=env, check=True, capture_output=True, timeout=timeout)
 
 
 @contextmanager

@@ -1,0 +1,123 @@
+"""Restart the stack's processes when they exit, as Kubernetes restarts a pod's container.
+
+Every exit is recorded. An exit the scenario caused (`kill`, `roll`) is *planned*; any other is
+a crash the scenario reports as an unplanned exit.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from tests.support.stack import Process, Stack
+
+RESTART_DELAY = 0.5  # seconds between an exit and the restart (a kubelet waits too)
+
+
+@dataclass
+class Exit:
+    key: str
+    pid: int
+    returncode: int
+    at: float  # time.monotonic()
+    planned: bool
+    log_tail: str = ""
+
+
+class Supervisor:
+    def __init__(self, stack: Stack, interval: float = 0.1):
+        self.stack = stack
+        self.interval = interval
+        self.exits: list[Exit] = []
+        self._planned: set[int] = set()  # pids whose exit a scenario caused
+        self._lock = threading.RLock()  # held while stack.processes changes
+        self._running = False
+        self._thread: Optional[threading.Thread] = None
+
+    def start(self) -> "Supervisor":
+        self._running = True
+        self._thread = threading.Thread(target=self._loop, name="supervisor", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._running = False
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def unplanned_exits(self, since: float) -> list[Exit]:
+        return [e for e in self.exits if e.at >= since and not e.planned]
+
+    # ------------------------------------------------------------------ faults
+
+    def kill(self, key: str, sig: int = signal.SIGKILL) -> int:
+        """Send `sig` to the process; its exit is planned and it is restarted like a crash."""
+        with self._lock:
+            proc = self.stack.processes[key]
+            self._planned.add(proc.popen.pid)
+            proc.popen.send_signal(sig)
+            return proc.popen.pid
+
+    def roll(self, key: str, grace: float = 30.0) -> tuple[int, float]:
+        """Replace one process the way a Kubernetes rolling update does: start the new one next to
+        the old, wait until it is ready, then SIGTERM the old one and wait for it to exit (at most
+        `grace` seconds, then SIGKILL, like terminationGracePeriodSeconds). A gateway replacement
+        shares the old one's port (SO_REUSEPORT), so clients keep one address. Returns the old
+        process's exit status and the seconds it took to exit."""
+        name = key  # the stack's keys are the process names
+        with self._lock:
+            old = self.stack.processes[key]
+            new = self.stack.launch(name, key=f"{key}-next", port=old.http_port if name == "gateway" else None)
+        wait_ready(new, timeout=60)
+        with self._lock:
+            self.stack.processes[key] = self.stack.processes.pop(f"{key}-next")
+            self._planned.add(old.popen.pid)
+        started = time.monotonic()
+        old.stop(signal.SIGTERM, timeout=grace)  # SIGKILL after `grace`
+        took = time.monotonic() - started
+        self.exits.append(Exit(key, old.popen.pid, old.popen.returncode, time.monotonic(), planned=True))
+        return old.popen.returncode, took
+
+    # ------------------------------------------------------------------ the loop
+
+    def _loop(self) -> None:
+        while self._running:
+            with self._lock:
+                for key, proc in list(self.stack.processes.items()):
+                    if proc.popen.poll() is None or key.endswith("-next"):
+                        continue  # a surge replacement that dies fails its `roll` instead
+                    planned = proc.popen.pid in self._planned
+                    self.exits.append(Exit(key, proc.popen.pid, proc.popen.returncode, time.monotonic(), planned,
+                                           "" if planned else proc.log_tail(15)))
+                    proc.stop()  # closes its log
+                    time.sleep(RESTART_DELAY)
+                    self.stack.launch(key, key=key, port=proc.http_port)
+            time.sleep(self.interval)
+
+
+def wait_ready(proc: Process, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not proc.ready():  # raises if the process exited
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{proc.name} not ready after {timeout}s:\n{proc.log_tail()}")
+        time.sleep(0.1)
+
+
+def wait_all_ready(stack: Stack, timeout: float = 60) -> None:
+    """Every process answers /readyz (a restarting one may be replaced while we wait)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pending = []
+        for key, proc in list(stack.processes.items()):
+            try:
+                if not proc.ready():
+                    pending.append(key)
+            except RuntimeError:  # exited: the supervisor restarts it
+                pending.append(key)
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not ready after {timeout}s: {', '.join(pending)}")
+        time.sleep(0.2)
