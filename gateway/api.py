@@ -60,13 +60,64 @@ def endpoint(path: str, method: str, summary: str, *, auth: bool = True, write: 
     return decorate
 
 
+MAX_JSON_DEPTH = 32  # our bodies are flat objects; nothing legitimate nests deeper
+
+
+def _no_duplicate_keys(pairs: list) -> dict:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):  # parsers disagree on which one wins: refuse, never guess
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")  # NaN, Infinity: Python's parser would accept them
+
+
+def _too_deep(raw: bytes) -> bool:
+    """Whether the JSON text nests more than MAX_JSON_DEPTH arrays/objects (counted outside
+    strings), checked before parsing so a hostile body cannot exhaust the parser's recursion."""
+    depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+def load_json_body(message: str = "Bad request body") -> Any:
+    """The request's JSON body, or 400 `message` for anything that is not one well-formed JSON
+    document in UTF-8: bad syntax or encoding, nesting deeper than MAX_JSON_DEPTH, duplicate keys,
+    numbers too large to convert (issue 9: never a 500)."""
+    raw = request.get_data(cache=True) or b""
+    if _too_deep(raw):
+        raise ApiError(400, message)
+    try:
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicate_keys, parse_constant=_not_json)
+        if b"\\ud" in raw.lower():  # a lone surrogate escape decodes, but is no text: refuse it
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return data
+    except (ValueError, RecursionError):  # UnicodeError is a ValueError
+        raise ApiError(400, message) from None
+
+
 def parse_body(model: type[BaseModel], message: str = "Bad request body") -> BaseModel:
     if not request.is_json:
         raise ApiError(415, "Expected a JSON body")
-    try:
-        data = json.loads(request.get_data(cache=True) or b"")
-    except ValueError:
-        raise ApiError(400, message) from None
+    data = load_json_body(message)
     if not isinstance(data, dict):
         raise ApiError(400, message)
     try:
@@ -93,11 +144,7 @@ def reject_nul_characters(view_args: dict) -> None:
     if request.method not in ("GET", "HEAD", "OPTIONS") and request.is_json:
         raw = request.get_data(cache=True)
         if b"\\u0000" in raw.lower():
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                return  # the body parser answers 400 for it
-            if _has_nul(data):
+            if _has_nul(load_json_body()):
                 raise ApiError(400, "Bad request body")
 
 
@@ -107,10 +154,7 @@ def parse_body_fields(model: type[BaseModel]) -> BaseModel:
 
     if not request.is_json:
         raise ApiError(415, "Expected a JSON body")
-    try:
-        data = json.loads(request.get_data(cache=True) or b"")
-    except ValueError:
-        raise ApiError(400, "Bad request body") from None
+    data = load_json_body()
     if not isinstance(data, dict):
         raise ApiError(400, "Bad request body")
     try:

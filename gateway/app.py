@@ -24,6 +24,10 @@ log = logging.getLogger("gateway")
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
 REQUESTS = Counter("ob_http_requests_total", "HTTP requests", ["method", "route", "status"])
+# Metric labels come from closed sets (issue 9): a made-up method is `other`, an unmatched path
+# `unmatched`; routes are the app's own templates and statuses the codes it answers.
+READINESS_CHECKS = Counter("ob_readiness_checks_total", "Dependency checks made for /readyz (at most one a second)")
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LATENCY = Histogram("ob_http_request_duration_seconds", "HTTP request duration", ["method", "route"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 
@@ -43,8 +47,7 @@ class Gateway:
 
 
 def _web_dir() -> Path:
-    dist = WEB_ROOT / "dist"
-    return dist if (dist / "index.html").exists() else WEB_ROOT
+    return (WEB_ROOT / "dist").resolve()  # only the built app is served (never web/'s sources)
 
 
 def create_app(config: Optional[AppConfig] = None, env: Optional[Env] = None, listen: bool = True) -> Flask:
@@ -111,6 +114,7 @@ def create_app(config: Optional[AppConfig] = None, env: Optional[Env] = None, li
     _register_ops_routes(app)
     _register_web_routes(app)
     _register_metrics(app)
+    _register_security_headers(app, env)
     return app
 
 
@@ -126,31 +130,58 @@ def _register_ops_routes(app: Flask) -> None:
     def healthz():
         return jsonify({"status": "ok"})
 
+    readiness = ReadinessCache()
+
     @app.get("/readyz")
     def readyz():
-        import psycopg
-        from kombu import Connection
-
-        checks = {}
-        state = app.extensions["ob"]
-        try:
-            with Connection(state.env.amqp_uri, connect_timeout=2) as conn:
-                conn.ensure_connection(max_retries=1)
-            checks["broker"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["broker"] = f"unavailable: {type(exc).__name__}"
-        try:
-            with psycopg.connect(state.env.database_url or "", connect_timeout=2) as conn:
-                conn.execute("SELECT 1")
-            checks["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["database"] = f"unavailable: {type(exc).__name__}"
-        ok = all(v == "ok" for v in checks.values())
+        ok, checks = readiness.get(lambda: _check_dependencies(app.extensions["ob"]))
         return jsonify({"status": "ok" if ok else "unavailable", "checks": checks}), (200 if ok else 503)
 
     @app.get("/metrics")
     def metrics():
         return generate_latest(), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
+
+class ReadinessCache:
+    """At most one dependency check per `ttl` seconds per process, however often /readyz is
+    called (issue 9: each call opened a broker and a database connection). Concurrent callers
+    during a check wait for it and share its answer."""
+
+    def __init__(self, ttl: float = 1.0):
+        import threading
+
+        self.ttl = ttl
+        self._at = float("-inf")
+        self._answer: tuple[bool, dict] = (False, {})
+        self._lock = threading.Lock()
+
+    def get(self, check) -> tuple[bool, dict]:
+        with self._lock:
+            if time.monotonic() - self._at >= self.ttl:
+                self._answer = check()
+                self._at = time.monotonic()
+            return self._answer
+
+
+def _check_dependencies(state: "Gateway") -> tuple[bool, dict]:
+    import psycopg
+    from kombu import Connection
+
+    READINESS_CHECKS.inc()
+    checks = {}
+    try:
+        with Connection(state.env.amqp_uri, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+        checks["broker"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = f"unavailable: {type(exc).__name__}"
+    try:
+        with psycopg.connect(state.env.database_url or "", connect_timeout=2) as conn:
+            conn.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    return all(v == "ok" for v in checks.values()), checks
 
 
 def _register_web_routes(app: Flask) -> None:
@@ -162,10 +193,26 @@ def _register_web_routes(app: Flask) -> None:
     @app.get("/<path:path>")
     def web(path: str = ""):
         root = _web_dir()
-        if path and (root / path).is_file():
+        if path and _inside(root, path):
             return send_from_directory(root, path)
-        # Client-side routes (/booking/…, /admin/…, /help, /privacy) serve the app on reload.
-        return send_from_directory(root, "index.html")
+        # Everything else is the app shell: client-side routes (/booking/…, /admin/…, /help,
+        # /privacy) serve the app on reload and the app shows its own "not found" page. A path
+        # outside the built app answers exactly like a missing one, so nothing tells whether a
+        # file exists elsewhere on the server.
+        if not (root / "index.html").is_file():
+            raise ApiError(404, "Not Found")
+        response = send_from_directory(root, "index.html")
+        response.headers["Cache-Control"] = "no-cache"  # a new release is picked up on reload
+        return response
+
+
+def _inside(root: Path, path: str) -> bool:
+    """Whether `path` names a regular file inside `root` (after resolving `..` and links)."""
+    try:
+        target = (root / path).resolve()
+    except (OSError, ValueError):
+        return False
+    return target.is_relative_to(root) and target.is_file()
 
 
 def _register_metrics(app: Flask) -> None:
@@ -176,10 +223,54 @@ def _register_metrics(app: Flask) -> None:
     @app.after_request
     def _observe(response):
         rule = request.url_rule.rule if request.url_rule else "unmatched"
-        REQUESTS.labels(request.method, rule, str(response.status_code)).inc()
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        status = response.status_code if 100 <= response.status_code <= 599 else 500
+        REQUESTS.labels(method, rule, str(status)).inc()
         if "started" in g:
-            LATENCY.labels(request.method, rule).observe(time.perf_counter() - g.started)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            LATENCY.labels(method, rule).observe(time.perf_counter() - g.started)
         if "reference" in g:
             response.headers["X-Reference"] = g.reference
+        return response
+
+
+# Browser security headers (issue 9). The web app runs under this policy: scripts and styles from
+# our origin only (no inline script), WebAssembly for the QR decoder ('wasm-unsafe-eval'), QR
+# images drawn as data:/blob: URLs, the camera only for this origin.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    "connect-src 'self'",
+    "worker-src 'self' blob:",
+    "font-src 'self'",
+    "manifest-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+    "base-uri 'none'",
+])
+PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+
+
+def _register_security_headers(app: Flask, env: Env) -> None:
+    hsts = None if env.local_development else f"max-age={env.hsts_max_age}; includeSubDomains"
+
+    @app.after_request
+    def _headers(response):
+        h = response.headers
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if hsts:  # SPEC §17: production only (a local http://localhost must keep working)
+            h.setdefault("Strict-Transport-Security", hsts)
+        if request.path.startswith("/api/"):
+            # Answers carry personal data (bookings, passes, users): never stored by a browser
+            # or a shared cache. An event stream's `no-cache` is replaced too.
+            h["Cache-Control"] = "no-store"
+            h.pop("Expires", None)
         return response

@@ -17,16 +17,27 @@ from flask import Response, request, stream_with_context
 
 from .api import endpoint, ob
 from .auth import current_caller
+from .errors import ApiError
 
-KEEPALIVE_SECONDS = 15
+KEEPALIVE_SECONDS = 5  # also how soon a closed stream gives its slot back (two writes)
+STREAMS_PER_SESSION = 3  # a few tabs of one browser; more is a client bug or an attack
+STREAMS_PER_REPLICA = 1000  # well below the server's connection slots (gateway/__main__.py)
+
+
+class TooManyStreams(Exception):
+    pass
 
 
 class EventHub:
-    def __init__(self, size: int = 2000):
+    def __init__(self, size: int = 2000, per_session: int = STREAMS_PER_SESSION,
+                 per_replica: int = STREAMS_PER_REPLICA):
         self.history: deque[tuple[str, dict]] = deque(maxlen=size)
         self.seen: set[str] = set()
         self.subscribers: set[queue.Queue] = set()
         self.lock = threading.Lock()
+        self.per_session = per_session
+        self.per_replica = per_replica
+        self.streams: dict[str, int] = {}  # open streams per session id
 
     def on_booking_event(self, event: dict) -> None:
         a = event.get("availability")
@@ -48,16 +59,28 @@ class EventHub:
             except queue.Full:  # a stuck client loses live updates rather than memory
                 pass
 
-    def subscribe(self, last_id: Optional[str]) -> tuple[queue.Queue, list[tuple[str, dict]]]:
+    def subscribe(self, last_id: Optional[str], session_id: str = "") -> tuple[queue.Queue, list[tuple[str, dict]]]:
+        """A queue of live events and the backlog after `last_id`. TooManyStreams when the
+        session already holds `per_session` streams or the replica `per_replica` (issue 9: one
+        session could hold every connection slot of a replica)."""
         q: queue.Queue = queue.Queue(maxsize=1000)
         with self.lock:
+            if len(self.subscribers) >= self.per_replica or self.streams.get(session_id, 0) >= self.per_session:
+                raise TooManyStreams()
             self.subscribers.add(q)
+            self.streams[session_id] = self.streams.get(session_id, 0) + 1
             backlog = [e for e in self.history if last_id and e[0] > last_id]
         return q, backlog
 
-    def unsubscribe(self, q: queue.Queue) -> None:
+    def unsubscribe(self, q: queue.Queue, session_id: str = "") -> None:
         with self.lock:
-            self.subscribers.discard(q)
+            if q in self.subscribers:
+                self.subscribers.discard(q)
+                left = self.streams.get(session_id, 0) - 1
+                if left > 0:
+                    self.streams[session_id] = left
+                else:
+                    self.streams.pop(session_id, None)
 
 
 def _format(entry: tuple[str, dict]) -> str:
@@ -71,7 +94,10 @@ def events():
     caller = current_caller()
     state = ob()
     hub: EventHub = state.hub
-    q, backlog = hub.subscribe(request.headers.get("Last-Event-ID"))
+    try:
+        q, backlog = hub.subscribe(request.headers.get("Last-Event-ID"), caller.session_id)
+    except TooManyStreams:
+        raise ApiError(429, "Too many requests", {"Retry-After": "5"}) from None
     # eventlet.wsgi holds writes until 4 KiB by default: an event stream must go out at once.
     request.environ["eventlet.minimum_write_chunk_size"] = 0
 
@@ -90,9 +116,9 @@ def events():
                     continue
                 yield _format(entry)
         finally:
-            hub.unsubscribe(q)
+            hub.unsubscribe(q, caller.session_id)
 
     response = Response(stream_with_context(stream()), mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"  # nginx ingress: do not buffer the stream
     return response

@@ -59,11 +59,17 @@ def verify_pass():
         raise ApiError(403, "Forbidden")
     booking_id = booking_id_from(body.code.strip())
     if booking_id is None:
-        return jsonify({"valid": False, "status": "invalid", "checked_in_at": None})
+        return jsonify({"valid": False, "status": "invalid", "checked_in_at": None, "first_check_in": False})
     with rpc() as services:
         try:
             result = services.booking.verify_pass(booking_id, body.office, caller.email)
         except BookingNotFound:  # genuine once, but gone (erased or past retention)
-            return jsonify({"valid": False, "status": "invalid", "checked_in_at": None})
+            return jsonify({"valid": False, "status": "invalid", "checked_in_at": None, "first_check_in": False})
+    if result["status"] == "wrong_office":
+        # The scanner does not manage that office: who booked it, when and with what is not theirs
+        # to see (issue 9). Only which office the pass is for.
+        return jsonify({"valid": False, "status": "wrong_office", "office": result["booking"]["office"],
+                        "checked_in_at": None, "first_check_in": False})
+    # `first_check_in`: this scan recorded the check-in; a repeat scan answers the first time.
     return jsonify({"valid": result["status"] == "ok", "status": result["status"], "booking": result["booking"],
-                    "checked_in_at": result["checked_in_at"]})
+                    "checked_in_at": result["checked_in_at"], "first_check_in": bool(result.get("first_check_in"))})

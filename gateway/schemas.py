@@ -6,7 +6,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.booking.schemas import Booking, Slot
+from services.booking.schemas import Booking, OfficeRef, Slot
 from services.identity.schemas import User
 from services.offices.schemas import Office
 
@@ -83,8 +83,10 @@ class VerifyPassRequest(BaseModel):
 class VerifyPassResponse(BaseModel):
     valid: bool
     status: Literal["ok", "wrong_day", "wrong_office", "cancelled", "invalid"]
-    booking: Optional[Booking] = None
+    booking: Optional[Booking] = None  # absent for invalid and wrong_office
+    office: Optional[OfficeRef] = None  # wrong_office only: the office the pass is for
     checked_in_at: Optional[str] = None
+    first_check_in: bool = False  # this scan recorded the check-in (a repeat scan: false)
 
 
 class Health(BaseModel):

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from datetime import datetime
 from typing import Callable, Optional
 
@@ -25,11 +26,18 @@ log = logging.getLogger(__name__)
 
 class SessionCache:
     max_entries = 100_000
+    max_unknown = 10_000
+    unknown_ttl = 30.0  # seconds a token identity does not know is answered 401 without asking
 
     def __init__(self, fetch: Callable[[str], Optional[dict]]):
         self._fetch = fetch
         self._by_id: dict[str, dict] = {}
         self._by_email: dict[str, set[str]] = {}
+        # Made-up or expired tokens (issue 9): answered from here for a while, so a stream of them
+        # neither sends every request to identity nor disturbs the cache of real sessions. A
+        # session id is a hash of a token identity generates at sign-in, so a token unknown now
+        # cannot become a valid session later: caching "unknown" never hides a real session.
+        self._unknown: "OrderedDict[str, float]" = OrderedDict()
         self._generation = 0
         self._lock = threading.Lock()
         self.trusted = False  # set by the listener while it is connected
@@ -39,10 +47,20 @@ class SessionCache:
         entry = self._by_id.get(session_id) if self.trusted else None
         if entry is not None and entry["_expires"] > now:
             return entry
+        if self._unknown.get(session_id, 0.0) > time.monotonic():
+            return None
         generation = self._generation
         info = self._fetch(session_id)
         if info is None:
-            self.evict_session(session_id)
+            with self._lock:
+                if session_id in self._by_id:  # expired or revoked meanwhile: forget it
+                    self._generation += 1
+                    entry = self._by_id.pop(session_id)
+                    self._by_email.get(entry["email"], set()).discard(session_id)
+                self._unknown[session_id] = time.monotonic() + self.unknown_ttl
+                self._unknown.move_to_end(session_id)
+                while len(self._unknown) > self.max_unknown:
+                    self._unknown.popitem(last=False)
             return None
         info["_expires"] = datetime.fromisoformat(info["expires_at"]).timestamp()
         with self._lock:

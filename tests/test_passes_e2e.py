@@ -64,11 +64,13 @@ def test_door_check_statuses_and_the_first_scan_checks_in(stack):
     assert first["valid"] is True and first["status"] == "ok"
     assert first["checked_in_at"] and first["checked_in_at"].endswith("Z")
     assert first["booking"]["id"] == today["id"] and first["booking"]["checked_in_at"] == first["checked_in_at"]
+    assert first["first_check_in"] is True
     again = verify(admin, stack, today_code)
     assert again["status"] == "ok" and again["checked_in_at"] == first["checked_in_at"]  # recorded once
+    assert again["first_check_in"] is False  # the door sees a repeat scan for what it is
 
     assert verify(admin, stack, tomorrow_code)["status"] == "wrong_day"
-    assert verify(admin, stack, today_code, office="beta")["status"] == "wrong_office"
+    assert verify(admin, stack, today_code, office="beta")["status"] == "wrong_office"  # tests/security
     result = verify(admin, stack, cancelled_code)
     assert (result["valid"], result["status"]) == (False, "cancelled")
     assert verify(admin, stack, tomorrow_code)["checked_in_at"] is None
@@ -84,7 +86,7 @@ def test_forged_or_damaged_codes_are_invalid(stack):
     for bad in (code[:-2] + ("AA" if not code.endswith("AA") else "BB"), f"{forged_payload}.{signature}",
                 booking["id"], "", "not a code at all"):
         result = verify(admin, stack, bad)
-        assert result == {"valid": False, "status": "invalid", "checked_in_at": None}, bad
+        assert result == {"valid": False, "status": "invalid", "checked_in_at": None, "first_check_in": False}, bad
 
 
 def test_only_admins_of_the_office_may_verify(stack):

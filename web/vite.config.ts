@@ -10,7 +10,7 @@ export default defineConfig({
   },
   build: {
     outDir: "dist",
-    sourcemap: true,
+    sourcemap: false, // production builds ship no source maps (issue 9)
     chunkSizeWarningLimit: 1024,
   },
   test: {

@@ -102,8 +102,21 @@ def test_environment_settings_are_validated():
         Env.from_environ({"SELFTEST_KEY": "too-short"})
     with pytest.raises(ConfigError, match="GATEWAY_PORT"):
         Env.from_environ({"GATEWAY_PORT": "eighty"})
+    with pytest.raises(ConfigError, match="OB_MODE"):
+        Env.from_environ({"OB_MODE": "staging"})
     env = Env.from_environ({"SECRET_KEY": "x" * 32})
-    assert env.local_development and env.derive_key("csrf") != env.derive_key("login-codes")
+    assert env.derive_key("csrf") != env.derive_key("login-codes")
+
+
+@pytest.mark.parametrize("environ, development", [
+    ({}, False),  # SPEC §17: production unless asked for
+    ({"SMTP_HOST": ""}, False),  # no SMTP server no longer means development
+    ({"OB_MODE": "production"}, False),
+    ({"OB_MODE": "development"}, True),
+    ({"OB_MODE": " Development "}, True),
+])
+def test_development_mode_only_when_asked_for(environ, development):
+    assert Env.from_environ(environ).local_development is development
 
 
 @pytest.mark.parametrize("command", [["-m", "obcommon.launch", "identity"], ["-m", "gateway"]])

@@ -10,6 +10,7 @@ Concurrency design (see docs/architecture.md, "Booking decisions"):
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Optional
@@ -17,7 +18,7 @@ from typing import Optional
 from sqlalchemy import func, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 
-from obcommon.config import AppConfig
+from obcommon.config import AppConfig, Env
 from obcommon.emails import normalize_email
 from obcommon.service import Db
 
@@ -72,7 +73,8 @@ def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempo
     with db.uow() as uow:
         s = uow.session
         if idempotency_key:
-            replay = _claim_idempotency_key(s, caller, idempotency_key, rules.request_fingerprint(request), now)
+            replay = _claim_idempotency_key(s, caller, idempotency_key,
+                                            rules.request_fingerprint(request, _fingerprint_key()), now)
             if replay is not None:
                 uow.commit()
                 if "error" in replay:
@@ -93,6 +95,11 @@ def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempo
             _store_response(s, caller, idempotency_key, {"booking": booking})
         uow.commit()
         return booking, event
+
+
+@functools.cache
+def _fingerprint_key() -> bytes:
+    return Env.from_environ().derive_key("idempotency-fingerprints")
 
 
 def _claim_idempotency_key(session, caller: str, key: str, fingerprint: str, now: datetime) -> Optional[dict]:
@@ -253,14 +260,15 @@ def verify_pass(db: Db, booking_id: str, office_id: str, actor: str, now: dateti
             status = "wrong_day"
         else:
             status = "ok"
-        if status == "ok" and booking.checked_in_at is None:
+        first = status == "ok" and booking.checked_in_at is None
+        if first:
             before = booking_json(booking, office)
             booking.checked_in_at = now
             uow.emit(BOOKING_CHECKED_IN, actor=normalize_email(actor), entity="booking", entity_id=booking.id,
                      office=booking.office, before=before, after=booking_json(booking, office))
         result = booking_json(booking, office)
         uow.commit()
-    return {"status": status, "booking": result, "checked_in_at": result["checked_in_at"]}
+    return {"status": status, "booking": result, "checked_in_at": result["checked_in_at"], "first_check_in": first}
 
 
 def _parse_day(value: Optional[str]) -> Optional[date]:

@@ -6,6 +6,7 @@ the service passes the real time.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -56,10 +57,12 @@ def can_cancel(now: datetime, day: date, timezone: str, as_admin: bool) -> bool:
     return now < cancel_deadline(day, timezone, as_admin)
 
 
-def request_fingerprint(request: dict) -> str:
-    """What an idempotent retry must repeat exactly (the validated request fields)."""
+def request_fingerprint(request: dict, key: bytes) -> str:
+    """What an idempotent retry must repeat exactly (the validated request fields), as an HMAC
+    under a key derived from SECRET_KEY: the reason to book is stored nowhere else (SPEC §4), so
+    someone who reads the database cannot confirm a guessed reason from its fingerprint."""
     canonical = {k: request.get(k) for k in ("user", "office", "date", "parking", "reason")}
-    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+    return hmac.new(key, json.dumps(canonical, sort_keys=True).encode(), hashlib.sha256).hexdigest()
 
 
 def default_list_range(now: datetime, timezone: str, retention_days: int, advance_days: int) -> tuple[date, date]:

@@ -91,6 +91,7 @@ def test_verify_statuses(ui, width):
     result = verify(code_ok, "ok", "Valid pass", "Checked in at")
     expect(result.locator(".pass-local")).to_have_text(holder.split("@")[0])
     check_a11y(page, "verify-ok", width)
+    verify(code_ok, "ok", "Valid pass", "Already checked in at")  # a repeat scan says so
     verify(code_later, "wrong_day", "Wrong day", "not today")
     verify(code_beta, "wrong_office", "Wrong office", "Office Beta")
     verify(code_cancelled, "cancelled", "Cancelled")

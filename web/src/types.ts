@@ -74,7 +74,11 @@ export interface VerifyResult {
   valid: boolean;
   status: PassStatus;
   booking?: Booking | null;
+  /** wrong_office only: the office the pass is for (the booking itself is not shown). */
+  office?: { id: string; name: string } | null;
   checked_in_at?: string | null;
+  /** this scan recorded the check-in; false on a repeat scan. */
+  first_check_in?: boolean;
 }
 
 export interface UserPage {

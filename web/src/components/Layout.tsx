@@ -1,6 +1,7 @@
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { Link, NavLink } from "react-router";
 import { useSession } from "../session";
+import { ErrorNotice } from "./ErrorNotice";
 
 export function TestBanner() {
   const { config } = useSession();
@@ -18,6 +19,11 @@ export function canVerify(user: { permissions: { offices_can_manage: string[]; c
 
 export function Layout({ children }: { children: ReactNode }) {
   const { user, config, signOut } = useSession();
+  const [signOutError, setSignOutError] = useState<unknown>(null);
+  const trySignOut = () => {
+    setSignOutError(null);
+    signOut().catch(setSignOutError);
+  };
   return (
     <>
       <a className="skip-link" href="#main">
@@ -39,12 +45,17 @@ export function Layout({ children }: { children: ReactNode }) {
               <span className="user-email" title={user.email}>
                 {user.email}
               </span>
-              <button type="button" className="button-link" onClick={() => void signOut()}>
+              <button type="button" className="button-link" onClick={trySignOut}>
                 Sign out
               </button>
             </div>
           )}
         </div>
+        {user && signOutError != null && (
+          <div className="header-inner">
+            <ErrorNotice error={signOutError} title="Not signed out, please try again" />
+          </div>
+        )}
         {user && (
           <nav aria-label="Main" className="main-nav">
             <ul>

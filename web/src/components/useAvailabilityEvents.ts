@@ -6,6 +6,8 @@ import type { AvailabilityEvent } from "../types";
  * EventSource reconnects by itself and resumes with Last-Event-ID; `onReconnect` lets the screen
  * re-read what it shows after a gap.
  */
+const RETRY_MS = 10_000;
+
 export function useAvailabilityEvents(onEvent: (event: AvailabilityEvent) => void, onReconnect?: () => void): void {
   const eventRef = useRef(onEvent);
   const reconnectRef = useRef(onReconnect);
@@ -14,22 +16,36 @@ export function useAvailabilityEvents(onEvent: (event: AvailabilityEvent) => voi
 
   useEffect(() => {
     if (typeof EventSource === "undefined") return;
-    const source = new EventSource("/api/events", { withCredentials: true });
+    let source: EventSource | null = null;
+    let retry: ReturnType<typeof setTimeout> | undefined;
     let interrupted = false;
-    source.addEventListener("availability", (message) => {
-      try {
-        eventRef.current(JSON.parse((message as MessageEvent<string>).data) as AvailabilityEvent);
-      } catch {
-        /* ignore a malformed event */
-      }
-    });
-    source.onopen = () => {
-      if (interrupted) reconnectRef.current?.();
-      interrupted = false;
+    const connect = () => {
+      source = new EventSource("/api/events", { withCredentials: true });
+      source.addEventListener("availability", (message) => {
+        try {
+          eventRef.current(JSON.parse((message as MessageEvent<string>).data) as AvailabilityEvent);
+        } catch {
+          /* ignore a malformed event */
+        }
+      });
+      source.onopen = () => {
+        if (interrupted) reconnectRef.current?.();
+        interrupted = false;
+      };
+      source.onerror = () => {
+        interrupted = true;
+        // A refused stream (429: this session holds too many, or 503) is not retried by the
+        // browser itself: try again later, so live updates resume once a slot is free.
+        if (source?.readyState === EventSource.CLOSED) {
+          source.close();
+          retry = setTimeout(connect, RETRY_MS);
+        }
+      };
     };
-    source.onerror = () => {
-      interrupted = true;
+    connect();
+    return () => {
+      clearTimeout(retry);
+      source?.close();
     };
-    return () => source.close();
   }, []);
 }

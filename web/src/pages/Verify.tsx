@@ -24,13 +24,15 @@ function explain(result: VerifyResult, office: Office | undefined): string {
   const b = result.booking;
   switch (result.status) {
     case "ok":
+      if (result.checked_in_at && result.first_check_in === false)
+        return `Already checked in at ${formatTime(result.checked_in_at, office?.timezone)}.`;
       return result.checked_in_at
         ? `Booked for today at ${office?.name ?? "this office"}. Checked in at ${formatTime(result.checked_in_at, office?.timezone)}.`
         : `Booked for today at ${office?.name ?? "this office"}.`;
     case "wrong_day":
       return b ? `This pass is for ${formatLongDate(b.date)}, not today.` : "This pass is not for today.";
     case "wrong_office":
-      return b ? `This pass is for ${b.office.name}.` : "This pass is for another office.";
+      return result.office ? `This pass is for ${result.office.name}.` : "This pass is for another office.";
     case "cancelled":
       return "This booking was cancelled.";
     default:

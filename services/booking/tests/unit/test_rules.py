@@ -76,8 +76,19 @@ def test_deadline_across_a_daylight_saving_change():
 
 def test_request_fingerprint_covers_the_request_fields_only():
     a = {"user": "u@x.example", "office": "a", "date": "2027-01-04", "parking": False, "reason": None}
-    assert rules.request_fingerprint(a) == rules.request_fingerprint({**a, "ignored": 1})
-    assert rules.request_fingerprint(a) != rules.request_fingerprint({**a, "parking": True})
+    key = b"k" * 32
+    assert rules.request_fingerprint(a, key) == rules.request_fingerprint({**a, "ignored": 1}, key)
+    assert rules.request_fingerprint(a, key) != rules.request_fingerprint({**a, "parking": True}, key)
+
+
+def test_request_fingerprint_is_keyed_so_a_guessed_reason_cannot_be_confirmed():
+    import hashlib
+    import json
+
+    a = {"user": "u@x.example", "office": "a", "date": "2027-01-04", "parking": False, "reason": "Medical visit"}
+    unkeyed = hashlib.sha256(json.dumps(a, sort_keys=True).encode()).hexdigest()
+    assert rules.request_fingerprint(a, b"k" * 32) != unkeyed
+    assert rules.request_fingerprint(a, b"k" * 32) != rules.request_fingerprint(a, b"j" * 32)
 
 
 def test_iso_utc_uses_z():

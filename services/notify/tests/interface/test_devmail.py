@@ -40,7 +40,8 @@ def devmail(tmp_path):
 
 def test_code_goes_to_the_console_and_the_development_mailbox(amqp_server, database_server, devmail, tmp_path):
     email, code = new_address(), "424242"
-    with running_notify(amqp_server, database_server, tmp_path, DEV_MAILBOX=devmail.smtp_address) as notify:
+    with running_notify(amqp_server, database_server, tmp_path, OB_MODE="development",
+                        DEV_MAILBOX=devmail.smtp_address) as notify:
         notify.publish_code(email, code)
 
         def received():
@@ -65,7 +66,7 @@ def test_code_goes_to_the_console_and_the_development_mailbox(amqp_server, datab
 
 def test_without_any_mailbox_the_code_is_only_logged(amqp_server, database_server, tmp_path):
     email, code = new_address(), "135790"
-    with running_notify(amqp_server, database_server, tmp_path) as notify:
+    with running_notify(amqp_server, database_server, tmp_path, OB_MODE="development") as notify:
         payload = notify.publish_code(email, code)
 
         def sent():
