@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import uuid
 
+import amqp.exceptions
+import kombu.exceptions
 from flask import Flask, g, jsonify
 from nameko.exceptions import RemoteError, RpcTimeout
 from werkzeug.exceptions import HTTPException
@@ -17,6 +19,7 @@ from services.audit.exceptions import InvalidCursor, InvalidFilter
 from services.booking import exceptions as booking
 from services.identity.exceptions import (DependencyUnavailable, InvalidCode, InvalidUserQuery, InvalidUserUpdate,
                                          RateLimited, UserNotFound)
+from obcommon.messaging import DependencyUnavailable as ServiceDependencyUnavailable
 from services.offices.exceptions import InvalidOffice, OfficeExists, OfficeNotFound
 
 log = logging.getLogger("gateway.errors")
@@ -44,6 +47,7 @@ REMOTE_ERRORS: dict[type, int] = {
     InvalidFilter: 400,
     InvalidUserQuery: 400,
     DependencyUnavailable: 503,
+    ServiceDependencyUnavailable: 503,  # a service's database (or a service it needs) is unreachable
     InvalidOffice: 400,
     OfficeExists: 409,
 }
@@ -60,6 +64,16 @@ STANDARD_MESSAGES = {
     429: "Too many requests",
     503: "Service unavailable",
 }
+
+
+# The broker, a service or a database is away: 503 (SPEC §10), never 500. Locally: the RPC timed
+# out, or the broker connection failed (sockets, py-amqp, kombu after its retries).
+DEPENDENCY_DOWN = (RpcTimeout, ConnectionError, OSError, TimeoutError, amqp.exceptions.AMQPError,
+                   kombu.exceptions.OperationalError)
+# Remotely (a service raised it and nameko sent its type name): database or broker errors.
+REMOTE_DEPENDENCY_DOWN = {"OperationalError", "InterfaceError", "TimeoutError", "ConnectionError",
+                          "ConnectionResetError", "ConnectionRefusedError", "RecoverableConnectionError",
+                          "RpcTimeout"}
 
 
 class ApiError(Exception):
@@ -106,7 +120,7 @@ def register_error_handlers(app: Flask) -> None:
                 message = exc.message or STANDARD_MESSAGES.get(status, "Error")
                 log.info("%s %s", status, message, extra={"reference": reference(), "status": status})
                 return error_response(status, message, headers)
-        if isinstance(exc, (RpcTimeout, ConnectionError, OSError, TimeoutError)):
+        if isinstance(exc, DEPENDENCY_DOWN) or (isinstance(exc, RemoteError) and exc.exc_type in REMOTE_DEPENDENCY_DOWN):
             log.error("dependency unavailable: %r", exc, extra={"reference": reference(), "status": 503})
             return error_response(503, "Service unavailable")
         if isinstance(exc, RemoteError):

@@ -31,8 +31,9 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def make_base(schema: str) -> type[DeclarativeBase]:
-    """A declarative base whose tables live in `schema`, with the outbox table included."""
+def make_base(schema: str, commands: bool = False) -> type[DeclarativeBase]:
+    """A declarative base whose tables live in `schema`, with the outbox table included, and with
+    `commands=True` the table of command answers (see `obcommon.service.command`)."""
 
     class Base(DeclarativeBase):
         metadata = MetaData(schema=schema, naming_convention=NAMING)
@@ -50,6 +51,21 @@ def make_base(schema: str) -> type[DeclarativeBase]:
         created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     Base.OutboxMessage = OutboxMessage  # type: ignore[attr-defined]
+    Base.CommandRecord = None  # type: ignore[attr-defined]
+    if commands:
+
+        class CommandRecord(Base):
+            """The answer a command RPC committed, by the call's correlation id: a redelivered call
+            gets this answer instead of running again. Written in the command's own transaction;
+            `outcome` is `{"result": ...}` or `{"error": <nameko-serialised ServiceError>}`."""
+
+            __tablename__ = "commands"
+            call_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+            method: Mapped[str] = mapped_column(String(100))
+            outcome: Mapped[Optional[dict]] = mapped_column(JSONB, nullable=True)
+            created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+        Base.CommandRecord = CommandRecord  # type: ignore[attr-defined]
     return Base
 
 
@@ -91,7 +107,11 @@ def make_psycopg_green() -> None:
 
 
 class UnitOfWork:
-    """A transaction: `with uow: ...; uow.commit()`. Anything not committed is rolled back."""
+    """A transaction: `with uow: ...; uow.commit()`. Anything not committed is rolled back.
+
+    Inside a command (`obcommon.service.command`) every unit of work is a savepoint of the
+    command's one transaction (`NestedUnitOfWork`): its `commit()` keeps its changes, which
+    become durable, with the command's answer, when the command commits."""
 
     def __init__(self, session_factory: Callable[[], Session], outbox_model: Any,
                  service_name: str, on_commit: Optional[Callable[[], None]] = None):
@@ -136,6 +156,29 @@ class UnitOfWork:
         )
         self._emitted += 1
         return payload
+
+
+class NestedUnitOfWork:
+    """A unit of work inside a command's transaction: a savepoint of the same session."""
+
+    def __init__(self, parent: UnitOfWork):
+        self._parent = parent
+        self.session: Session
+
+    def __enter__(self) -> "NestedUnitOfWork":
+        self.session = self._parent.session
+        self._savepoint = self.session.begin_nested()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._savepoint.is_active:
+            self._savepoint.rollback()
+
+    def commit(self) -> None:
+        self._savepoint.commit()
+
+    def emit(self, event, **fields: Any) -> dict:
+        return self._parent.emit(event, **fields)
 
 
 def new_id() -> str:

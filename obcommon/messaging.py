@@ -91,6 +91,12 @@ def remote_error(cls):
     return deserialize_to_instance(cls)
 
 
+@remote_error
+class DependencyUnavailable(ServiceError):
+    """Something the service needs (its database, another service) is unreachable: try again
+    later (503 at the gateway)."""
+
+
 # --------------------------------------------------------------------------------------------
 # Outbox relay
 

@@ -3,35 +3,175 @@
 A service subclasses `BaseService` and declares `db = Database(Base)`. It gets `/healthz`,
 `/readyz` (database and broker reachable) and `/metrics` on its own HTTP port, per-entrypoint
 metrics, and an outbox relay that publishes its events after each commit.
+
+Services take their entrypoints from here, not from nameko: `rpc`, `command` (an RPC that changes
+data, exactly once in effect), `event_handler` and `RpcProxy`. They are nameko's, except that a
+worker that cannot acknowledge its message or publish its reply because the broker went away
+logs it and leaves the message to be delivered again (nameko 2.14 would kill the whole container
+with every worker in flight), and that an RPC whose database is unreachable answers
+`DependencyUnavailable` (503 at the gateway) instead of an internal error.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 import time
-from typing import Any
+from datetime import timedelta
+from typing import Any, Callable, Optional
 
+import amqp.exceptions
 import eventlet
+import kombu.exceptions
+import sqlalchemy.exc
 from eventlet.queue import Empty, LightQueue
 from kombu import Connection
+from nameko.events import EventHandler
+from nameko.exceptions import registry as remote_errors, serialize
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc as nameko_rpc
+from nameko.messaging import QueueConsumer
+from nameko.rpc import ReplyListener, Rpc, RpcConsumer
+from nameko.rpc import RpcProxy as NamekoRpcProxy
 from nameko.web.handlers import http
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import sessionmaker
 from werkzeug.wrappers import Response
 
 from .config import AppConfig, Env, load_config
-from .db import UnitOfWork, make_engine, ping
-from .messaging import OutboxRelay, ServiceError
+from .db import NestedUnitOfWork, UnitOfWork, make_engine, ping, utcnow
+from .messaging import DependencyUnavailable, OutboxRelay, ServiceError
 from .tracing import Tracing, instrument_engine
 
 log = logging.getLogger(__name__)
 
+# What a lost broker connection raises: socket errors (ConnectionResetError, BrokenPipeError,
+# timeouts), py-amqp's connection and channel errors, kombu's OperationalError (a publish that
+# gave up retrying).
+BROKER_ERRORS = (OSError, amqp.exceptions.AMQPError, kombu.exceptions.OperationalError)
+# What an unreachable (or restarting) database raises through SQLAlchemy: the server is gone
+# (OperationalError, InterfaceError), or every pooled connection is busy past pool_timeout.
+DATABASE_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.TimeoutError)
+# How long a command's answer is kept for a redelivered call (a message can wait in its queue as
+# long as every replica of the service is down).
+COMMAND_TTL = timedelta(hours=24)
+CALL_ID = "ob_call_id"  # worker context key: the RPC message's correlation id
+
+COMMAND_REPLAYS = Counter("ob_command_replays_total",
+                          "Redelivered command RPCs answered from the stored first answer", ["service", "method"])
+UNDELIVERED = Counter("ob_broker_undelivered_total",
+                      "Replies or acknowledgements lost to a broker outage (the message is delivered again)",
+                      ["service", "what"])
+
+
+class _QueueConsumer(QueueConsumer):
+    """nameko's consumer, whose ack and requeue survive a connection that died under them: the
+    broker then still holds the message, unacknowledged, and delivers it again."""
+
+    def ack_message(self, message) -> None:
+        try:
+            super().ack_message(message)
+        except BROKER_ERRORS as exc:
+            UNDELIVERED.labels(self.container.service_name, "ack").inc()
+            log.warning("could not acknowledge a message (%r): the broker will deliver it again", exc)
+
+    def requeue_message(self, message) -> None:
+        try:
+            super().requeue_message(message)
+        except BROKER_ERRORS as exc:
+            UNDELIVERED.labels(self.container.service_name, "requeue").inc()
+            log.warning("could not requeue a message (%r): the broker will deliver it again", exc)
+
+
+class _RpcConsumer(RpcConsumer):
+    queue_consumer = _QueueConsumer()
+
+    def handle_result(self, message, result, exc_info):
+        try:
+            return super().handle_result(message, result, exc_info)
+        except BROKER_ERRORS as exc:
+            # The reply could not be published. Requeue the call (if its channel is gone, the broker
+            # requeues it anyway): the next delivery answers from the stored answer of a command.
+            UNDELIVERED.labels(self.container.service_name, "reply").inc()
+            log.warning("could not publish the reply to %s (%r): the call will be delivered again",
+                        message.delivery_info.get("routing_key"), exc)
+            self.queue_consumer.requeue_message(message)
+            return result, exc_info
+
+
+class _Rpc(Rpc):
+    rpc_consumer = _RpcConsumer()
+
+    def unpack_message_headers(self, message) -> dict:
+        data = super().unpack_message_headers(message)
+        # The caller's correlation id names the call across redeliveries (a worker's own call id
+        # is new on each delivery).
+        data[CALL_ID] = message.properties.get("correlation_id")
+        return data
+
+
+class _EventHandler(EventHandler):
+    queue_consumer = _QueueConsumer()
+
+
+class _ReplyListener(ReplyListener):
+    queue_consumer = _QueueConsumer()
+
+
+class RpcProxy(NamekoRpcProxy):
+    """nameko's RpcProxy on the same broker-outage-proof consumer as the entrypoints."""
+
+    rpc_reply_listener = _ReplyListener()
+
+
+event_handler = _EventHandler.decorator
+
+
+def _same_signature(wrapper: Callable, fn: Callable) -> Callable:
+    # nameko checks a call's arguments against the method's signature before running a worker.
+    wrapper.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+    return wrapper
+
+
 def rpc(fn):
     """nameko's @rpc with ServiceError declared expected: those are answers, not failures (they
-    are logged at INFO, see obcommon.logs). nameko's bare `@rpc` form would drop the argument."""
-    return nameko_rpc(expected_exceptions=ServiceError)(fn)
+    are logged at INFO, see obcommon.logs). nameko's bare `@rpc` form would drop the argument.
+    An unreachable database is answered `DependencyUnavailable` (logged at WARNING)."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DATABASE_ERRORS as exc:
+            log.warning("database unavailable in %s: %s", fn.__name__, type(exc).__name__,
+                        extra={"error": str(getattr(exc, "orig", exc))[:300]})
+            raise DependencyUnavailable("Service unavailable") from None
+
+    return _Rpc.decorator(expected_exceptions=ServiceError)(_same_signature(call, fn))
+
+
+def command(fn):
+    """An RPC that changes data, exactly once in effect: its changes and its answer (result or
+    ServiceError) commit in one transaction, recorded under the call's correlation id in the
+    service's `commands` table; a redelivered call (the broker lost the reply or the ack, or the
+    process died after its commit) gets the recorded answer instead of running again. Every unit
+    of work the method opens is a savepoint of that transaction. The service's database is `db`
+    and its models' base is `make_base(..., commands=True)`."""
+
+    @functools.wraps(fn)
+    def run(self, *args, **kwargs):
+        return self.db.command(fn.__name__, functools.partial(fn, self, *args, **kwargs))
+
+    return rpc(_same_signature(run, fn))
+
+
+def _raise_recorded(error: dict) -> None:
+    cls = remote_errors.get(error.get("exc_path"))
+    if cls is not None and issubclass(cls, ServiceError):
+        raise cls(*error.get("exc_args", ()))
+    raise ServiceError(str(error.get("value") or ""))
 
 CALLS = Counter(
     "ob_service_calls_total",
@@ -53,16 +193,61 @@ class Db:
     (tests, scripts), `Db.standalone(database_url, Base, "booking")` gives the same on an engine of
     its own; its events wait in the outbox for the service's relay."""
 
-    def __init__(self, provider: "Database"):
+    def __init__(self, provider: "Database", worker_ctx=None):
         self._p = provider  # read at use: other providers may hold a Db before the database is set up
+        self._worker_ctx = worker_ctx
+        self._command: Optional[UnitOfWork] = None  # the running command's transaction
 
     @classmethod
     def standalone(cls, database_url: str, base: Any, service_name: str, pool_size: int = 2) -> "Db":
         return cls(Database(base).bind_engine(database_url, service_name, pool_size))
 
-    def uow(self) -> UnitOfWork:
+    def uow(self):
+        if self._command is not None:
+            return NestedUnitOfWork(self._command)
         p = self._p
         return UnitOfWork(p.Session, p.base.OutboxMessage, p.service_name, on_commit=p.wake_relay)
+
+    def command(self, method: str, run: Callable[[], Any]) -> Any:
+        """Run `run` as the command `method` of the current RPC call, once (see `command`)."""
+        record = self._p.base.CommandRecord
+        call_id = (self._worker_ctx.data.get(CALL_ID) if self._worker_ctx is not None else None)
+        if record is None:
+            raise RuntimeError(f"{self._p.service_name}: @command needs make_base(..., commands=True)")
+        if not call_id:  # not an RPC delivery (a test calling the method directly): run it
+            return run()
+        call_id = str(call_id)[:100]
+        with self.uow() as uow:
+            s = uow.session
+            # A concurrent delivery of the same call waits here until the first one commits (then
+            # finds its answer) or rolls back (then runs it).
+            claimed = s.execute(insert(record).values(call_id=call_id, method=method, created_at=utcnow())
+                                .on_conflict_do_nothing(index_elements=["call_id"])
+                                .returning(record.call_id)).first()
+            if not claimed:
+                outcome = s.scalar(select(record.outcome).where(record.call_id == call_id)) or {}
+                COMMAND_REPLAYS.labels(self._p.service_name, method).inc()
+                log.info("call %s of %s delivered again: answering what it committed", call_id, method)
+                if "error" in outcome:
+                    _raise_recorded(outcome["error"])
+                return outcome.get("result")
+            self._command = uow
+            try:
+                result = run()
+            except DependencyUnavailable:
+                raise  # transient: not an answer to keep (the transaction rolls back)
+            except ServiceError as exc:
+                error, outcome = exc, {"error": serialize(exc)}
+            else:
+                # as the RPC reply encodes it (JSON); a value JSON cannot hold is stored as its text
+                outcome = {"result": json.loads(json.dumps(result, default=str))}
+            finally:
+                self._command = None
+            s.execute(update(record).where(record.call_id == call_id).values(outcome=outcome))
+            uow.commit()
+        if "error" in outcome:
+            raise error
+        return result
 
     def ping(self) -> None:
         ping(self._p.engine)
@@ -98,6 +283,24 @@ class Database(DependencyProvider):
     def start(self) -> None:
         self._running = True
         self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
+        if self.base.CommandRecord is not None:
+            self.container.spawn_managed_thread(self._purge_commands_loop, identifier="command-purge")
+
+    def purge_commands(self) -> int:
+        """Delete command answers older than COMMAND_TTL; returns how many went."""
+        record = self.base.CommandRecord
+        with self.Session() as session:
+            deleted = session.execute(delete(record).where(record.created_at < utcnow() - COMMAND_TTL)).rowcount
+            session.commit()
+        return deleted
+
+    def _purge_commands_loop(self) -> None:
+        while self._running:
+            try:
+                self.purge_commands()
+            except Exception as exc:  # noqa: BLE001 - database down: next hour
+                log.warning("purging command answers failed, will retry: %r", exc)
+            eventlet.sleep(3600)
 
     def stop(self) -> None:
         self._running = False
@@ -130,7 +333,7 @@ class Database(DependencyProvider):
                 pass
 
     def get_dependency(self, worker_ctx) -> Db:
-        return Db(self)
+        return Db(self, worker_ctx)
 
 
 class Config(DependencyProvider):

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from obcommon.db import make_base
 
-Base = make_base("audit")
+Base = make_base("audit", commands=True)
 
 
 class Record(Base):

@@ -11,7 +11,7 @@ import logging
 import time
 from datetime import timedelta
 
-from nameko.events import SERVICE_POOL, event_handler
+from nameko.events import SERVICE_POOL
 from nameko.timer import timer
 from sqlalchemy import Text, case, cast, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -20,7 +20,7 @@ from sqlalchemy.exc import DataError
 from obcommon.db import utcnow
 from obcommon.emails import normalize_email
 from obcommon.messaging import EventSpec
-from obcommon.service import BaseService, Database, rpc
+from obcommon.service import BaseService, Database, command, event_handler, rpc
 
 from . import rules
 from .contract import SERVICE
@@ -111,7 +111,7 @@ class AuditService(BaseService):
 
     # ---------------------------------------------------------------- erasure and retention
 
-    @rpc
+    @command
     def pseudonymise_actor(self, email: str, pseudonym: str) -> dict:
         """Replace an erased user's email (SPEC §4) in actor, entity_id, before and after."""
         email = normalize_email(str(email or ""))
@@ -150,7 +150,7 @@ class AuditService(BaseService):
             Erasure.pseudonym.in_(list(candidates)), Erasure.erased_at >= row["at"] - rules.ERASURE_GRACE)).all()
         return rules.substitute(row, {candidates[p]: p for p in erased})
 
-    @rpc
+    @command
     def purge_older_than(self, days: int) -> dict:
         """Delete records older than `days` days (retention, SPEC §4)."""
         try:

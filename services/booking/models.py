@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from obcommon.db import make_base, utcnow
 
-Base = make_base("booking")
+Base = make_base("booking", commands=True)
 
 
 class Booking(Base):

@@ -12,13 +12,11 @@ import time
 from typing import Optional
 
 import eventlet
-from nameko.events import event_handler
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from prometheus_client import Counter
 
 from obcommon.db import utcnow
-from obcommon.service import BaseService, Database, rpc
+from obcommon.service import BaseService, Database, RpcProxy, command, event_handler, rpc
 
 from . import admin, repository, rules
 from .contract import SERVICE
@@ -44,7 +42,7 @@ class BookingService(BaseService):
 
     # ---------------------------------------------------------------- decisions
 
-    @rpc
+    @command
     def create_booking(self, request: dict, caller: str, idempotency_key: Optional[str] = None) -> dict:
         """Rules 5–11 of SPEC §4 (the gateway checked 1–4). Raises the rule's error."""
         office_id = str(request.get("office"))
@@ -60,7 +58,7 @@ class BookingService(BaseService):
             DECISIONS.labels(office_id, "created").inc()
         return booking
 
-    @rpc
+    @command
     def cancel_booking(self, booking_id: str, caller: dict) -> dict:
         cancelled = repository.cancel_booking(self.db, str(booking_id), caller, utcnow())
         CANCELLED.labels(cancelled["office"]).inc()
@@ -72,7 +70,7 @@ class BookingService(BaseService):
     def get_booking(self, booking_id: str) -> dict:
         return repository.get_booking(self.db, str(booking_id))
 
-    @rpc
+    @command
     def verify_pass(self, booking_id: str, office: str, actor: str) -> dict:
         return repository.verify_pass(self.db, str(booking_id), str(office), actor, utcnow())
 

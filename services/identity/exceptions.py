@@ -1,4 +1,5 @@
 """Errors the identity service raises on purpose (mapped to HTTP in gateway/errors.py)."""
+from obcommon import messaging
 from obcommon.messaging import ServiceError, remote_error
 
 
@@ -32,5 +33,5 @@ class InvalidUserQuery(ServiceError):
 
 
 @remote_error
-class DependencyUnavailable(ServiceError):
+class DependencyUnavailable(messaging.DependencyUnavailable):
     """A service identity needs (offices) did not answer in time (503)."""

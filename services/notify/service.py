@@ -11,14 +11,13 @@ import logging
 from datetime import timedelta
 from typing import Optional
 
-from nameko.events import event_handler
 from nameko.timer import timer
 from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from obcommon.db import UnitOfWork, utcnow
-from obcommon.service import BaseService, Database, rpc
+from obcommon.service import BaseService, Database, event_handler, rpc
 from services.booking.contract import BOOKING_CANCELLED, BOOKING_CREATED
 from services.identity.contract import LOGIN_CODE_ISSUED, USER_ERASED
 

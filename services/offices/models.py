@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from obcommon.db import make_base, utcnow
 
-Base = make_base("offices")
+Base = make_base("offices", commands=True)
 
 
 class Office(Base):

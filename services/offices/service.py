@@ -5,7 +5,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from obcommon import validation
 from obcommon.emails import normalize_email
-from obcommon.service import BaseService, Database, rpc
+from obcommon.service import BaseService, Database, command, rpc
 
 from .contract import OFFICE_CREATED, OFFICE_UPDATED, SERVICE
 from .dependencies import Seeder
@@ -36,7 +36,7 @@ class OfficesService(BaseService):
                 raise OfficeNotFound("Not Found")
             return office.to_dict()
 
-    @rpc
+    @command
     def create_office(self, fields: dict, actor: str) -> dict:
         """A new office (System Admins, SPEC §3); its position puts it after every existing one."""
         data = _validated(OfficeCreate, fields)
@@ -55,7 +55,7 @@ class OfficesService(BaseService):
             uow.commit()
         return after
 
-    @rpc
+    @command
     def update_office(self, office_id: str, changes: dict, actor: str) -> dict:
         """Name, quotas, time zone, retired (SPEC §3); absent fields stay unchanged. Existing
         bookings are never touched: a lower quota only stops new ones while a day is full, and

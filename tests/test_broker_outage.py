@@ -1,0 +1,90 @@
+"""A broker outage under a running worker (issue 10, items 1 and 3), with the real booking process,
+broker and database: the broker goes away (its connections reset, through a proxy only booking
+uses) while a cancellation is in flight; the worker commits, cannot reply nor acknowledge, and the
+process must stay up, report the outage on /readyz, reconnect, and answer the redelivered call
+with the success it committed (not 404)."""
+import time
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+import requests
+
+from obcommon.migrate import upgrade
+from tests.support.infra import fresh_database, fresh_vhost
+from tests.support.redeliver import RawRpc
+from tests.support.stack import Stack
+from tests.support.tcpproxy import TcpProxy
+
+
+@pytest.fixture
+def booking(database_server, amqp_server, tmp_path):
+    with fresh_vhost(amqp_server) as amqp_uri, fresh_database(database_server) as db_url:
+        proxy, proxied_uri = TcpProxy.for_amqp(amqp_uri)
+        upgrade(db_url, ["booking"])
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute("INSERT INTO booking.offices (id, name, quota, parking_quota, timezone, retired) "
+                         "VALUES ('alpha', 'Office Alpha', 10, 5, 'Europe/London', false)")
+        stack = Stack(proxied_uri, db_url, tmp_path)
+        proc = stack.launch("booking")
+        stack.wait_ready(60)
+        raw = RawRpc(amqp_uri)  # the test's own connection does not go through the proxy
+        try:
+            yield proc, proxy, raw, db_url
+        finally:
+            raw.close()
+            proc.stop()
+            proxy.close()
+
+
+def readyz(proc) -> int:
+    try:
+        return requests.get(proc.url + "/readyz", timeout=10).status_code
+    except requests.RequestException:
+        return 0
+
+
+def wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_worker_finishing_while_the_broker_is_away_is_answered_after_it_returns(booking):
+    proc, proxy, raw, db_url = booking
+    email = f"outage-{uuid.uuid4().hex[:8]}@my-company.example"
+    day = (datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=2)).isoformat()
+    created = raw.call("booking", "create_booking", {"user": email, "office": "alpha", "date": day}, email)
+    caller = {"email": email, "system_admin": False, "offices": []}
+
+    with psycopg.connect(db_url) as blocker:  # hold the booking's row: the cancel waits for it
+        blocker.execute("SELECT 1 FROM booking.bookings WHERE id = %s FOR UPDATE", (created["id"],))
+        call = raw.send("booking", "cancel_booking", created["id"], caller)
+        wait(lambda: psycopg.connect(db_url, autocommit=True).execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()[0] > 0,
+            10, "the cancel to wait for the row lock")
+        proxy.cut()
+        blocker.rollback()  # the worker commits its cancel now, with the broker away
+
+    wait(lambda: readyz(proc) == 503, 20, "readiness to report the outage")
+    with psycopg.connect(db_url) as conn:
+        wait(lambda: conn.execute("SELECT status FROM booking.bookings WHERE id = %s",
+                                  (created["id"],)).fetchone()[0] == "cancelled", 10, "the cancel to commit")
+    time.sleep(3)  # the worker's reply and ack fail meanwhile
+    assert proc.popen.poll() is None, "booking exited during the outage:\n" + proc.log_tail()
+
+    proxy.restore()
+    reply = raw.reply(call, timeout=60)  # the broker delivers the call again; booking answers it
+    assert reply["error"] is None, reply["error"]
+    assert reply["result"] == {"office": "alpha", "date": day}
+    assert proc.popen.poll() is None
+    wait(lambda: readyz(proc) == 200, 30, "readiness after the outage")
+    # and it keeps working
+    assert raw.call("booking", "get_booking", created["id"])["status"] == "cancelled"
+    log = proc.log_path.read_text()
+    assert "could not" in log and "delivered again" in log
