@@ -3,6 +3,7 @@ broker and database: the broker goes away (its connections reset, through a prox
 uses) while a cancellation is in flight; the worker commits, cannot reply nor acknowledge, and the
 process must stay up, report the outage on /readyz, reconnect, and answer the redelivered call
 with the success it committed (not 404)."""
+import signal
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -88,3 +89,24 @@ def test_a_worker_finishing_while_the_broker_is_away_is_answered_after_it_return
     assert raw.call("booking", "get_booking", created["id"])["status"] == "cancelled"
     log = proc.log_path.read_text()
     assert "could not" in log and "delivered again" in log
+
+
+def test_sigterm_lets_the_call_in_flight_finish_and_answer(booking):
+    proc, proxy, raw, db_url = booking
+    email = f"sigterm-{uuid.uuid4().hex[:8]}@my-company.example"
+    day = (datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=3)).isoformat()
+    created = raw.call("booking", "create_booking", {"user": email, "office": "alpha", "date": day}, email)
+    with psycopg.connect(db_url) as blocker:
+        blocker.execute("SELECT 1 FROM booking.bookings WHERE id = %s FOR UPDATE", (created["id"],))
+        call = raw.send("booking", "cancel_booking", created["id"], {"email": email, "system_admin": False,
+                                                                     "offices": []})
+        wait(lambda: psycopg.connect(db_url, autocommit=True).execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()[0] > 0,
+            10, "the cancel to wait for the row lock")
+        proc.popen.send_signal(signal.SIGTERM)
+        time.sleep(1)
+        assert proc.popen.poll() is None, "exited with a worker in flight"
+        blocker.rollback()
+    reply = raw.reply(call, timeout=20)
+    assert reply["error"] is None and reply["result"] == {"office": "alpha", "date": day}
+    assert proc.popen.wait(timeout=20) == 0

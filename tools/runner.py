@@ -6,8 +6,9 @@
 3. uses DATABASE_URL, or an embedded PostgreSQL (pgserver) kept in .data/pgdata;
 4. generates SECRET_KEY once into .data/secret_key unless it is set;
 5. without SMTP_HOST, starts the development mailbox (console + http://127.0.0.1:8025/);
-6. runs every service's migrations, starts the five services and the gateway with honcho, and
-   prints the URL once the gateway is ready.
+6. runs every service's migrations, starts the five services and the gateway with honcho, each
+   under `tools/supervise.py` (a process that exits is restarted with back-off, the others keep
+   running), and prints the URL once the gateway is ready.
 """
 from __future__ import annotations
 
@@ -158,7 +159,9 @@ def main() -> int:
     if dev_http:
         manager.add_process("devmail", argv(DEV_MAILBOX), env=env, cwd=str(REPO))
     for name, cmd in COMMANDS.items():
-        manager.add_process(name, argv(cmd), env=env, cwd=str(REPO))
+        # each under a restart loop: honcho would stop the whole stack when one process exits
+        manager.add_process(name, argv(["python", str(REPO / "tools" / "supervise.py"), name, "--", *cmd]),
+                            env=env, cwd=str(REPO))
     threading.Thread(target=announce_when_ready, args=(int(env["GATEWAY_PORT"]), dev_http), daemon=True).start()
     manager.loop()
     del pg  # keeps the embedded PostgreSQL running until here
