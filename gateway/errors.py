@@ -118,7 +118,9 @@ def register_error_handlers(app: Flask) -> None:
             if isinstance(exc, error_type):
                 headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
                 message = exc.message or STANDARD_MESSAGES.get(status, "Error")
-                log.info("%s %s", status, message, extra={"reference": reference(), "status": status})
+                # a dependency down (503) broke something that should have worked: ERROR
+                log.log(logging.ERROR if status >= 500 else logging.INFO, "%s %s", status, message,
+                        extra={"reference": reference(), "status": status})
                 return error_response(status, message, headers)
         if isinstance(exc, DEPENDENCY_DOWN) or (isinstance(exc, RemoteError) and exc.exc_type in REMOTE_DEPENDENCY_DOWN):
             log.error("dependency unavailable: %r", exc, extra={"reference": reference(), "status": 503})

@@ -42,9 +42,10 @@ class RawRpc:
                     self.conn.drain_events(timeout=timeout)
         return self._inbox[correlation_id].pop(0)
 
-    def call(self, service: str, method: str, *args: Any, correlation_id: str | None = None, **kwargs: Any) -> Any:
-        """Send and wait; returns the result or raises the (deserialised) error."""
-        body = self.reply(self.send(service, method, *args, correlation_id=correlation_id, **kwargs))
+    def call(self, service: str, method: str, *args: Any, correlation_id: str | None = None, wait: float = 10,
+             **kwargs: Any) -> Any:
+        """Send and wait (`wait` seconds); returns the result or raises the (deserialised) error."""
+        body = self.reply(self.send(service, method, *args, correlation_id=correlation_id, **kwargs), wait)
         if body.get("error"):
             raise deserialize(body["error"])
         return body["result"]

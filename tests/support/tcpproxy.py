@@ -23,9 +23,15 @@ class TcpProxy:
     @classmethod
     def for_amqp(cls, amqp_uri: str) -> tuple["TcpProxy", str]:
         """A proxy to the broker of `amqp_uri`, and the same URI through the proxy."""
-        parts = urlsplit(amqp_uri)
-        proxy = cls(parts.hostname or "localhost", parts.port or 5672)
-        netloc = f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}" if parts.username else f"127.0.0.1:{proxy.port}"
+        return cls.for_url(amqp_uri, 5672)
+
+    @classmethod
+    def for_url(cls, url: str, default_port: int) -> tuple["TcpProxy", str]:
+        """A proxy to the server of `url` (amqp://, postgresql://), and the URL through it."""
+        parts = urlsplit(url)
+        proxy = cls(parts.hostname or "localhost", parts.port or default_port)
+        auth = parts.netloc.rpartition("@")[0]
+        netloc = f"{auth}@127.0.0.1:{proxy.port}" if auth else f"127.0.0.1:{proxy.port}"
         return proxy, urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
     def _accept(self) -> None:

@@ -1,8 +1,12 @@
-"""A broker outage under a running worker (issue 10, items 1 and 3), with the real booking process,
-broker and database: the broker goes away (its connections reset, through a proxy only booking
-uses) while a cancellation is in flight; the worker commits, cannot reply nor acknowledge, and the
-process must stay up, report the outage on /readyz, reconnect, and answer the redelivered call
-with the success it committed (not 404)."""
+"""Outages under the real booking process, broker and database (issue 10). The broker or the
+database "goes away" through a proxy only booking uses (its connections reset, new ones refused),
+so the test's own connections and every other test's servers stay up.
+
+- Broker away while a cancellation is in flight: the worker commits, cannot reply nor acknowledge;
+  the process stays up, reports the outage on /readyz, reconnects, and answers the redelivered
+  call with the success it committed (not 404).
+- Database away: calls answer DependencyUnavailable (503 at the gateway), not an internal error.
+- SIGTERM: the call in flight finishes and is answered, then the process exits 0."""
 import signal
 import time
 import uuid
@@ -13,6 +17,7 @@ import psycopg
 import pytest
 import requests
 
+from obcommon.messaging import DependencyUnavailable
 from obcommon.migrate import upgrade
 from tests.support.infra import fresh_database, fresh_vhost
 from tests.support.redeliver import RawRpc
@@ -22,22 +27,25 @@ from tests.support.tcpproxy import TcpProxy
 
 @pytest.fixture
 def booking(database_server, amqp_server, tmp_path):
+    """(process, broker proxy, database proxy, RPC client, database URL) of a booking service."""
     with fresh_vhost(amqp_server) as amqp_uri, fresh_database(database_server) as db_url:
         proxy, proxied_uri = TcpProxy.for_amqp(amqp_uri)
+        db_proxy, proxied_db = TcpProxy.for_url(db_url, default_port=5432)
         upgrade(db_url, ["booking"])
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute("INSERT INTO booking.offices (id, name, quota, parking_quota, timezone, retired) "
                          "VALUES ('alpha', 'Office Alpha', 10, 5, 'Europe/London', false)")
-        stack = Stack(proxied_uri, db_url, tmp_path)
+        stack = Stack(proxied_uri, proxied_db, tmp_path)
         proc = stack.launch("booking")
         stack.wait_ready(60)
-        raw = RawRpc(amqp_uri)  # the test's own connection does not go through the proxy
+        raw = RawRpc(amqp_uri)  # the test's own connections do not go through the proxies
         try:
-            yield proc, proxy, raw, db_url
+            yield proc, proxy, db_proxy, raw, db_url
         finally:
             raw.close()
             proc.stop()
             proxy.close()
+            db_proxy.close()
 
 
 def readyz(proc) -> int:
@@ -57,7 +65,7 @@ def wait(predicate, timeout: float, what: str):
 
 
 def test_a_worker_finishing_while_the_broker_is_away_is_answered_after_it_returns(booking):
-    proc, proxy, raw, db_url = booking
+    proc, proxy, _, raw, db_url = booking
     email = f"outage-{uuid.uuid4().hex[:8]}@my-company.example"
     day = (datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=2)).isoformat()
     created = raw.call("booking", "create_booking", {"user": email, "office": "alpha", "date": day}, email)
@@ -92,7 +100,7 @@ def test_a_worker_finishing_while_the_broker_is_away_is_answered_after_it_return
 
 
 def test_sigterm_lets_the_call_in_flight_finish_and_answer(booking):
-    proc, proxy, raw, db_url = booking
+    proc, proxy, _, raw, db_url = booking
     email = f"sigterm-{uuid.uuid4().hex[:8]}@my-company.example"
     day = (datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=3)).isoformat()
     created = raw.call("booking", "create_booking", {"user": email, "office": "alpha", "date": day}, email)
@@ -110,3 +118,20 @@ def test_sigterm_lets_the_call_in_flight_finish_and_answer(booking):
     reply = raw.reply(call, timeout=20)
     assert reply["error"] is None and reply["result"] == {"office": "alpha", "date": day}
     assert proc.popen.wait(timeout=20) == 0
+
+
+def test_database_away_is_dependency_unavailable_then_it_works_again(booking):
+    proc, _, db_proxy, raw, db_url = booking
+    email = f"dbdown-{uuid.uuid4().hex[:8]}@my-company.example"
+    day = (datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=4)).isoformat()
+    request = {"user": email, "office": "alpha", "date": day}
+    db_proxy.cut()
+    with pytest.raises(DependencyUnavailable):
+        raw.call("booking", "create_booking", request, email, wait=30)
+    with pytest.raises(DependencyUnavailable):
+        raw.call("booking", "list_bookings", user=email, wait=30)
+    assert readyz(proc) == 503
+    db_proxy.restore()
+    created = raw.call("booking", "create_booking", request, email, wait=30)
+    assert created["status"] == "active" and proc.popen.poll() is None
+    wait(lambda: readyz(proc) == 200, 30, "readiness after the outage")
