@@ -9,10 +9,11 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import Callable, Optional
 
+import eventlet
 from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from obcommon.config import Env, load_config
 from obcommon.db import utcnow
@@ -55,28 +56,35 @@ class LogTransport:
 
 
 class Sender:
-    """Sends due rows of the `mail` table, one transaction per mail.
+    """Sends due rows of the `mail` table, one mail at a time.
 
-    `FOR UPDATE SKIP LOCKED` gives each row to one sender across replicas. A failed attempt
-    pushes the row back by `rules.backoff`; the row stays until it is sent. A crash between the
-    SMTP answer and the commit sends that mail again (at-least-once).
+    A mail is first claimed in a short transaction (`FOR UPDATE SKIP LOCKED`, then its
+    `next_attempt_at` pushed `CLAIM_SECONDS` ahead), so no other sender, in any replica, takes it
+    while it is being sent; no transaction stays open during the SMTP conversation. Once the SMTP
+    server has accepted it, `sent_at` is committed, and retried in-process until the database
+    answers: a database outage after the send never sends it again. A failed attempt pushes the
+    row back by `rules.backoff`; the row stays until it is sent. What remains (docs/reliability.md):
+    notify dying between the SMTP answer and that commit, or a database outage longer than the
+    claim, sends the mail again, with the same Message-ID.
     """
 
     batch = 100
+    CLAIM_SECONDS = 60.0  # how long a claimed mail is left to its sender (the SMTP timeout is 15 s)
 
     def __init__(self, db: Db, transport, from_address: str, retry_base: float,
-                 local_development: bool, spawn: Callable):
+                 local_development: bool, spawn: Callable, sleep: Callable[[float], None] = eventlet.sleep):
         self.db = db
         self.transport = transport
         self.from_address = from_address
         self.retry_base = retry_base
         self.local_development = local_development
         self._spawn = spawn
+        self._sleep = sleep
         self._lock = Semaphore(1)
         self._again = False
 
-    def send_next(self) -> Optional[bool]:
-        """Send the oldest due mail: None if none is due, else whether it was sent."""
+    def _claim(self) -> Optional[dict]:
+        """The oldest due mail, claimed for CLAIM_SECONDS (committed), or None."""
         with self.db.uow() as uow:
             mail = uow.session.scalars(
                 select(Mail)
@@ -87,29 +95,54 @@ class Sender:
             ).first()
             if mail is None:
                 return None
-            kind = mail.kind
-            try:
-                self.transport.send(rules.build_message(
-                    self.from_address, mail.to_address, mail.subject, mail.body or "", mail.attachments,
-                    message_id=rules.message_id(mail.source_event_id, self.from_address)))
-            except Exception as exc:  # noqa: BLE001 - any failure: keep the row, retry later
-                mail.attempts += 1
-                delay = rules.backoff(mail.attempts, self.retry_base)
-                mail.next_attempt_at = utcnow() + timedelta(seconds=delay)
-                mail.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                uow.commit()
-                MAIL_FAILURES.labels(kind).inc()
-                log.warning("sending mail %s (%s) failed on attempt %d, retrying in %.1f s: %s",
-                            mail.id, kind, mail.attempts, delay, mail.last_error)
-                return False
-            mail.sent_at = utcnow()
-            mail.body = None  # the plaintext code (or booking details) is not kept
-            mail.attachments = None
-            mail.last_error = None
+            mail.next_attempt_at = utcnow() + timedelta(seconds=self.CLAIM_SECONDS)
+            claimed = {"id": mail.id, "kind": mail.kind, "attempts": mail.attempts,
+                       "message": rules.build_message(
+                           self.from_address, mail.to_address, mail.subject, mail.body or "", mail.attachments,
+                           message_id=rules.message_id(mail.source_event_id, self.from_address))}
             uow.commit()
-            log.info("mail %s (%s) sent", mail.id, kind)
+        return claimed
+
+    def send_next(self) -> Optional[bool]:
+        """Send the oldest due mail: None if none is due, else whether it was sent."""
+        claimed = self._claim()
+        if claimed is None:
+            return None
+        mail_id, kind = claimed["id"], claimed["kind"]
+        try:
+            self.transport.send(claimed["message"])
+        except Exception as exc:  # noqa: BLE001 - any failure: keep the row, retry later
+            attempts = claimed["attempts"] + 1
+            delay = rules.backoff(attempts, self.retry_base)
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            with self.db.uow() as uow:
+                uow.session.execute(update(Mail).where(Mail.id == mail_id).values(
+                    attempts=attempts, next_attempt_at=utcnow() + timedelta(seconds=delay), last_error=error))
+                uow.commit()
+            MAIL_FAILURES.labels(kind).inc()
+            log.warning("sending mail %s (%s) failed on attempt %d, retrying in %.1f s: %s",
+                        mail_id, kind, attempts, delay, error)
+            return False
         MAIL_SENT.labels(kind).inc()
+        self._mark_sent(mail_id)
+        log.info("mail %s (%s) sent", mail_id, kind)
         return True
+
+    def _mark_sent(self, mail_id: int) -> None:
+        """Commit that the mail went, however long the database takes to come back: sending it
+        again would be a duplicate. The plaintext code (or booking details) is not kept."""
+        delay = 0.2
+        while True:
+            try:
+                with self.db.uow() as uow:
+                    uow.session.execute(update(Mail).where(Mail.id == mail_id).values(
+                        sent_at=utcnow(), body=None, attachments=None, last_error=None))
+                    uow.commit()
+                return
+            except Exception as exc:  # noqa: BLE001 - database unreachable: retry, never resend
+                log.warning("mail %s was sent but recording it failed, retrying in %.1f s: %r", mail_id, delay, exc)
+                self._sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     def run(self) -> int:
         """Send what is due, stopping at the first failure (the next tick retries). One pass at a

@@ -1,0 +1,98 @@
+"""No duplicate mail when the database goes away right after the SMTP server accepted a mail
+(issue 10, item 2): the sender keeps retrying the `sent_at` commit instead of sending again, and
+another replica's sender does not take the claimed mail meanwhile. Real PostgreSQL, through a
+proxy the test cuts; the SMTP side is a recording transport."""
+import threading
+import time
+
+import psycopg
+import pytest
+
+from obcommon.migrate import upgrade
+from obcommon.service import Db
+from services.notify import rules
+from services.notify.dependencies import Sender
+from services.notify.models import Base
+from tests.support.infra import fresh_database
+from tests.support.tcpproxy import TcpProxy
+
+FROM = "office-booker@my-company.example"
+
+
+class Recording:
+    def __init__(self, on_send=None):
+        self.sent = []
+        self.on_send = on_send
+
+    def send(self, msg) -> None:
+        self.sent.append(msg)
+        if self.on_send:
+            self.on_send()
+
+
+@pytest.fixture
+def database(database_server):
+    with fresh_database(database_server) as url:
+        upgrade(url, ["notify"])
+        yield url
+
+
+def sender(db: Db, transport) -> Sender:
+    return Sender(db, transport, FROM, retry_base=0.1, local_development=False,
+                  spawn=lambda fn, identifier=None: threading.Thread(target=fn, daemon=True).start(),
+                  sleep=time.sleep)
+
+
+def test_the_database_dying_after_the_send_does_not_send_it_again(database):
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("INSERT INTO notify.mail (source_event_id, kind, to_address, subject, body, attempts, "
+                     "next_attempt_at, created_at) VALUES ('evt-1', 'login_code', 'a@my-company.example', 's', "
+                     "'code 123456', 0, now(), now())")
+    proxy, proxied = TcpProxy.for_url(database, default_port=5432)
+    other_db = Db.standalone(database, Base, "notify")
+    other = Recording()
+
+    def database_dies():
+        proxy.cut()
+        # while it is away, another replica looks for due mail: the claimed one is not due
+        for _ in range(5):
+            assert sender(other_db, other).send_next() is None
+            time.sleep(0.2)
+        threading.Timer(1.5, proxy.restore).start()
+
+    smtp = Recording(on_send=database_dies)
+    db = Db.standalone(proxied, Base, "notify")
+    try:
+        assert sender(db, smtp).run() == 1
+    finally:
+        db.dispose()
+        other_db.dispose()
+        proxy.close()
+    assert len(smtp.sent) == 1 and other.sent == []
+    assert smtp.sent[0]["Message-ID"] == rules.message_id("evt-1", FROM)
+    with psycopg.connect(database) as conn:
+        sent_at, body, attempts = conn.execute("SELECT sent_at, body, attempts FROM notify.mail").fetchone()
+    assert sent_at is not None and body is None and attempts == 0
+
+
+def test_a_failed_send_is_retried_later_and_counted(database):
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("INSERT INTO notify.mail (source_event_id, kind, to_address, subject, body, attempts, "
+                     "next_attempt_at, created_at) VALUES ('evt-2', 'login_code', 'b@my-company.example', 's', "
+                     "'x', 0, now(), now())")
+
+    class Refusing:
+        def send(self, msg):
+            raise ConnectionRefusedError(111, "Connection refused")
+
+    db = Db.standalone(database, Base, "notify")
+    try:
+        assert sender(db, Refusing()).send_next() is False
+        assert sender(db, Recording()).send_next() is None  # pushed back by the backoff
+        time.sleep(0.2)
+        ok = Recording()
+        assert sender(db, ok).send_next() is True and len(ok.sent) == 1
+    finally:
+        db.dispose()
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT attempts, sent_at IS NOT NULL FROM notify.mail").fetchone() == (1, True)
