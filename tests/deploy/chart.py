@@ -19,9 +19,10 @@ KUBE_VERSION = "1.34"
 RELEASE = "office-booker"
 NAMESPACE = "office-booker"
 
-# The values files the chart must install with: chart defaults, the dev profile, the prod example.
+# The values files the chart must install with: chart defaults (with the one required value,
+# smtp.host), the dev profile, the prod example.
 VALUES_FILES = {
-    "default": None,
+    "default": Path(__file__).parent / "values-default.yaml",
     "dev": DEPLOY / "values-dev.yaml",
     "prod": DEPLOY / "values-prod.yaml",
 }

@@ -104,7 +104,7 @@ def check_prometheus_operator_resource(m):
     ({"config": {"advance_booking_dayz": 7}}, "additional properties 'advance_booking_dayz' not allowed"),
     ({"config": {"offices": [{"id": "Big Office", "name": "x", "quota": 1}]}}, "/config/offices/0/id"),
     ({"secrets": {"databaseUrl": {"name": "", "key": "database-url"}}}, "/secrets/databaseUrl/name"),
-    ({"secrets": {"amqpUri": {"name": "mq", "key": "uri", "value": "amqp://guest:guest@mq/"}}},
+    ({"secrets": {"amqpUri": {"gateway": {"name": "mq", "key": "uri", "value": "amqp://guest:guest@mq/"}}}},
      "additional properties 'value' not allowed"),
     ({"smtp": {"password": "hunter2"}}, "additional properties 'password' not allowed"),
     ({"logLevel": "LOUD"}, "/logLevel"),
@@ -265,7 +265,13 @@ def test_network_policies(rendered):
             [ingress] = spec["ingress"]
             assert ingress["ports"] == [{"port": "http", "protocol": "TCP"}]
             if m.component == "gateway":
-                gateway_from = values.get("networkPolicy", {}).get("gatewayFrom", [])
+                defaults = yaml.safe_load((CHART / "values.yaml").read_text())
+                trusted = values.get("config", {}).get("trusted_proxies", defaults["config"]["trusted_proxies"])
+                controller = values.get("ingress", {}).get("controllerNamespace",
+                                                           defaults["ingress"]["controllerNamespace"])
+                gateway_from = values.get("networkPolicy", {}).get("gatewayFrom", []) or (
+                    [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": controller}}}]
+                    if trusted > 0 else [])
                 if not gateway_from:
                     assert "from" not in ingress, "the public entry takes traffic from anywhere"
                 else:

@@ -66,13 +66,15 @@ Call with (dict "root" $ "component" "booking"). */}}
 {{- if eq . "gateway" }}8080{{ else }}8000{{ end }}
 {{- end }}
 
-{{/* Secret reference: the dev credentials in dev mode, else the existing Secret from values. */}}
+{{/* Secret reference: the dev credentials in dev mode, else the existing Secret from values.
+AMQP_URI is per process (its own RabbitMQ user): pass "component" with secret "amqpUri". */}}
 {{- define "office-booker.secretRef" -}}
 {{- $ref := index .root.Values.secrets .secret -}}
+{{- if eq .secret "amqpUri" }}{{ $ref = index $ref .component }}{{ end -}}
 secretKeyRef:
 {{- if .root.Values.dev.enabled }}
   name: {{ include "office-booker.fullname" .root }}-dev-credentials
-  key: {{ .secret | kebabcase }}
+  key: {{ .secret | kebabcase }}{{ if eq .secret "amqpUri" }}-{{ .component }}{{ end }}
 {{- else }}
   name: {{ $ref.name }}
   key: {{ $ref.key }}
@@ -103,7 +105,7 @@ secretKeyRef:
 {{- if ne .component "migrate" }}
 - name: AMQP_URI
   valueFrom:
-    {{- include "office-booker.secretRef" (dict "root" $root "secret" "amqpUri") | nindent 4 }}
+    {{- include "office-booker.secretRef" (dict "root" $root "secret" "amqpUri" "component" .component) | nindent 4 }}
 - name: SECRET_KEY
   valueFrom:
     {{- include "office-booker.secretRef" (dict "root" $root "secret" "secretKey") | nindent 4 }}
@@ -111,6 +113,8 @@ secretKeyRef:
 {{- if eq .component "gateway" }}
 - name: GATEWAY_PORT
   value: {{ include "office-booker.port" .component | quote }}
+- name: HSTS_MAX_AGE
+  value: {{ $root.Values.hstsMaxAge | int | quote }}
 {{- if include "office-booker.selftestConfigured" $root }}
 - name: SELFTEST_KEY
   valueFrom:
