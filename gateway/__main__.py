@@ -1,6 +1,11 @@
 """Run the gateway: `python -m gateway` (the same command locally and in the container).
 
 One eventlet process per replica: green threads serve requests and share a pool of RPC proxies.
+
+On SIGTERM (Ctrl-C) it drains: /readyz answers 503 at once, the listener stays open for
+GATEWAY_DRAIN_SECONDS (default 2; Ctrl-C: none) so load balancers stop sending traffic, then it
+stops accepting, lets the requests in flight finish (at most SHUTDOWN_GRACE_SECONDS, default 10:
+event streams never finish, their clients reconnect elsewhere with Last-Event-ID) and exits 0.
 """
 import warnings
 
@@ -12,7 +17,10 @@ eventlet.monkey_patch()
 
 import logging  # noqa: E402
 import os  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
+
+import eventlet.event  # noqa: E402
 
 import eventlet.wsgi  # noqa: E402
 
@@ -36,9 +44,40 @@ def main() -> int:
     app = create_app(config, env)
     host = os.environ.get("GATEWAY_HOST", "0.0.0.0")
     sock = eventlet.listen((host, env.gateway_port), reuse_port=True, backlog=1024)
-    logging.getLogger("gateway").info("gateway listening on http://%s:%s/", host, env.gateway_port)
-    eventlet.wsgi.server(sock, app, log_output=False, max_size=2000, keepalive=True,
-                         socket_timeout=60)
+    log = logging.getLogger("gateway")
+    log.info("gateway listening on http://%s:%s/", host, env.gateway_port)
+    server = eventlet.spawn(eventlet.wsgi.server, sock, app, log_output=False, max_size=2000, keepalive=True,
+                            socket_timeout=60)
+    done = eventlet.event.Event()
+    server.link(lambda _: done.ready() or done.send())
+    drain_seconds = float(os.environ.get("GATEWAY_DRAIN_SECONDS") or 2)
+    grace = float(os.environ.get("SHUTDOWN_GRACE_SECONDS") or 10)
+
+    def stop(drain: float) -> None:
+        if app.config.get("OB_DRAINING"):
+            return
+        app.config["OB_DRAINING"] = True
+        log.info("stopping: /readyz answers 503; the listener closes in %.0f s", drain)
+        eventlet.sleep(drain)
+        server.kill(SystemExit)  # the server stops accepting and waits for the requests in flight
+        with eventlet.Timeout(grace, False):
+            server.wait()
+        if not server.dead:
+            log.warning("requests still in flight after %.0f s (event streams): exiting anyway", grace)
+        if not done.ready():
+            done.send()
+
+    # a signal handler runs outside any green thread: hand the stop to one
+    signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(stop, drain_seconds))
+    signal.signal(signal.SIGINT, lambda *_: eventlet.spawn_n(stop, 0))
+    while True:
+        try:
+            done.wait()
+            break
+        except OSError:  # EINTR: a signal arrived while the hub waited
+            continue
+    app.extensions["ob"].rpc.close()
+    log.info("stopped")
     return 0
 
 

@@ -135,3 +135,19 @@ def test_database_away_is_dependency_unavailable_then_it_works_again(booking):
     created = raw.call("booking", "create_booking", request, email, wait=30)
     assert created["status"] == "active" and proc.popen.poll() is None
     wait(lambda: readyz(proc) == 200, 30, "readiness after the outage")
+
+
+def test_the_gateway_reports_not_ready_before_it_stops_listening(database_server, amqp_server, tmp_path):
+    with fresh_vhost(amqp_server) as amqp_uri, fresh_database(database_server) as db_url:
+        stack = Stack(amqp_uri, db_url, tmp_path, extra_env={"GATEWAY_DRAIN_SECONDS": "2"})
+        gateway = stack.launch("gateway")
+        try:
+            stack.wait_ready(60)
+            started = time.monotonic()
+            gateway.popen.send_signal(signal.SIGTERM)
+            wait(lambda: readyz(gateway) == 503, 2, "/readyz to answer 503 while draining")
+            assert requests.get(gateway.url + "/healthz", timeout=5).status_code == 200  # still listening
+            assert gateway.popen.wait(timeout=20) == 0
+            assert time.monotonic() - started >= 2
+        finally:
+            gateway.stop()
