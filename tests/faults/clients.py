@@ -53,13 +53,42 @@ class Request:
         return any(a.status is None or a.status >= 500 for a in self.attempts[:-1])
 
 
+class Recovery:
+    """Shared by the clients: when the fault ended and the first 2xx answer to an attempt started
+    after that. Until it comes, the clients keep going (at most `wait` seconds after the fault)."""
+
+    def __init__(self, wait: float):
+        self.wait = wait
+        self.fault_ended: Optional[float] = None
+        self.first_2xx: Optional[float] = None
+        self._lock = threading.Lock()
+
+    def end_fault(self) -> None:
+        self.fault_ended = time.monotonic()
+
+    def answered(self, attempt: Attempt) -> None:
+        ended = self.fault_ended
+        if ended is not None and attempt.started >= ended and attempt.status is not None and 200 <= attempt.status < 300:
+            with self._lock:
+                if self.first_2xx is None or attempt.ended < self.first_2xx:
+                    self.first_2xx = attempt.ended
+
+    def awaited(self) -> bool:
+        ended = self.fault_ended
+        return ended is not None and self.first_2xx is None and time.monotonic() < ended + self.wait
+
+    @property
+    def seconds(self) -> Optional[float]:
+        return None if self.first_2xx is None else self.first_2xx - self.fault_ended
+
+
 def day(offset: int, zone: str = "Europe/London") -> str:
     return (datetime.now(ZoneInfo(zone)).date() + timedelta(days=offset)).isoformat()
 
 
 class Client(threading.Thread):
     def __init__(self, base_url: str, email: str, token: str, offices: list[str], seed: int,
-                 load_until: float, give_up_at: float):
+                 load_until: float, give_up_at: float, recovery: Recovery):
         super().__init__(name=f"client-{email}", daemon=True)
         assert base_url.startswith("http://127.0.0.1:"), base_url
         self.base_url, self.email = base_url, email
@@ -67,11 +96,13 @@ class Client(threading.Thread):
         self.offices = offices
         self.rng = random.Random(seed)
         self.load_until, self.give_up_at = load_until, give_up_at
+        self.recovery = recovery
         self.requests: list[Request] = []
         self.active: list[str] = []  # booking ids this client believes active
 
     def run(self) -> None:
-        while time.monotonic() < self.load_until and len(self.requests) < MAX_REQUESTS_PER_CLIENT:
+        while ((time.monotonic() < self.load_until or self.recovery.awaited())
+               and len(self.requests) < MAX_REQUESTS_PER_CLIENT):
             if self.active and self.rng.random() < 0.35:
                 self.cancel(self.rng.choice(self.active))
             else:
@@ -111,6 +142,7 @@ class Client(threading.Thread):
             except requests.RequestException as exc:
                 attempt = Attempt(started, time.monotonic(), None, f"{type(exc).__name__}: {exc}"[:200])
             req.attempts.append(attempt)
+            self.recovery.answered(attempt)
             if attempt.status is not None and attempt.status < 500:
                 return
             if time.monotonic() + delay > self.give_up_at:

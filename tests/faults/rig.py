@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from .checks import State, problems
-from .clients import Client, Request, finish
+from .clients import Client, Recovery, Request, finish
 from .supervisor import Supervisor, wait_all_ready
 
 CLIENTS = 12
@@ -47,7 +47,7 @@ class Figures:
     connection_errors: int = 0  # attempts without an HTTP answer
     failed: int = 0  # requests with no answer < 500 after all retries
     fault_seconds: Optional[float] = None  # how long the fault itself took (outage length)
-    recovery: Optional[float] = None  # from the fault's end to the first 2xx of a later attempt
+    recovery: Optional[float] = None  # from the fault's end to the first 2xx of an attempt started after it
     catch_up: Optional[float] = None  # from the load's end until outboxes, mail and audit drained
     unplanned_exits: list = field(default_factory=list)
     problems: list = field(default_factory=list)
@@ -98,17 +98,19 @@ class Rig:
         since = time.monotonic()
         users = self.sign_in(CLIENTS)
         start = time.monotonic()
+        recovery = Recovery(wait=RECOVERY_LIMIT + 5)
         # The load goes on while the fault lasts (bounded by MAX_FAULT_SECONDS), then is cut short below.
         clients = [Client(self.stack.gateway_url, email, token, [o["id"] for o in OFFICES], seed=i,
                           load_until=start + fault_at + MAX_FAULT_SECONDS,
-                          give_up_at=start + fault_at + MAX_FAULT_SECONDS + RETRY_BUDGET)
+                          give_up_at=start + fault_at + MAX_FAULT_SECONDS + RETRY_BUDGET, recovery=recovery)
                    for i, (email, token) in enumerate(users.items())]
         for c in clients:
             c.start()
         time.sleep(max(0.0, start + fault_at - time.monotonic()))
         fault_started = time.monotonic()
         fault()
-        fault_ended = time.monotonic()
+        recovery.end_fault()
+        fault_ended = recovery.fault_ended
         for c in clients:  # load_seconds in all, and at least AFTER_FAULT after the fault
             c.load_until = max(start + load_seconds, fault_ended + AFTER_FAULT)
             c.give_up_at = c.load_until + RETRY_BUDGET
@@ -118,9 +120,7 @@ class Rig:
         figures = figures_of(name, requests)
         figures.fault_seconds = fault_ended - fault_started
         if measure_recovery:
-            later = [a.ended for r in requests for a in r.attempts
-                     if a.started >= fault_ended and a.status is not None and 200 <= a.status < 300]
-            figures.recovery = (min(later) - fault_ended) if later else None
+            figures.recovery = recovery.seconds
 
         state = State.read(self.stack.database_url, self.stack.smtp, set(users))
         while not state.drained() and time.monotonic() < load_ended + CATCH_UP_TIMEOUT:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import time
 
-from tests.support.infra import rabbitmqctl_private
-
+from . import broker
 from .rig import Rig
 
 OUTAGE_SECONDS = 3.0
+HOLD_SECONDS = 1.0  # booking's workers held in flight before a broker fault
 
 
 def assert_no_problems(figures) -> None:
@@ -27,12 +27,27 @@ def assert_no_problems(figures) -> None:
 
 
 def test_broker_stop_and_start(rig: Rig):
+    """A clean broker stop while booking's workers are in flight: they finish with the broker gone."""
     def fault():
-        rabbitmqctl_private(rig.amqp_uri, "stop_app")  # every connection drops, the port closes
+        with broker.booking_decisions_held(rig.stack.database_url):
+            time.sleep(HOLD_SECONDS)  # the clients' bookings and cancellations wait in booking
+            broker.stop(rig.amqp_uri)
         time.sleep(OUTAGE_SECONDS)
-        rabbitmqctl_private(rig.amqp_uri, "start_app")
+        broker.start(rig.amqp_uri)
 
     assert_no_problems(rig.run("broker stop/start", fault))
+
+
+def test_broker_crash_and_restart(rig: Rig):
+    """The same with the broker's VM SIGKILLed (no AMQP goodbye) and started again."""
+    def fault():
+        with broker.booking_decisions_held(rig.stack.database_url):
+            time.sleep(HOLD_SECONDS)
+            broker.kill(rig.amqp_uri)
+        time.sleep(OUTAGE_SECONDS)
+        broker.start_killed(rig.amqp_uri, str(rig.stack.workdir / "rabbitmq-restarted.log"))
+
+    assert_no_problems(rig.run("broker SIGKILL/restart", fault))
 
 
 def test_sigkill_booking(rig: Rig):

@@ -143,6 +143,12 @@ def _private_rabbitmq(prometheus_port: Optional[int] = None) -> str:
     return f"amqp://guest:guest@127.0.0.1:{port}/"
 
 
+def private_rabbitmq_node(amqp_uri: str) -> tuple[str, dict]:
+    """(node name, environment) of a node started by `private_rabbitmq()`: `rabbitmq-server` with
+    that environment starts the node again (same name, ports and data) after it was killed."""
+    return _rabbit_nodes[amqp_uri]
+
+
 def rabbitmqctl_private(amqp_uri: str, *args: str, timeout: float = 60) -> None:
     """Run `rabbitmqctl <args>` against a node started by `private_rabbitmq()` (by its URI), e.g.
     `stop_app` / `start_app` for a broker outage that keeps the node's durable queues."""
