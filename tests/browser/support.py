@@ -1,6 +1,7 @@
 """Helpers of the browser tests: contexts at phone and desktop widths, sign-in, axe, screenshots."""
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -34,6 +35,7 @@ class Browser:
         self.browser = browser
         self.stack = stack
         self.contexts = []
+        self.csp_violations: list[str] = []
 
     @property
     def base(self) -> str:
@@ -44,8 +46,12 @@ class Browser:
                                            storage_state=storage_state, timezone_id=timezone_id)
         context.set_default_timeout(15_000)
         self.contexts.append(context)
+        # The gateway's Content-Security-Policy applies to every page (issue 9): any violation the
+        # browser reports fails the test when its contexts close (see `close`).
+        context.add_init_script(CSP_REPORTER)
         page = context.new_page()
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.on("console", lambda msg: _note_csp(self.csp_violations, msg.text))
         page.errors = []  # type: ignore[attr-defined]
         return page
 
@@ -77,6 +83,22 @@ class Browser:
             except Exception:  # noqa: BLE001
                 pass
         self.contexts.clear()
+        violations, self.csp_violations = self.csp_violations, []
+        assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+# Reports every CSP violation of a page to its console (Chromium also logs "Refused to …
+# Content Security Policy" itself; both are caught by `_note_csp`).
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+
+
+def _note_csp(violations: list[str], text: str) -> None:
+    if "CSP violation" in text or "Content Security Policy" in text:
+        violations.append(text)
 
 
 _SESSIONS: dict = {}  # (stack, email) -> browser storage state of a signed-in session
@@ -123,13 +145,20 @@ def next_week_monday(tz: str = "Europe/London") -> date:
     return today - timedelta(days=today.weekday()) + timedelta(days=7)
 
 
+@functools.cache
+def _axe_source() -> str:
+    return AXE.read_text()
+
+
 def check_a11y(page, name: Optional[str] = None, viewport_name: Optional[str] = None) -> None:
     """No axe-core WCAG 2.1 A/AA violations on the page; a screenshot when `name` is given."""
     # Not "networkidle": the live-availability EventSource keeps a request open.
     page.wait_for_load_state("load")
     page.wait_for_function("!document.querySelector('.loading')")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # Evaluated through the DevTools protocol, not as a <script> tag: the page's CSP refuses
+        # inline scripts (and the test would fail on that violation).
+        page.evaluate(_axe_source() + "\n;undefined")
     result = page.evaluate(
         """async (tags) => {
             const r = await axe.run(document, { runOnly: { type: 'tag', values: tags } });
