@@ -214,7 +214,9 @@ class Db:
         call_id = (self._worker_ctx.data.get(CALL_ID) if self._worker_ctx is not None else None)
         if record is None:
             raise RuntimeError(f"{self._p.service_name}: @command needs make_base(..., commands=True)")
-        if not call_id:  # not an RPC delivery (a test calling the method directly): run it
+        if not call_id or self._command is not None:
+            # not an RPC delivery (a timer, a test calling the method directly), or a command called
+            # by the running one (its changes are already part of that command's transaction)
             return run()
         call_id = str(call_id)[:100]
         with self.uow() as uow:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from obcommon.db import make_base, utcnow
 
-Base = make_base("identity")
+Base = make_base("identity", commands=True)
 
 
 class User(Base):

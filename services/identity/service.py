@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 import eventlet
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from pydantic import ValidationError
 from sqlalchemy import and_, delete, func, not_, select, text
@@ -16,7 +15,7 @@ from obcommon import erasure, validation
 from obcommon.db import utcnow
 from obcommon.emails import normalize_email
 from obcommon.config import AppConfig
-from obcommon.service import BaseService, Database, Db, rpc
+from obcommon.service import BaseService, Database, Db, RpcProxy, command, rpc
 
 from . import rules
 from .contract import LOGIN_CODE_ISSUED, SERVICE, SESSION_REVOKED, USER_CHANGED, USER_ERASED, USER_SIGNED_IN
@@ -43,7 +42,7 @@ class IdentityService(BaseService):
 
     # ---------------------------------------------------------------- login codes
 
-    @rpc
+    @command
     def request_code(self, email: str, client_address: str) -> dict:
         """Rate-limit, then issue a code if the address is allowed. Same answer either way."""
         email = normalize_email(email)
@@ -134,7 +133,7 @@ class IdentityService(BaseService):
             return {"session_id": row.id, "email": row.email, "expires_at": row.expires_at.isoformat(),
                     "user": self._view(user, row.email)}
 
-    @rpc
+    @command
     def logout(self, session_id: str) -> None:
         with self.db.uow() as uow:
             row = uow.session.get(Session, session_id, with_for_update=True)
@@ -196,7 +195,7 @@ class IdentityService(BaseService):
             next_cursor = rules.encode_user_cursor(page[-1].email) if len(rows) > limit else None
         return {"users": users, "next_cursor": next_cursor}
 
-    @rpc
+    @command
     def update_user(self, email: str, changes: dict, actor: str) -> dict:
         """Change quota, role and offices, auto-approval (SPEC §1, §9); absent fields stay as
         they are. An allowed address never seen before gets its profile here (prepared)."""
@@ -242,7 +241,7 @@ class IdentityService(BaseService):
             uow.commit()
         return view
 
-    @rpc
+    @command
     def erase_user(self, email: str, actor: str) -> dict:
         """Erase a user (SPEC §4): profile, sessions, login code and rate-limit hits go here, in one
         transaction with the events; `user_erased` makes booking and notify delete the user's data
