@@ -1,4 +1,5 @@
 import { ApiError } from "../api";
+import { isTransient } from "../lib/retry";
 
 /** An error as the user sees it: the message and, when the server gave one, its reference. */
 export function describeError(error: unknown): { message: string; reference: string | null } {
@@ -8,6 +9,7 @@ export function describeError(error: unknown): { message: string; reference: str
       const minutes = Math.ceil(error.retryAfter / 60);
       message += `. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
     }
+    if (error.status === 503 && isTransient(error)) message += ". Please try again in a moment.";
     return { message, reference: error.reference };
   }
   if (error instanceof Error) return { message: error.message, reference: null };

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router";
-import { api } from "../api";
+import { api, newIdempotencyKey } from "../api";
 import { DayCard } from "../components/DayCard";
 import { CancelBookingDialog, Dialog } from "../components/Dialog";
 import { ErrorNotice, SuccessNotice } from "../components/ErrorNotice";
@@ -11,6 +11,7 @@ import {
   applyAvailability, bookableWindow, buildWeek, clampWeek, mergeSlots, remainingInWeek, weekNavigation, type DayCell,
 } from "../lib/calendar";
 import { addDays, formatLongDate, formatWeekRange, todayIn, weekStart } from "../lib/dates";
+import { retryTransient } from "../lib/retry";
 import { KEYS, load, save } from "../lib/storage";
 import { useSession, useUser } from "../session";
 import type { AvailabilityEvent, Booking, Office, OfficeWithSlots } from "../types";
@@ -198,13 +199,9 @@ export function Home() {
     setError(null);
     setMessage(null);
     try {
-      const booking = await api.createBooking({
-        user: user.email,
-        office: office.id,
-        date,
-        parking,
-        ...(reasonText ? { reason: reasonText } : {}),
-      });
+      const request = { user: user.email, office: office.id, date, parking, ...(reasonText ? { reason: reasonText } : {}) };
+      const key = newIdempotencyKey(); // one key for every attempt: a retry never books twice
+      const booking = await retryTransient(() => api.createBooking(request, key));
       setBookings((list) => [...list.filter((b) => b.id !== booking.id), booking]);
       setMessage(
         <>

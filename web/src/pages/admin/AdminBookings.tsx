@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
-import { api } from "../../api";
+import { api, newIdempotencyKey } from "../../api";
 import { CancelBookingDialog } from "../../components/Dialog";
 import { ErrorNotice, SuccessNotice } from "../../components/ErrorNotice";
 import { TableWrap } from "../../components/TableWrap";
@@ -9,6 +9,7 @@ import { SortHeader } from "../../components/SortHeader";
 import { useTitle } from "../../components/useTitle";
 import { formatDateTime, formatLongDate, isIsoDate, todayIn } from "../../lib/dates";
 import { isAllowedEmail, normalizeEmail } from "../../lib/email";
+import { retryTransient } from "../../lib/retry";
 import { sortBy, toggleSort, type SortState } from "../../lib/sort";
 import { KEYS, load, save } from "../../lib/storage";
 import { useSession } from "../../session";
@@ -57,13 +58,9 @@ function NewBookingForm({ office, date, onBooked }: { office: string; date: stri
     setBusy(true);
     setError(null);
     try {
-      const booking = await api.createBooking({
-        user: address,
-        office,
-        date,
-        parking,
-        ...(needsReason && reason.trim() ? { reason: reason.trim() } : {}),
-      });
+      const request = { user: address, office, date, parking, ...(needsReason && reason.trim() ? { reason: reason.trim() } : {}) };
+      const key = newIdempotencyKey(); // one key for every attempt: a retry never books twice
+      const booking = await retryTransient(() => api.createBooking(request, key));
       setEmail("");
       setParking(false);
       setReason("");
