@@ -58,6 +58,7 @@ DATABASE_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceErro
 # long as every replica of the service is down).
 COMMAND_TTL = timedelta(hours=24)
 CALL_ID = "ob_call_id"  # worker context key: the RPC message's correlation id
+EVENT_RETRY_SECONDS = 1.0  # an event handler whose database is away waits this long before the requeue
 
 COMMAND_REPLAYS = Counter("ob_command_replays_total",
                           "Redelivered command RPCs answered from the stored first answer", ["service", "method"])
@@ -114,6 +115,15 @@ class _Rpc(Rpc):
 
 class _EventHandler(EventHandler):
     queue_consumer = _QueueConsumer()
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is not None and isinstance(exc_info[1], DATABASE_ERRORS) and self.requeue_on_error:
+            # the database is away: requeued at once, the event would come straight back; the
+            # worker waits a moment first (holding its slot, which also slows the consumer down)
+            log.warning("database unavailable in %s: the event is delivered again in %.0f s",
+                        self.method_name, EVENT_RETRY_SECONDS)
+            eventlet.sleep(EVENT_RETRY_SECONDS)
+        return super().handle_result(message, worker_ctx, result, exc_info)
 
 
 class _ReplyListener(ReplyListener):

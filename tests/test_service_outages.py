@@ -151,3 +151,24 @@ def test_the_gateway_reports_not_ready_before_it_stops_listening(database_server
             assert time.monotonic() - started >= 2
         finally:
             gateway.stop()
+
+
+def test_an_event_that_arrives_while_the_database_is_away_is_applied_once_it_is_back(booking):
+    from obcommon.messaging import event_exchange
+    from services.offices.contract import OFFICE_CREATED
+
+    proc, _, db_proxy, raw, db_url = booking
+    office = {"id": "gamma", "name": "Office Gamma", "quota": 3, "parking_quota": 1, "timezone": "Europe/Paris",
+              "retired": False}
+    payload = OFFICE_CREATED.build(actor="admin@my-company.example", entity="office", entity_id="gamma",
+                                   office="gamma", after=office)
+    db_proxy.cut()
+    with raw.conn.Producer() as producer:
+        producer.publish(payload, exchange=event_exchange("offices"), routing_key="office_created",
+                         serializer="json", delivery_mode=2)
+    wait(lambda: "the event is delivered again" in proc.log_path.read_text(), 15, "the handler to meet the outage")
+    assert proc.popen.poll() is None
+    db_proxy.restore()
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        wait(lambda: conn.execute("SELECT name FROM booking.offices WHERE id = 'gamma'").fetchone() == ("Office Gamma",),
+             30, "the office to reach booking's read model")
