@@ -22,8 +22,8 @@ LOAD_SECONDS = 9.0  # per scenario
 FAULT_AT = 3.0  # seconds into the load
 AFTER_FAULT = 3.0  # the load goes on at least this long after the fault ended
 RETRY_BUDGET = 30.0  # a request is retried until this long after the load ended
-MAX_FAULT_SECONDS = 90.0  # a fault taking longer fails the scenario
-CATCH_UP_TIMEOUT = 45.0
+MAX_FAULT_SECONDS = 150.0  # a fault taking longer fails the scenario (the rolling restart takes longest)
+CATCH_UP_TIMEOUT = 75.0  # notify leaves a mail claimed by a killed sender for 60 s
 RECOVERY_LIMIT = 10.0
 
 OFFICES = [
@@ -51,6 +51,7 @@ class Figures:
     catch_up: Optional[float] = None  # from the load's end until outboxes, mail and audit drained
     unplanned_exits: list = field(default_factory=list)
     problems: list = field(default_factory=list)
+    error_samples: list = field(default_factory=list)  # a few failed attempts, for the report
 
     HEADER = ("| scenario | requests | attempts | 201 | 204 | 409 | 5xx (500) | conn. errors | failed | "
               "fault s | recovery s | catch-up s | unplanned exits |\n"
@@ -65,9 +66,12 @@ class Figures:
                 f"{self.failed} | {s(self.fault_seconds)} | {s(self.recovery)} | {s(self.catch_up)} | {exits} |")
 
 
-def figures_of(name: str, requests: list[Request]) -> Figures:
+def figures_of(name: str, requests: list[Request], t0: float) -> Figures:
     attempts = [a for r in requests for a in r.attempts]
-    return Figures(
+    failed = sorted((a for a in attempts if a.status is None or a.status >= 500), key=lambda a: a.started)
+    samples = [f"at {a.started - t0:.1f} s, {a.ended - a.started:.1f} s long: {a.status or a.error}"
+               for a in failed[:3] + failed[-2:]]
+    return Figures(error_samples=samples,
         scenario=name, requests=len(requests), attempts=len(attempts),
         created=sum(r.final == 201 for r in requests), cancelled=sum(r.final == 204 for r in requests),
         conflicts=sum(r.final == 409 for r in requests),
@@ -117,7 +121,7 @@ class Rig:
         requests = finish(clients)
         load_ended = time.monotonic()
 
-        figures = figures_of(name, requests)
+        figures = figures_of(name, requests, start)
         figures.fault_seconds = fault_ended - fault_started
         if measure_recovery:
             figures.recovery = recovery.seconds

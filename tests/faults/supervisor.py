@@ -60,25 +60,23 @@ class Supervisor:
             proc.popen.send_signal(sig)
             return proc.popen.pid
 
-    def roll(self, key: str, grace: float = 30.0) -> tuple[int, float]:
+    def roll(self, key: str, grace: float = 30.0) -> "Stopping":
         """Replace one process the way a Kubernetes rolling update does: start the new one next to
-        the old, wait until it is ready, then SIGTERM the old one and wait for it to exit (at most
-        `grace` seconds, then SIGKILL, like terminationGracePeriodSeconds). A gateway replacement
-        shares the old one's port (SO_REUSEPORT), so clients keep one address. Returns the old
-        process's exit status and the seconds it took to exit."""
+        the old, wait until it is ready, then SIGTERM the old one, which has `grace` seconds to exit
+        (then SIGKILL, like terminationGracePeriodSeconds). A gateway replacement shares the old
+        one's port (SO_REUSEPORT), so clients keep one address. Returns at once after the SIGTERM:
+        `.wait()` on the result gives the old process's exit status and seconds to exit."""
         name = key  # the stack's keys are the process names
         with self._lock:
             old = self.stack.processes[key]
             new = self.stack.launch(name, key=f"{key}-next", port=old.http_port if name == "gateway" else None)
+        if name == "gateway":  # until the new one listens, the old one answers on the shared port
+            wait_logged(new, "gateway listening on", timeout=60)
         wait_ready(new, timeout=60)
         with self._lock:
             self.stack.processes[key] = self.stack.processes.pop(f"{key}-next")
             self._planned.add(old.popen.pid)
-        started = time.monotonic()
-        old.stop(signal.SIGTERM, timeout=grace)  # SIGKILL after `grace`
-        took = time.monotonic() - started
-        self.exits.append(Exit(key, old.popen.pid, old.popen.returncode, time.monotonic(), planned=True))
-        return old.popen.returncode, took
+        return Stopping(self, key, old, grace)
 
     # ------------------------------------------------------------------ the loop
 
@@ -97,11 +95,40 @@ class Supervisor:
             time.sleep(self.interval)
 
 
+class Stopping(threading.Thread):
+    """An old process told to stop (SIGTERM) by `Supervisor.roll`; its exit is recorded as planned."""
+
+    def __init__(self, supervisor: Supervisor, key: str, proc: Process, grace: float):
+        super().__init__(name=f"stopping-{key}", daemon=True)
+        self.supervisor, self.key, self.proc, self.grace = supervisor, key, proc, grace
+        self.started = time.monotonic()
+        proc.popen.send_signal(signal.SIGTERM)
+        self.start()
+
+    def run(self) -> None:
+        self.proc.stop(signalled=True, timeout=self.grace)  # SIGKILL after the grace period
+        self.seconds = time.monotonic() - self.started
+        self.supervisor.exits.append(Exit(self.key, self.proc.popen.pid, self.proc.popen.returncode,
+                                          time.monotonic(), planned=True))
+
+    def wait(self) -> tuple[int, float]:
+        self.join()
+        return self.proc.popen.returncode, self.seconds
+
+
 def wait_ready(proc: Process, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not proc.ready():  # raises if the process exited
         if time.monotonic() > deadline:
             raise TimeoutError(f"{proc.name} not ready after {timeout}s:\n{proc.log_tail()}")
+        time.sleep(0.1)
+
+
+def wait_logged(proc: Process, text: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in proc.log_path.read_text(errors="replace"):
+        if proc.popen.poll() is not None or time.monotonic() > deadline:
+            raise TimeoutError(f"{proc.name} never logged {text!r}:\n{proc.log_tail()}")
         time.sleep(0.1)
 
 
