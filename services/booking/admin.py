@@ -1,9 +1,10 @@
 """Booking's administration queries and erasure (issue 4): stats, and deleting an erased user's
-bookings. Kept apart from `repository.py` (the decisions) so each can change on its own; they
-share its helpers (the counter lock, the availability payload, date parsing)."""
+bookings. Kept apart from `repository.py` (the decisions) so each can change on its own; the
+rules (ranges, what an erasure frees) are pure functions in `rules.py`, and the counter lock and
+availability payload are the repository's public helpers."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import select
@@ -12,28 +13,11 @@ from obcommon.config import AppConfig
 from obcommon.emails import normalize_email
 from obcommon.service import Db
 
-from . import rules
+from . import repository, rules
 from .exceptions import InvalidRange
 from .models import Booking, DayCount, IdempotencyKey, Office, UserSettings
-from .repository import _availability, _lock_day, _parse_day
 
 # ------------------------------------------------------------------------------ stats
-
-
-def visible_range(now: datetime, timezones: list[str], retention_days: int, advance_days: int) -> tuple[date, date]:
-    """The stats range: today − retention … the end of the bookable window, over the offices'
-    zones (an office east of the others has its today, and its window, a day later)."""
-    ranges = [rules.default_list_range(now, tz, retention_days, advance_days) for tz in timezones] or \
-        [rules.default_list_range(now, "UTC", retention_days, advance_days)]
-    return min(r[0] for r in ranges), max(r[1] for r in ranges)
-
-
-def clamp_range(visible: tuple[date, date], date_from: Optional[date], date_to: Optional[date]) -> list[date]:
-    """The days of [from, to] inside the visible range (from/to default to its ends); [] when the
-    two do not overlap."""
-    start = max(visible[0], date_from) if date_from else visible[0]
-    end = min(visible[1], date_to) if date_to else visible[1]
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)] if start <= end else []
 
 
 def unknown_offices(db: Db, offices: list[str]) -> list[str]:
@@ -50,10 +34,10 @@ def stats(db: Db, config: AppConfig, now: datetime, offices: Optional[list[str]]
 
     Offices: those asked for (None: all) that are active, plus retired ones that still have active
     bookings in the range (their history stays visible); in the order of `offices`, else by id.
-    The range is the visible one (`visible_range`); `date_from`/`date_to` narrow it and are
+    The range is the visible one (`rules.visible_range`); `date_from`/`date_to` narrow it and are
     clamped to it. Counts come from the capacity counters, which equal a recount of the active
     bookings."""
-    start, end = _parse_day(date_from), _parse_day(date_to)
+    start, end = rules.parse_day(date_from), rules.parse_day(date_to)
     if start and end and start > end:
         raise InvalidRange("Invalid date range: from is after to")
     with db.uow() as uow:
@@ -62,9 +46,9 @@ def stats(db: Db, config: AppConfig, now: datetime, offices: Optional[list[str]]
         if offices is not None:
             query = query.where(Office.id.in_([str(o) for o in offices]))
         known = {o.id: (o.timezone, o.retired) for o in s.scalars(query)}
-        visible = visible_range(now, sorted({tz for tz, _ in known.values()}), config.data_retention_days,
+        visible = rules.visible_range(now, sorted({tz for tz, _ in known.values()}), config.data_retention_days,
                                 config.advance_booking_days)
-        days = clamp_range(visible, start, end)
+        days = rules.clamp_range(visible, start, end)
         if not days or not known:
             return []
         counts = {(c.office, c.date): (c.booked, c.booked_parking) for c in s.scalars(
@@ -98,19 +82,11 @@ def erase_user_bookings(db: Db, email: str, pseudonym: Optional[str], actor: Opt
     with db.uow() as uow:
         s = uow.session
         rows = s.scalars(select(Booking).where(Booking.user == email).order_by(Booking.id).with_for_update()).all()
-        held: dict[tuple[str, date], list[int]] = {}
-        for b in rows:
-            if b.status == "active":
-                taken = held.setdefault((b.office, b.date), [0, 0])
-                taken[0] += 1
-                taken[1] += 1 if b.parking else 0
+        freed = rules.freed_by([(b.office, b.date, b.parking) for b in rows if b.status == "active"])
         changed = []
-        for office, day in sorted(held):
-            counts = _lock_day(s, office, day)
-            counts.booked -= held[(office, day)][0]
-            counts.booked_parking -= held[(office, day)][1]
-            counts.version += 1
-            changed.append(counts)
+        for office, day in sorted(freed):
+            counts = repository.change_counts(repository.lock_day(s, office, day), freed[(office, day)])
+            changed.append(repository.availability(office, day, counts))
         if rows:
             s.execute(Booking.__table__.delete().where(Booking.id.in_([b.id for b in rows])))
         s.execute(UserSettings.__table__.delete().where(UserSettings.email == email))
@@ -119,6 +95,6 @@ def erase_user_bookings(db: Db, email: str, pseudonym: Optional[str], actor: Opt
         s.flush()
         if rows:
             uow.emit(USER_BOOKINGS_ERASED, actor=actor, entity="user", entity_id=pseudonym or "erased",
-                     after={"bookings": len(rows)}, availability=[_availability(c) for c in changed])
+                     after={"bookings": len(rows)}, availability=changed)
         uow.commit()
         return len(rows)

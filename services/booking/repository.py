@@ -1,4 +1,6 @@
-"""Booking persistence: every decision in one transaction, in the order of SPEC §4's table.
+"""Booking persistence: each decision is one transaction that locks, loads a snapshot, asks the
+pure rule in `rules.py` (which raises the SPEC error or returns what to write) and writes it, with
+its event in the outbox.
 
 Concurrency design (see docs/architecture.md, "Booking decisions"):
 - the office-day counter row is locked `FOR UPDATE` first: decisions for one office and day are
@@ -15,7 +17,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import func, select, text, true, update
+from sqlalchemy import select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 
 from obcommon.config import AppConfig, Env
@@ -24,13 +26,11 @@ from obcommon.service import Db
 
 from . import rules
 from .contract import BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED
-from .exceptions import (REPLAYABLE, BookingError, BookingForbidden, BookingNotFound, DateOutOfRange,
-                         DuplicateBooking, IdempotencyKeyReused, InvalidRange, OfficeFull, OfficeNotFound,
-                         ParkingFull, ReasonRequired, TooLateToCancel, UserQuotaExceeded)
+from .exceptions import REPLAYABLE, BookingError, BookingNotFound, IdempotencyKeyReused
 from .models import Booking, DayCount, IdempotencyKey, Office, UserSettings
 
 
-def booking_json(b: Booking, office: Office) -> dict:
+def booking_json(b: Booking, office: Office | rules.Office) -> dict:
     """SPEC §9 Booking; `cancellable_until` is the owner's deadline, with the office's offset."""
     return {
         "id": b.id,
@@ -45,7 +45,8 @@ def booking_json(b: Booking, office: Office) -> dict:
     }
 
 
-def _lock_day(session, office: str, day: date) -> DayCount:
+def lock_day(session, office: str, day: date) -> DayCount:
+    """The office-day's counter row, created if need be, locked `FOR UPDATE` to the commit."""
     session.execute(insert(DayCount).values(office=office, date=day, booked=0, booked_parking=0, version=0)
                     .on_conflict_do_nothing(index_elements=["office", "date"]))
     return session.scalars(
@@ -53,9 +54,26 @@ def _lock_day(session, office: str, day: date) -> DayCount:
     ).one()
 
 
-def _availability(day: DayCount) -> dict:
-    return {"office": day.office, "date": day.date.isoformat(), "booked": day.booked,
-            "booked_parking": day.booked_parking, "version": day.version}
+def change_counts(row: DayCount, change: rules.CounterChange) -> rules.Counts:
+    """Apply a decision's counter change to a locked counter row (written at the next flush)."""
+    counts = rules.Counts(row.booked, row.booked_parking, row.version).changed(change)
+    row.booked, row.booked_parking, row.version = counts.booked, counts.booked_parking, counts.version
+    return counts
+
+
+def availability(office: str, day: date, counts: rules.Counts) -> dict:
+    """The `availability` payload of booking events: an office-day's counters after a change."""
+    return {"office": office, "date": day.isoformat(), "booked": counts.booked,
+            "booked_parking": counts.booked_parking, "version": counts.version}
+
+
+def _office(row: Office) -> rules.Office:
+    return rules.Office(row.id, row.name, row.quota, row.parking_quota, row.timezone, row.retired)
+
+
+def _stored(booking: Booking, office: Office) -> rules.Stored:
+    return rules.Stored(booking.user, booking.office, booking.date, booking.parking, booking.status == "active",
+                        office.timezone)
 
 
 # ------------------------------------------------------------------------------ create
@@ -131,68 +149,56 @@ def _store_response(session, caller: str, key: str, response: dict) -> None:
 
 
 def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -> tuple[dict, dict]:
-    """Rules 5–11 in the table's order. Few round trips: the office-day lock is held from the
-    second statement to the commit, so every statement in between delays the next decision for
-    that office and day."""
+    """Load the snapshot under the locks, let `rules.decide` rule, write what it decided. Few
+    round trips: the office-day lock is held from the second statement to the commit, so every
+    statement in between delays the next decision for that office and day."""
     s = uow.session
-    user = normalize_email(str(request["user"]))
-    day = date.fromisoformat(str(request["date"]))
-    parking = bool(request.get("parking") or False)
-    reason = request.get("reason")
+    wanted = rules.Request.of(request)
+    settings = rules.Settings.of(config)
 
     row = s.execute(  # the office, and the user's settings if any, in one query
         select(Office, UserSettings.quota, UserSettings.auto_approved)
-        .outerjoin(UserSettings, UserSettings.email == user)
-        .where(Office.id == str(request["office"]))
+        .outerjoin(UserSettings, UserSettings.email == wanted.user)
+        .where(Office.id == wanted.office)
     ).first()
-    office = row[0] if row else None
-    if office is None or office.retired:  # rule 5
-        raise OfficeNotFound()
-    first, last = rules.bookable_window(now, office.timezone, config.advance_booking_days)
-    if not first <= day <= last:  # rule 6
-        raise DateOutOfRange()
-    user_quota, auto_approved = row[1], bool(row[2])
-    reason_required = config.reason_to_book_required and not auto_approved
-    if reason_required and not (isinstance(reason, str) and reason.strip()):  # rule 7
-        raise ReasonRequired()
+    office = _office(row[0]) if row else None
+    user_quota, auto_approved = (row[1], bool(row[2])) if row else (None, False)
+    # Rules 5–7 need no lock: an unknown office or a day outside the window locks nothing.
+    rules.admit(wanted, rules.Snapshot(office, user_quota, auto_approved), settings, now)
 
     # Lock the office-day counter row, then the user's week (always in this order).
-    monday, sunday = rules.week_of(day)
+    monday, sunday = rules.week_of(wanted.day)
     booked, booked_parking, version = s.execute(text(
         "WITH d AS (INSERT INTO booking.day_counts AS c (office, date, booked, booked_parking, version)"
         " VALUES (:office, :day, 0, 0, 0) ON CONFLICT (office, date) DO UPDATE SET version = c.version"
         " RETURNING booked, booked_parking, version)"
         " SELECT d.booked, d.booked_parking, d.version, pg_advisory_xact_lock(hashtext(:week_key)) FROM d"
-    ), {"office": office.id, "day": day, "week_key": f"user-week:{user}:{monday}"}).one()[:3]
+    ), {"office": office.id, "day": wanted.day, "week_key": f"user-week:{wanted.user}:{monday}"}).one()[:3]
     # A new statement, so a new snapshot: it sees every booking committed before our locks.
-    same_day, week = s.execute(
-        select(func.count().filter(Booking.office == office.id, Booking.date == day), func.count())
-        .where(Booking.user == user, Booking.status == "active", Booking.date >= monday, Booking.date <= sunday)
-    ).one()
-    if same_day:  # rule 8
-        raise DuplicateBooking()
-    if booked >= office.quota:  # rule 9
-        raise OfficeFull()
-    if parking and booked_parking >= office.parking_quota:  # rule 10
-        raise ParkingFull()
-    if week >= (user_quota if user_quota is not None else config.default_weekly_quota):  # rule 11
-        raise UserQuotaExceeded()
+    week = s.execute(
+        select(Booking.office, Booking.date)
+        .where(Booking.user == wanted.user, Booking.status == "active", Booking.date >= monday,
+               Booking.date <= sunday)
+    ).all()
+    snapshot = rules.Snapshot(office, user_quota, auto_approved, rules.Counts(booked, booked_parking, version),
+                              tuple(rules.Held(o, d) for o, d in week))
+    new = rules.decide(wanted, snapshot, settings, now)  # rules 5–11; a rejection rolls back
 
-    booking = Booking(id=uuid.uuid4().hex, user=user, office=office.id, date=day, parking=parking, status="active",
-                      created_at=now, created_by=caller)
-    counts = {"office": office.id, "date": day.isoformat(), "booked": booked + 1,
-              "booked_parking": booked_parking + (1 if parking else 0), "version": version + 1}
-    inserted = insert(Booking).values(id=booking.id, user=user, office=office.id, date=day, parking=parking,
-                                      status="active", created_at=now, created_by=caller).returning(Booking.id).cte()
-    counted = (update(DayCount).where(DayCount.office == office.id, DayCount.date == day)
-               .values(booked=counts["booked"], booked_parking=counts["booked_parking"], version=counts["version"])
+    booking = Booking(id=uuid.uuid4().hex, user=new.user, office=office.id, date=new.day, parking=new.parking,
+                      status="active", created_at=now, created_by=caller)
+    inserted = insert(Booking).values(id=booking.id, user=booking.user, office=booking.office, date=booking.date,
+                                      parking=booking.parking, status="active", created_at=now,
+                                      created_by=caller).returning(Booking.id).cte()
+    counted = (update(DayCount).where(DayCount.office == office.id, DayCount.date == new.day)
+               .values(booked=new.counts.booked, booked_parking=new.counts.booked_parking,
+                       version=new.counts.version)
                .returning(DayCount.version).cte())
     # both writes, one round trip (each CTE is one row: the join is on purpose)
     s.execute(select(inserted.c.id, counted.c.version).select_from(inserted).join(counted, true()))
     result = booking_json(booking, office)
     event = uow.emit(BOOKING_CREATED, actor=caller, entity="booking", entity_id=booking.id, office=office.id,
-                     after=result, availability=counts, office_timezone=office.timezone,
-                     reason=reason.strip() if reason_required else None, reason_required=reason_required)
+                     after=result, availability=availability(office.id, new.day, new.counts),
+                     office_timezone=office.timezone, reason=new.reason, reason_required=new.reason_required)
     return result, event
 
 
@@ -202,30 +208,22 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
 def cancel_booking(db: Db, booking_id: str, caller: dict, now: datetime) -> dict:
     """Cancel per SPEC §4; returns {office, date} of the booking. `caller`: {email, system_admin,
     offices}."""
-    email = normalize_email(caller["email"])
+    who = rules.Caller.of(caller)
     with db.uow() as uow:
         s = uow.session
-        booking = s.scalars(select(Booking).where(Booking.id == booking_id).with_for_update()).first()
-        if booking is None or booking.status != "active":
-            raise BookingNotFound()
-        as_admin = bool(caller.get("system_admin")) or booking.office in (caller.get("offices") or [])
-        if booking.user != email and not as_admin:
-            raise BookingForbidden()
-        office = s.get(Office, booking.office)
-        if not rules.can_cancel(now, booking.date, office.timezone, as_admin):
-            raise TooLateToCancel()
+        row = s.execute(select(Booking, Office).join(Office, Office.id == Booking.office)
+                        .where(Booking.id == booking_id).with_for_update(of=Booking)).first()
+        booking, office = row if row else (None, None)
+        change = rules.decide_cancel(_stored(booking, office) if row else None, who, now)
         before = booking_json(booking, office)
         booking.status = "cancelled"
         booking.cancelled_at = now
-        booking.cancelled_by = email
-        counts = _lock_day(s, booking.office, booking.date)
-        counts.booked -= 1
-        counts.booked_parking -= 1 if booking.parking else 0
-        counts.version += 1
+        booking.cancelled_by = who.email
+        counts = change_counts(lock_day(s, booking.office, booking.date), change)
         s.flush()
-        uow.emit(BOOKING_CANCELLED, actor=email, entity="booking", entity_id=booking.id, office=booking.office,
-                 before=before, after=booking_json(booking, office), availability=_availability(counts),
-                 office_timezone=office.timezone)
+        uow.emit(BOOKING_CANCELLED, actor=who.email, entity="booking", entity_id=booking.id, office=booking.office,
+                 before=before, after=booking_json(booking, office),
+                 availability=availability(booking.office, booking.date, counts), office_timezone=office.timezone)
         uow.commit()
         return {"office": booking.office, "date": booking.date.isoformat()}
 
@@ -252,14 +250,7 @@ def verify_pass(db: Db, booking_id: str, office_id: str, actor: str, now: dateti
         if row is None:
             raise BookingNotFound()
         booking, office = row
-        if booking.status != "active":
-            status = "cancelled"
-        elif booking.office != office_id:
-            status = "wrong_office"
-        elif booking.date != rules.office_today(now, office.timezone):
-            status = "wrong_day"
-        else:
-            status = "ok"
+        status = rules.pass_status(_stored(booking, office), office_id, now)
         first = status == "ok" and booking.checked_in_at is None
         if first:
             before = booking_json(booking, office)
@@ -271,15 +262,6 @@ def verify_pass(db: Db, booking_id: str, office_id: str, actor: str, now: dateti
     return {"status": status, "booking": result, "checked_in_at": result["checked_in_at"], "first_check_in": first}
 
 
-def _parse_day(value: Optional[str]) -> Optional[date]:
-    if value in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidRange("Invalid date format") from None
-
-
 def list_bookings(db: Db, config: AppConfig, now: datetime, *, user=None, offices=None, office=None,
                   date_from=None, date_to=None, include_cancelled=False) -> list[dict]:
     """Bookings by date then office. `offices` limits to those offices (None: all); the default
@@ -288,7 +270,7 @@ def list_bookings(db: Db, config: AppConfig, now: datetime, *, user=None, office
                                       config.advance_booking_days)
     # Offices east or west of the default zone may be a day ahead or behind.
     lo, hi = lo - timedelta(days=1), hi + timedelta(days=1)
-    start, end = _parse_day(date_from), _parse_day(date_to)
+    start, end = rules.parse_day(date_from), rules.parse_day(date_to)
     start = max(lo, start) if start else lo
     end = min(hi, end) if end else hi
     query = (select(Booking, Office).join(Office, Office.id == Booking.office)

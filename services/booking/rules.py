@@ -1,18 +1,230 @@
-"""Pure booking rules (SPEC §4): the bookable window, weeks, cancellation deadlines.
+"""Pure booking rules (SPEC §4, §5): every decision the booking service takes, with no database.
 
-Every function takes the current time as an argument (the injectable clock of the unit tests);
-the service passes the real time.
+The repository (`repository.py`) locks, loads a snapshot, calls a rule here and writes what the
+rule decided; `service.py` is the entry points. A rule raises the SPEC error of the first rule
+that fails (`exceptions.py`, exact messages) or returns a small frozen decision. Every function
+takes the current time as an argument (the injectable clock of the unit tests); the service
+passes the real time.
+
+- `decide`: rules 5–11 of SPEC §4's table, in order (the gateway checks 1–4) → `NewBooking`.
+- `admit`: rules 5–7 alone, what can be decided before any lock is taken.
+- `decide_cancel`: who may cancel until when → the counter change.
+- `pass_status`: a pass at the door (SPEC §5).
+- `bookable_window` / `bookable_days`: rule 6's window, also used by the gateway.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Optional
 from zoneinfo import ZoneInfo
+
+from obcommon.emails import normalize_email
+
+from .exceptions import (BookingForbidden, BookingNotFound, DateOutOfRange, DuplicateBooking, InvalidRange,
+                         OfficeFull, OfficeNotFound, ParkingFull, ReasonRequired, TooLateToCancel,
+                         UserQuotaExceeded)
 
 MAX_RANGE_DAYS = 400
 IDEMPOTENCY_TTL = timedelta(hours=24)  # SPEC §4: an Idempotency-Key is kept 24 hours
+
+
+# ------------------------------------------------------------------------------ what decisions read
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The configuration a booking decision depends on (SPEC §7)."""
+    advance_booking_days: int = 14
+    default_weekly_quota: int = 1
+    reason_to_book_required: bool = False
+
+    @classmethod
+    def of(cls, config) -> "Settings":
+        """From the service's AppConfig."""
+        return cls(config.advance_booking_days, config.default_weekly_quota, config.reason_to_book_required)
+
+
+@dataclass(frozen=True)
+class Office:
+    """An office as booking's read model knows it (SPEC §3)."""
+    id: str
+    name: str
+    quota: int
+    parking_quota: int
+    timezone: str
+    retired: bool = False
+
+
+@dataclass(frozen=True)
+class Counts:
+    """One office-day's counters: places and car spaces held by active bookings; `version` grows
+    with every change so readers can order updates."""
+    booked: int = 0
+    booked_parking: int = 0
+    version: int = 0
+
+    def changed(self, change: "CounterChange") -> "Counts":
+        return Counts(self.booked + change.places, self.booked_parking + change.parking, self.version + 1)
+
+
+@dataclass(frozen=True)
+class CounterChange:
+    """What a decision does to its office-day's counters."""
+    places: int
+    parking: int
+
+
+@dataclass(frozen=True)
+class Held:
+    """One of the user's active bookings (office id and day)."""
+    office: str
+    day: date
+
+
+@dataclass(frozen=True)
+class Request:
+    """A booking request that passed the gateway's rules 1–4."""
+    user: str
+    office: str
+    day: date
+    parking: bool = False
+    reason: Optional[str] = None
+
+    @classmethod
+    def of(cls, request: dict) -> "Request":
+        """From the RPC's request dict (ValueError for a date that is not ISO)."""
+        reason = request.get("reason")
+        return cls(user=normalize_email(str(request["user"])), office=str(request["office"]),
+                   day=date.fromisoformat(str(request["date"])), parking=bool(request.get("parking") or False),
+                   reason=reason if isinstance(reason, str) else None)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a booking decision reads, as the repository loaded it under its locks.
+
+    `office` is None when the read model does not know the office; `user_quota` None means the
+    default weekly quota; `counts` are the office-day's counters; `week` the user's active
+    bookings of the request's Monday–Sunday week, in every office."""
+    office: Optional[Office]
+    user_quota: Optional[int] = None
+    auto_approved: bool = False
+    counts: Counts = Counts()
+    week: tuple[Held, ...] = ()
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    """Rule 12: the booking to write, and the office-day's counters once it is written."""
+    user: str
+    office: Office
+    day: date
+    parking: bool
+    counts: Counts
+    reason_required: bool  # rule 7 applied: the booking is mailed to facilities
+    reason: Optional[str]  # what the mail says (trimmed); None unless required
+
+
+# ------------------------------------------------------------------------------ creation (SPEC §4)
+
+
+def admit(request: Request, snapshot: Snapshot, settings: Settings, now: datetime) -> Office:
+    """Rules 5–7, which read only the office and the user's settings: the repository checks them
+    before taking any lock. Returns the office."""
+    office = snapshot.office
+    if office is None or office.retired:  # rule 5
+        raise OfficeNotFound()
+    first, last = bookable_window(now, office.timezone, settings.advance_booking_days)
+    if not first <= request.day <= last:  # rule 6
+        raise DateOutOfRange()
+    if reason_required(settings, snapshot) and not (request.reason and request.reason.strip()):  # rule 7
+        raise ReasonRequired()
+    return office
+
+
+def reason_required(settings: Settings, snapshot: Snapshot) -> bool:
+    return settings.reason_to_book_required and not snapshot.auto_approved
+
+
+def decide(request: Request, snapshot: Snapshot, settings: Settings, now: datetime) -> NewBooking:
+    """SPEC §4 rules 5–11 in the table's order: the first one broken raises its error; otherwise
+    (rule 12) the booking to write."""
+    office = admit(request, snapshot, settings, now)
+    if any(h.office == office.id and h.day == request.day for h in snapshot.week):  # rule 8
+        raise DuplicateBooking()
+    if snapshot.counts.booked >= office.quota:  # rule 9
+        raise OfficeFull()
+    if request.parking and snapshot.counts.booked_parking >= office.parking_quota:  # rule 10
+        raise ParkingFull()
+    quota = snapshot.user_quota if snapshot.user_quota is not None else settings.default_weekly_quota
+    if len(snapshot.week) >= quota:  # rule 11
+        raise UserQuotaExceeded()
+    required = reason_required(settings, snapshot)
+    return NewBooking(user=request.user, office=office, day=request.day, parking=request.parking,
+                      counts=snapshot.counts.changed(CounterChange(1, 1 if request.parking else 0)),
+                      reason_required=required, reason=request.reason.strip() if required else None)
+
+
+# ------------------------------------------------------------------------------ cancellation, passes
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored booking, with its office's time zone, as cancellation and door checks read it."""
+    user: str
+    office: str
+    day: date
+    parking: bool
+    active: bool
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks to cancel: their address and the offices whose bookings they manage."""
+    email: str
+    system_admin: bool = False
+    offices: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, caller: dict) -> "Caller":
+        """From the RPC's caller dict {email, system_admin, offices}."""
+        return cls(normalize_email(caller["email"]), bool(caller.get("system_admin")),
+                   tuple(caller.get("offices") or ()))
+
+
+def decide_cancel(booking: Optional[Stored], caller: Caller, now: datetime) -> CounterChange:
+    """SPEC §4 cancellation: unknown or already cancelled 404; someone else's without rights 403;
+    the owner until the day starts, a System Admin or an Office Admin of the office until it ends
+    (also for their own bookings), else 403 "No longer able to cancel booking". Returns what the
+    cancellation does to the office-day's counters."""
+    if booking is None or not booking.active:
+        raise BookingNotFound()
+    as_admin = caller.system_admin or booking.office in caller.offices
+    if booking.user != caller.email and not as_admin:
+        raise BookingForbidden()
+    if not can_cancel(now, booking.day, booking.timezone, as_admin):
+        raise TooLateToCancel()
+    return CounterChange(-1, -1 if booking.parking else 0)
+
+
+def pass_status(booking: Stored, door_office: str, now: datetime) -> str:
+    """SPEC §5 at the door of `door_office`: cancelled, wrong_office, wrong_day (the office's
+    today) or ok, in that order."""
+    if not booking.active:
+        return "cancelled"
+    if booking.office != door_office:
+        return "wrong_office"
+    if booking.day != office_today(now, booking.timezone):
+        return "wrong_day"
+    return "ok"
+
+
+# ------------------------------------------------------------------------------ dates and windows
 
 
 def parse_dates(values: list[str]) -> list[date]:
@@ -20,6 +232,16 @@ def parse_dates(values: list[str]) -> list[date]:
     if len(values) > MAX_RANGE_DAYS:
         raise ValueError("too many dates")
     return [date.fromisoformat(v) for v in values]
+
+
+def parse_day(value: Optional[str]) -> Optional[date]:
+    """An optional `from`/`to` filter: None when absent, InvalidRange "Invalid date format" when bad."""
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidRange("Invalid date format") from None
 
 
 def office_today(now: datetime, timezone: str) -> date:
@@ -31,6 +253,12 @@ def bookable_window(now: datetime, timezone: str, advance_days: int) -> tuple[da
     """today … today + advance_booking_days − 1, weekends included (rule 6)."""
     today = office_today(now, timezone)
     return today, today + timedelta(days=advance_days - 1)
+
+
+def bookable_days(now: datetime, timezone: str, advance_days: int) -> list[date]:
+    """Every day of the bookable window, in order (the slots of GET /api/offices/{id})."""
+    first, _ = bookable_window(now, timezone, advance_days)
+    return [first + timedelta(days=i) for i in range(advance_days)]
 
 
 def week_of(day: date) -> tuple[date, date]:
@@ -69,6 +297,32 @@ def default_list_range(now: datetime, timezone: str, retention_days: int, advanc
     """Listings and stats default to today − retention … the end of the bookable window."""
     today = office_today(now, timezone)
     return today - timedelta(days=retention_days), today + timedelta(days=advance_days - 1)
+
+
+def visible_range(now: datetime, timezones: list[str], retention_days: int, advance_days: int) -> tuple[date, date]:
+    """The stats range: today − retention … the end of the bookable window, over the offices'
+    zones (an office east of the others has its today, and its window, a day later)."""
+    ranges = [default_list_range(now, tz, retention_days, advance_days) for tz in timezones] or \
+        [default_list_range(now, "UTC", retention_days, advance_days)]
+    return min(r[0] for r in ranges), max(r[1] for r in ranges)
+
+
+def clamp_range(visible: tuple[date, date], date_from: Optional[date], date_to: Optional[date]) -> list[date]:
+    """The days of [from, to] inside the visible range (from/to default to its ends); [] when the
+    two do not overlap."""
+    start = max(visible[0], date_from) if date_from else visible[0]
+    end = min(visible[1], date_to) if date_to else visible[1]
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)] if start <= end else []
+
+
+def freed_by(active: list[tuple[str, date, bool]]) -> dict[tuple[str, date], CounterChange]:
+    """What deleting these active bookings (office, day, parking) does to each office-day's
+    counters: every one frees its place, and its car space if it had one (erasure, SPEC §4)."""
+    freed: dict[tuple[str, date], CounterChange] = {}
+    for office, day, parking in active:
+        was = freed.get((office, day), CounterChange(0, 0))
+        freed[(office, day)] = CounterChange(was.places - 1, was.parking - (1 if parking else 0))
+    return freed
 
 
 def iso_utc(moment: datetime) -> str:

@@ -1,7 +1,7 @@
 """The stats range of issue 4: today − retention … end of the bookable window, over the zones."""
 from datetime import date, datetime, timezone
 
-from services.booking.admin import clamp_range, visible_range
+from services.booking.rules import clamp_range, visible_range
 
 NOW = datetime(2030, 6, 15, 12, 0, tzinfo=timezone.utc)
 
