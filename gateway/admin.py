@@ -7,14 +7,12 @@ import csv
 import hmac
 import io
 import logging
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Response, g, jsonify, request
 
 from services.booking import exceptions as booking_errors
 
-from .api import endpoint, ob, rpc
+from .api import bookable_dates, endpoint, ob, rpc
 from .auth import Caller, current_caller
 from .bookings import parse_date
 from .errors import ApiError
@@ -138,8 +136,7 @@ def list_audit():
 
 def _candidate_dates(office: dict) -> list[str]:
     """Tomorrow first, then the rest of the bookable window, today last (office time zone)."""
-    today = datetime.now(ZoneInfo(office["timezone"])).date()
-    days = [(today + timedelta(days=i)).isoformat() for i in range(ob().config.advance_booking_days)]
+    days = bookable_dates(office)
     return days[1:] + days[:1]
 
 

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timezone
 from typing import Any, Callable, Optional
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, jsonify, make_response, request
 from pydantic import BaseModel, ValidationError
 
 from obcommon import __version__
 from obcommon.emails import is_valid_email, normalize_email
+from services.booking import rules as booking_rules
 
 from . import openapi
 from .auth import CSRF_COOKIE, SESSION_COOKIE, csrf_token, current_caller, require_writable
@@ -272,14 +272,10 @@ def get_user(email: str):
 # ------------------------------------------------------------------ offices
 
 
-def office_today(office: dict) -> datetime:
-    return datetime.now(ZoneInfo(office["timezone"]))
-
-
 def bookable_dates(office: dict) -> list[str]:
-    """Today … today + advance_booking_days − 1 in the office's time zone (SPEC §4 rule 6)."""
-    today = office_today(office).date()
-    return [(today + timedelta(days=i)).isoformat() for i in range(ob().config.advance_booking_days)]
+    """The office's bookable window (SPEC §4 rule 6), from the rule booking decides with."""
+    days = booking_rules.bookable_days(datetime.now(timezone.utc), office["timezone"], ob().config.advance_booking_days)
+    return [d.isoformat() for d in days]
 
 
 @endpoint("/offices", "GET", "Active offices (admins: ?include_retired=true)", query=OfficeListQuery,
