@@ -15,6 +15,7 @@ from obcommon.config import AppConfig, Env, load_config
 from obcommon.tracing import instrument_flask
 
 from .errors import ApiError, register_error_handlers
+from .events import GatewayEvents
 from .rpc import RpcPool
 from .live import EventHub
 from .readmodel import Availability
@@ -86,22 +87,7 @@ def create_app(config: Optional[AppConfig] = None, env: Optional[Env] = None, li
             availability.clear()
             availability.trusted = up
 
-        listener = EventListener(
-            env.amqp_uri,
-            {
-                ("identity", "session_revoked"): lambda e: sessions.evict_session(e["session_id"]),
-                ("identity", "user_changed"): lambda e: sessions.evict_email(e["email"]),
-                # System Admins' `role.offices` lists every office: cached users are refreshed.
-                ("offices", "office_created"): lambda e: (availability.on_office_event(e), sessions.clear()),
-                ("offices", "office_updated"): lambda e: (availability.on_office_event(e), sessions.clear()),
-                ("booking", "booking_created"): lambda e: (availability.on_booking_event(e), hub.on_booking_event(e)),
-                ("booking", "booking_cancelled"): lambda e: (availability.on_booking_event(e), hub.on_booking_event(e)),
-                # an erased user's bookings went (issue 4): one availability per office-day that changed
-                ("booking", "user_bookings_erased"): lambda e: [
-                    (availability.on_booking_event(one), hub.on_booking_event(one)) for one in each_availability(e)],
-            },
-            on_connected,
-        )
+        listener = EventListener(env.amqp_uri, GatewayEvents(sessions, availability, hub).handlers(), on_connected)
         listener.start()
     app.extensions["ob"] = Gateway(config, env, pool, sessions, availability, hub, listener, env.derive_key("csrf"))
 
@@ -116,13 +102,6 @@ def create_app(config: Optional[AppConfig] = None, env: Optional[Env] = None, li
     _register_metrics(app)
     _register_security_headers(app, env)
     return app
-
-
-def each_availability(event: dict) -> list[dict]:
-    """An event carrying a list of `availability` (booking.user_bookings_erased) as one event per
-    office-day, each with its own id, as booking_created / booking_cancelled carry them."""
-    return [{**event, "event_id": f"{event.get('event_id')}:{a.get('office')}:{a.get('date')}", "availability": a}
-            for a in event.get("availability") or [] if isinstance(a, dict)]
 
 
 def _register_ops_routes(app: Flask) -> None:

@@ -91,12 +91,13 @@ class SessionCache:
 
 
 class EventListener:
-    """Consumes invalidation events on a per-replica queue, in a background (green) thread."""
+    """Consumes events on a per-replica queue, in a background (green) thread, and hands each to
+    its handler: a `@consumes(EventSpec)` function (gateway/events.py), which validates it."""
 
-    def __init__(self, amqp_uri: str, handlers: dict[tuple[str, str], Callable[[dict], None]],
+    def __init__(self, amqp_uri: str, handlers: list[Callable[[dict], None]],
                  on_connected: Callable[[bool], None]):
         self.amqp_uri = amqp_uri
-        self.handlers = handlers
+        self.handlers = {(h.event_spec.service, h.event_spec.name): h for h in handlers}
         self.on_connected = on_connected
         self.queue_name = f"gateway-events-{uuid.uuid4().hex[:12]}"
         self._stop = threading.Event()

@@ -10,6 +10,7 @@ Events are facts about changed data. Every payload carries the audit envelope (`
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -20,7 +21,7 @@ from typing import Any, Optional
 from kombu import Exchange
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import deserialize_to_instance
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -62,6 +63,32 @@ class EventSpec:
     def exchange(self) -> str:
         return f"{self.service}.events"
 
+    def parse(self, payload: Any, reader: Optional[type[EventPayload]] = None) -> Optional[EventPayload]:
+        """A delivered payload as a typed object of this event's contract (or of `reader`, a
+        consumer's narrower view of it, e.g. audit's envelope), or None when it does not match:
+        logged at ERROR once and to be dropped, since delivering it again cannot fix it. Fields
+        the reader does not know are ignored, so a producer may add fields (tolerant reader)."""
+        event_id = payload.get("event_id") if isinstance(payload, dict) else None
+        try:
+            event = _tolerant(reader or self.model).model_validate(payload)
+        except ValidationError as exc:
+            problem = "bad fields: " + ", ".join(".".join(map(str, e["loc"])) or "(payload)" for e in exc.errors())
+        else:
+            if (event.service, event.type) == (self.service, self.name):
+                return event
+            problem = f"it says it is {event.service}.{event.type}"
+        log.error("dropping malformed %s.%s event %s (%s)", self.service, self.name, event_id, problem,
+                  extra={"event_id": event_id})
+        return None
+
+
+@functools.cache
+def _tolerant(model: type[EventPayload]) -> type[EventPayload]:
+    """`model` reading extra fields by ignoring them (producers validate strictly, readers not)."""
+    if model.model_config.get("extra") == "ignore":
+        return model
+    return type(model.__name__, (model,), {"model_config": ConfigDict(extra="ignore"), "__module__": model.__module__})
+
 
 @dataclass(frozen=True)
 class RpcMethod:
@@ -79,7 +106,11 @@ class Contract:
 
 
 class ServiceError(Exception):
-    """Base of every error a service raises on purpose. `message` is safe to show to users."""
+    """Base of every error a service raises on purpose. `message` is safe to show to users;
+    `code` is the stable snake_case kind the gateway puts in the error body (SPEC §18): every
+    error a contract lists sets its own (gateway/errors.py lists them all)."""
+
+    code = "internal_error"
 
     def __init__(self, message: str = "", *args: Any):
         super().__init__(message, *args)
@@ -95,6 +126,8 @@ def remote_error(cls):
 class DependencyUnavailable(ServiceError):
     """Something the service needs (its database, another service) is unreachable: try again
     later (503 at the gateway)."""
+
+    code = "service_unavailable"
 
 
 # --------------------------------------------------------------------------------------------

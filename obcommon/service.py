@@ -5,11 +5,12 @@ A service subclasses `BaseService` and declares `db = Database(Base)`. It gets `
 metrics, and an outbox relay that publishes its events after each commit.
 
 Services take their entrypoints from here, not from nameko: `rpc`, `command` (an RPC that changes
-data, exactly once in effect), `event_handler` and `RpcProxy`. They are nameko's, except that a
-worker that cannot acknowledge its message or publish its reply because the broker went away
-logs it and leaves the message to be delivered again (nameko 2.14 would kill the whole container
-with every worker in flight), and that an RPC whose database is unreachable answers
-`DependencyUnavailable` (503 at the gateway) instead of an internal error.
+data, exactly once in effect), `consumes` (an event handler that gets the event typed by its
+contract) and `RpcProxy`. They are nameko's, except that a worker that cannot acknowledge its
+message or publish its reply because the broker went away logs it and leaves the message to be
+delivered again (nameko 2.14 would kill the whole container with every worker in flight), and that
+an RPC whose database is unreachable answers `DependencyUnavailable` (503 at the gateway) instead
+of an internal error.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ from werkzeug.wrappers import Response
 
 from .config import AppConfig, Env, load_config
 from .db import NestedUnitOfWork, UnitOfWork, make_engine, ping, utcnow
-from .messaging import DependencyUnavailable, OutboxRelay, ServiceError
+from .messaging import DependencyUnavailable, EventSpec, OutboxRelay, ServiceError
 from .tracing import Tracing, instrument_engine
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,32 @@ class RpcProxy(NamekoRpcProxy):
 
 
 event_handler = _EventHandler.decorator
+
+
+def consumes(spec: EventSpec, reader: Optional[type] = None, **options: Any) -> Callable:
+    """The one way to consume an event, in a service and in the gateway's listener alike:
+    `@consumes(USER_ERASED)` on `def on_user_erased(self, event: UserErased)`.
+
+    The payload is validated against the event's contract (`spec.parse`, or `reader`: a narrower
+    view, e.g. audit's envelope) and the handler gets the typed object. A malformed payload is
+    logged at ERROR once and dropped: requeueing it would loop forever. For a nameko service the
+    method is an event handler entrypoint (nameko's options; `requeue_on_error` defaults to True:
+    a failure such as a database outage delivers the event again); the gateway's listener finds
+    the spec at `handler.event_spec`."""
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def handle(self, payload) -> Any:
+            event = spec.parse(payload, reader)
+            if event is None:
+                return None
+            return fn(self, event)
+
+        handle.event_spec = spec  # type: ignore[attr-defined]
+        return event_handler(spec.service, spec.name, **{"requeue_on_error": True, **options})(
+            _same_signature(handle, fn))
+
+    return decorate
 
 
 def _same_signature(wrapper: Callable, fn: Callable) -> Callable:

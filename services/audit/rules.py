@@ -21,6 +21,15 @@ class Envelope(EventPayload):
     model_config = ConfigDict(extra="ignore")
 
 
+class ErasedEnvelope(Envelope):
+    """identity.user_erased as audit reads it: the envelope (stored) plus the erased user's email
+    and pseudonym (used to pseudonymise older records, never stored). Without them the event is
+    still recorded."""
+
+    email: Optional[str] = None
+    pseudonym: Optional[str] = None
+
+
 class InvalidEvent(ValueError):
     """A message that does not carry the audit envelope (it cannot be recorded)."""
 

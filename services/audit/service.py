@@ -1,7 +1,8 @@
 """Audit: the trail of every change (SPEC §1, §4 retention and erasure, §8, §9 GET /api/audit).
 
-One event handler per event of every audited contract (see dependencies.AUDITED_CONTRACTS),
-generated below. Delivery is at-least-once: a message is acknowledged only after its record is
+One event handler per event of every audited contract (dependencies.AUDITED_CONTRACTS; a unit
+test checks none is missing). Each reads the event as its audit envelope (`rules.Envelope`: the
+common part of every event contract), since audit stores that and nothing else. Delivery is at-least-once: a message is acknowledged only after its record is
 committed, and `event_id` is unique, so a redelivered event is stored once.
 """
 from __future__ import annotations
@@ -11,7 +12,6 @@ import logging
 import time
 from datetime import timedelta
 
-from nameko.events import SERVICE_POOL
 from nameko.timer import timer
 from sqlalchemy import Text, case, cast, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -19,14 +19,17 @@ from sqlalchemy.exc import DataError
 
 from obcommon.db import utcnow
 from obcommon.emails import normalize_email
-from obcommon.messaging import EventSpec
-from obcommon.service import BaseService, Database, command, event_handler, rpc
+from obcommon.service import BaseService, Database, command, consumes, rpc
+from services.booking.contract import BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED, USER_BOOKINGS_ERASED
+from services.identity.contract import LOGIN_CODE_ISSUED, SESSION_REVOKED, USER_CHANGED, USER_ERASED, USER_SIGNED_IN
+from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED
 
 from . import rules
 from .contract import SERVICE
-from .dependencies import PseudonymKey, audited_events
+from .dependencies import PseudonymKey
 from .exceptions import InvalidFilter
 from .models import Base, Erasure, Record
+from .rules import Envelope, ErasedEnvelope
 from .schemas import AuditPage
 
 log = logging.getLogger(__name__)
@@ -40,15 +43,62 @@ class AuditService(BaseService):
     db = Database(Base)
     pseudonyms = PseudonymKey()
 
+    # ---------------------------------------------------------------- events in (every one of every contract)
+
+    @consumes(LOGIN_CODE_ISSUED, reader=Envelope)
+    def on_identity__login_code_issued(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(USER_SIGNED_IN, reader=Envelope)
+    def on_identity__user_signed_in(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(SESSION_REVOKED, reader=Envelope)
+    def on_identity__session_revoked(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(USER_CHANGED, reader=Envelope)
+    def on_identity__user_changed(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(USER_ERASED, reader=ErasedEnvelope)
+    def on_identity__user_erased(self, event: ErasedEnvelope) -> None:
+        """Recorded, and the user's older records pseudonymised (see `_erase`)."""
+        self.record(event)
+
+    @consumes(OFFICE_CREATED, reader=Envelope)
+    def on_offices__office_created(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(OFFICE_UPDATED, reader=Envelope)
+    def on_offices__office_updated(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(BOOKING_CREATED, reader=Envelope)
+    def on_booking__booking_created(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(BOOKING_CANCELLED, reader=Envelope)
+    def on_booking__booking_cancelled(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(BOOKING_CHECKED_IN, reader=Envelope)
+    def on_booking__booking_checked_in(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(USER_BOOKINGS_ERASED, reader=Envelope)
+    def on_booking__user_bookings_erased(self, event: Envelope) -> None:
+        self.record(event)
+
     # ---------------------------------------------------------------- recording
 
-    def record(self, payload) -> bool:
+    def record(self, event: Envelope) -> bool:
         """Store an event's envelope; False when it was already stored or cannot be recorded.
 
         A database failure raises, so the message is requeued and retried (nothing is lost).
         """
         try:
-            row = rules.project(payload)
+            row = rules.project(event)
         except rules.InvalidEvent as exc:
             log.error("dropped an event without a valid audit envelope: %s", exc)
             return False
@@ -65,7 +115,7 @@ class AuditService(BaseService):
                     insert(Record).values(**row).on_conflict_do_nothing(index_elements=[Record.event_id])
                 )
                 if erasing:
-                    self._erase(uow.session, payload, row)
+                    self._erase(uow.session, event, row)
                 uow.commit()
         except DataError as exc:  # a value PostgreSQL refuses: retrying cannot help
             log.error("dropped event %s that cannot be stored: %s", row["event_id"], exc)
@@ -123,15 +173,13 @@ class AuditService(BaseService):
             uow.commit()
         return {"records": count}
 
-    def _erase(self, session, payload: dict, row: dict) -> None:
+    def _erase(self, session, event: ErasedEnvelope, row: dict) -> None:
         """identity.user_erased: pseudonymise the user's records and keep a tombstone (pseudonym
         and time only) for their events still on the way. The event itself names them by
         pseudonym only; its `email` is used here and never stored."""
-        email = payload.get("email") if isinstance(payload, dict) else None
-        pseudonym = payload.get("pseudonym") if isinstance(payload, dict) else None
-        if not email or not pseudonym:
+        if not event.email or not event.pseudonym:
             return
-        email = normalize_email(str(email))
+        email, pseudonym = normalize_email(event.email), event.pseudonym
         if self.pseudonyms.pseudonym(email) != pseudonym:
             log.warning("user_erased %s: pseudonym differs from audit's (is SECRET_KEY the same everywhere?)",
                         row["event_id"])
@@ -196,18 +244,5 @@ def _replace_email(session, email: str, pseudonym: str) -> int:
     )
     return result.rowcount
 
-
-def _event_handler(spec: EventSpec):
-    def handle(self, payload) -> None:
-        self.record(payload)
-
-    handle.__name__ = handle.__qualname__ = rules.handler_name(spec.service, spec.name)
-    handle.__doc__ = f"Record {spec.service}.{spec.name}: {spec.description}"
-    return event_handler(spec.service, spec.name, handler_type=SERVICE_POOL,
-                         reliable_delivery=True, requeue_on_error=True)(handle)
-
-
-for _spec in audited_events():
-    setattr(AuditService, rules.handler_name(_spec.service, _spec.name), _event_handler(_spec))
 
 Service = AuditService

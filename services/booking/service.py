@@ -16,7 +16,11 @@ from nameko.timer import timer
 from prometheus_client import Counter
 
 from obcommon.db import utcnow
-from obcommon.service import BaseService, Database, RpcProxy, command, event_handler, rpc
+from obcommon.messaging import EventPayload
+from obcommon.service import BaseService, Database, RpcProxy, command, consumes, rpc
+from services.identity.contract import USER_CHANGED, USER_ERASED
+from services.identity.schemas import UserChanged, UserErased
+from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED
 
 from . import admin, repository, rules
 from .contract import SERVICE
@@ -91,17 +95,23 @@ class BookingService(BaseService):
 
     # ---------------------------------------------------------------- read models
 
-    @event_handler("offices", "office_created", requeue_on_error=True)
-    def on_office_created(self, payload: dict) -> None:
-        repository.upsert_office(self.db, payload["after"])
+    @consumes(OFFICE_CREATED)
+    def on_office_created(self, event: EventPayload) -> None:
+        self._upsert_office(event)
 
-    @event_handler("offices", "office_updated", requeue_on_error=True)
-    def on_office_updated(self, payload: dict) -> None:
-        repository.upsert_office(self.db, payload["after"])
+    @consumes(OFFICE_UPDATED)
+    def on_office_updated(self, event: EventPayload) -> None:
+        self._upsert_office(event)
 
-    @event_handler("identity", "user_changed", requeue_on_error=True)
-    def on_user_changed(self, payload: dict) -> None:
-        repository.upsert_user_settings(self.db, payload["email"], payload.get("after"))
+    def _upsert_office(self, event: EventPayload) -> None:
+        if not event.after:  # the contract's `after` holds the office: without it there is nothing to copy
+            log.error("%s event %s without the office: ignored", event.type, event.event_id)
+            return
+        repository.upsert_office(self.db, event.after)
+
+    @consumes(USER_CHANGED)
+    def on_user_changed(self, event: UserChanged) -> None:
+        repository.upsert_user_settings(self.db, event.email, event.after)
 
     @timer(interval=OFFICE_SYNC_RETRY_SECONDS, eager=True)
     def sync_offices(self) -> None:
@@ -159,16 +169,11 @@ class BookingService(BaseService):
                 self._sync_office(office_id)
         return admin.stats(self.db, self.settings, utcnow(), offices=offices, date_from=date_from, date_to=date_to)
 
-    @event_handler("identity", "user_erased", requeue_on_error=True)
-    def on_user_erased(self, payload: dict) -> None:
+    @consumes(USER_ERASED)
+    def on_user_erased(self, event: UserErased) -> None:
         """An erased user's bookings, settings and idempotency keys go (SPEC §4)."""
-        email = payload.get("email") if isinstance(payload, dict) else None
-        if not email:
-            log.error("user_erased event %s without an email: nothing to erase",
-                      payload.get("event_id") if isinstance(payload, dict) else None)
-            return
-        deleted = admin.erase_user_bookings(self.db, email, payload.get("pseudonym"), payload.get("actor"))
-        log.info("erased %d bookings of %s", deleted, payload.get("pseudonym"))
+        deleted = admin.erase_user_bookings(self.db, event.email, event.pseudonym, event.actor)
+        log.info("erased %d bookings of %s", deleted, event.pseudonym)
 
 
 Service = BookingService

@@ -1,20 +1,8 @@
-"""Schemas of what notify reads (events of other services) and answers (RPC results)."""
+"""Schemas of what notify stores and answers (RPC results). The events it reads are typed by their
+producers' contracts (identity, booking)."""
 from typing import Optional
 
-from pydantic import BaseModel, ConfigDict
-
-
-class LoginCodeMail(BaseModel):
-    """The part of identity's `login_code_issued` notify needs. A tolerant reader: fields added
-    to the event later are ignored instead of making the event undeliverable."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    event_id: str
-    entity_id: str  # the email address the code was issued for
-    code: str
-    expires_at: str
-    ttl_minutes: int
+from pydantic import BaseModel
 
 
 class Attachment(BaseModel):
@@ -29,17 +17,3 @@ class OutboxStatus(BaseModel):
     pending: int  # not sent yet
     failing: int  # not sent yet and at least one attempt failed
     oldest_pending_at: Optional[str]
-
-
-class BookingMail(BaseModel):
-    """The part of booking's `booking_created` / `booking_cancelled` notify needs (tolerant)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    event_id: str
-    actor: Optional[str] = None
-    before: Optional[dict] = None
-    after: Optional[dict] = None
-    office_timezone: str
-    reason: Optional[str] = None
-    reason_required: bool = False

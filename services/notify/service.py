@@ -12,20 +12,21 @@ from datetime import timedelta
 from typing import Optional
 
 from nameko.timer import timer
-from pydantic import ValidationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from obcommon.db import UnitOfWork, utcnow
-from obcommon.service import BaseService, Database, event_handler, rpc
+from obcommon.service import BaseService, Database, consumes, rpc
 from services.booking.contract import BOOKING_CANCELLED, BOOKING_CREATED
 from services.identity.contract import LOGIN_CODE_ISSUED, USER_ERASED
+from services.booking.schemas import BookingEvent
+from services.identity.schemas import LoginCodeIssued, UserErased
 
 from . import rules
 from .contract import SERVICE
 from .dependencies import MailSender
 from .models import Base, Mail
-from .schemas import Attachment, BookingMail, LoginCodeMail, OutboxStatus
+from .schemas import Attachment, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +58,8 @@ class NotifyService(BaseService):
 
     # ---------------------------------------------------------------- events in
 
-    @event_handler(LOGIN_CODE_ISSUED.service, LOGIN_CODE_ISSUED.name, requeue_on_error=True)
-    def on_login_code_issued(self, payload: dict) -> None:
-        try:
-            event = LoginCodeMail.model_validate(payload)
-        except ValidationError as exc:  # a bug in the sender: requeueing would loop forever
-            event_id = payload.get("event_id") if isinstance(payload, dict) else None
-            log.error("dropping malformed %s event %s (bad fields: %s)", LOGIN_CODE_ISSUED.name, event_id,
-                      ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()))
-            return
+    @consumes(LOGIN_CODE_ISSUED)
+    def on_login_code_issued(self, event: LoginCodeIssued) -> None:
         subject, body = rules.login_code_mail(event.code, event.ttl_minutes)
         with self.db.uow() as uow:
             stored = enqueue(uow, event.event_id, event.entity_id, subject, body, rules.LOGIN_CODE)
@@ -76,12 +70,12 @@ class NotifyService(BaseService):
             log.info("development mode: sign-in code for %s is %s", event.entity_id, event.code)
         self.sender.wake()
 
-    @event_handler(BOOKING_CREATED.service, BOOKING_CREATED.name, requeue_on_error=True)
-    def on_booking_created(self, payload: dict) -> None:
+    @consumes(BOOKING_CREATED)
+    def on_booking_created(self, event: BookingEvent) -> None:
         """A confirmation with an .ics to the booked-for user; with reason-to-book, a notice to
         notification_to_address (the reason lives only in that mail until it is sent)."""
-        event = self._booking_event(payload)
-        if event is None:
+        if not event.after:
+            log.error("booking_created event %s without the booking: no mail", event.event_id)
             return
         booking, cfg = event.after, self.settings
         subject, body = rules.booking_confirmation_mail(booking, event.actor or booking["user"])
@@ -97,11 +91,10 @@ class NotifyService(BaseService):
             uow.commit()
         self.sender.wake()
 
-    @event_handler(BOOKING_CANCELLED.service, BOOKING_CANCELLED.name, requeue_on_error=True)
-    def on_booking_cancelled(self, payload: dict) -> None:
+    @consumes(BOOKING_CANCELLED)
+    def on_booking_cancelled(self, event: BookingEvent) -> None:
         """A notice to the user when someone else cancelled their booking."""
-        event = self._booking_event(payload)
-        if event is None or not event.before or event.actor == event.before["user"]:
+        if not event.before or event.actor == event.before["user"]:
             return
         subject, body = rules.booking_cancelled_mail(event.before, event.actor or "an administrator")
         with self.db.uow() as uow:
@@ -109,16 +102,6 @@ class NotifyService(BaseService):
                     rules.BOOKING_CANCELLED)
             uow.commit()
         self.sender.wake()
-
-    @staticmethod
-    def _booking_event(payload: dict) -> Optional[BookingMail]:
-        try:
-            return BookingMail.model_validate(payload)
-        except ValidationError as exc:  # a bug in the sender: requeueing would loop forever
-            log.error("dropping malformed booking event %s (bad fields: %s)",
-                      payload.get("event_id") if isinstance(payload, dict) else None,
-                      ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()))
-            return None
 
     # ---------------------------------------------------------------- sending
 
@@ -153,14 +136,13 @@ class NotifyService(BaseService):
 
     # ---------------------------------------------------------------- erasure
 
-    @event_handler(USER_ERASED.service, USER_ERASED.name, requeue_on_error=True)
-    def on_user_erased(self, payload: dict) -> None:
+    @consumes(USER_ERASED)
+    def on_user_erased(self, event: UserErased) -> None:
         """An erased user's mails go, sent or not: those to them and those about them (a reason
         notification names the user in its subject)."""
-        email = payload.get("email") if isinstance(payload, dict) else None
+        email = event.email.strip().lower()
         if not email:
             return
-        email = str(email).strip().lower()
         with self.db.uow() as uow:
             uow.session.execute(delete(Mail).where(
                 (func.lower(Mail.to_address) == email) | (func.strpos(func.lower(Mail.subject), email) > 0)))
