@@ -176,9 +176,9 @@ def selftest():
                                                                     "offices": []})
                 except booking_errors.BookingError as exc:
                     log.error("self-test could not cancel its booking %s: %s", booking["id"], exc.message)
-                    raise ApiError(503, "Self-test failed: could not cancel the test booking") from None
+                    raise ApiError(503, "Self-test failed: could not cancel the test booking", code="selftest_failed") from None
                 log.info("self-test booked and cancelled %s at %s on %s", user, office["id"], slot["date"])
                 return jsonify(SelftestResponse(office=office["id"], user=user, bookings=1,
                                                 date=slot["date"]).model_dump())
     log.error("self-test failed: could not book a place for %s (%s)", user, last_problem)
-    raise ApiError(503, f"Self-test failed: could not book a place ({last_problem})")
+    raise ApiError(503, f"Self-test failed: could not book a place ({last_problem})", code="selftest_failed")

@@ -104,14 +104,14 @@ def load_json_body(message: str = "Bad request body") -> Any:
     numbers too large to convert (issue 9: never a 500)."""
     raw = request.get_data(cache=True) or b""
     if _too_deep(raw):
-        raise ApiError(400, message)
+        raise ApiError(400, message, code="bad_request_body")
     try:
         data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicate_keys, parse_constant=_not_json)
         if b"\\ud" in raw.lower():  # a lone surrogate escape decodes, but is no text: refuse it
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         return data
     except (ValueError, RecursionError):  # UnicodeError is a ValueError
-        raise ApiError(400, message) from None
+        raise ApiError(400, message, code="bad_request_body") from None
 
 
 def parse_body(model: type[BaseModel], message: str = "Bad request body") -> BaseModel:
@@ -119,11 +119,11 @@ def parse_body(model: type[BaseModel], message: str = "Bad request body") -> Bas
         raise ApiError(415, "Expected a JSON body")
     data = load_json_body(message)
     if not isinstance(data, dict):
-        raise ApiError(400, message)
+        raise ApiError(400, message, code="bad_request_body")
     try:
         return model.model_validate(data, strict=True)
     except ValidationError:
-        raise ApiError(400, message) from None
+        raise ApiError(400, message, code="bad_request_body") from None
 
 
 def _has_nul(value: Any) -> bool:
@@ -145,7 +145,7 @@ def reject_nul_characters(view_args: dict) -> None:
         raw = request.get_data(cache=True)
         if b"\\u0000" in raw.lower():
             if _has_nul(load_json_body()):
-                raise ApiError(400, "Bad request body")
+                raise ApiError(400, "Bad request body", code="bad_request_body")
 
 
 def parse_body_fields(model: type[BaseModel]) -> BaseModel:
@@ -156,18 +156,18 @@ def parse_body_fields(model: type[BaseModel]) -> BaseModel:
         raise ApiError(415, "Expected a JSON body")
     data = load_json_body()
     if not isinstance(data, dict):
-        raise ApiError(400, "Bad request body")
+        raise ApiError(400, "Bad request body", code="bad_request_body")
     try:
         return model.model_validate(data, strict=True)
     except ValidationError as exc:
-        raise ApiError(400, describe(exc)) from None
+        raise ApiError(400, describe(exc), code="invalid_field") from None
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(request.args.to_dict())
     except ValidationError:
-        raise ApiError(400, "Bad query parameters") from None
+        raise ApiError(400, "Bad query parameters", code="bad_query") from None
 
 
 def rpc():
@@ -209,7 +209,7 @@ def get_openapi():
 def request_code():
     email = normalize_email(g.body.email)
     if not is_valid_email(email):
-        raise ApiError(400, "Invalid email address")
+        raise ApiError(400, "Invalid email address", code="invalid_email")
     with rpc() as services:
         services.identity.request_code(email, client_address())
     # The same answer whether or not the address is allowed (no enumeration).
@@ -222,9 +222,9 @@ def verify_code():
     email = normalize_email(g.body.email)
     code = g.body.code.strip()
     if not is_valid_email(email):
-        raise ApiError(400, "Invalid email address")
+        raise ApiError(400, "Invalid email address", code="invalid_email")
     if not (len(code) == 6 and code.isdigit()):
-        raise ApiError(401, "Incorrect code")
+        raise ApiError(401, "Incorrect code", code="invalid_code")
     with rpc() as services:
         result = services.identity.verify_code(email, code, client_address())
     response = make_response(jsonify({"token": result["token"], "user": result["user"]}))

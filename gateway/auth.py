@@ -68,7 +68,7 @@ def current_caller(required: bool = True) -> Optional[Caller]:
     if via_cookie and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent, csrf_token(caller.session_id)):
-            raise ApiError(403, "Missing or invalid CSRF token")
+            raise ApiError(403, "Missing or invalid CSRF token", code="csrf_token_invalid")
     g.caller = caller
     return caller
 
@@ -76,4 +76,4 @@ def current_caller(required: bool = True) -> Optional[Caller]:
 def require_writable() -> None:
     """SPEC §8: in read-only mode every authenticated write answers 503 (after the 401 check)."""
     if current_app.extensions["ob"].config.read_only:
-        raise ApiError(503, "Service currently in read-only mode")
+        raise ApiError(503, "Service currently in read-only mode", code="read_only")

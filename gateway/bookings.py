@@ -26,7 +26,7 @@ def parse_date(value: Optional[str], message: str = "Invalid date format") -> Op
             return date.fromisoformat(value).isoformat()
     except ValueError:
         pass
-    raise ApiError(400, message)
+    raise ApiError(400, message, code="invalid_date_format")
 
 
 def can_manage(caller: Caller, office_id: str) -> bool:
@@ -47,13 +47,13 @@ def create_booking():
     body: BookingRequest = g.body
     user = normalize_email(body.user)
     if not (is_valid_email(user) and ob().config.email_allowed(user)):  # rule 2
-        raise ApiError(400, "Invalid user email address")
+        raise ApiError(400, "Invalid user email address", code="invalid_user_email")
     if user != caller.email and not can_manage(caller, body.office):  # rule 3
         raise ApiError(403, "Forbidden")
     day = parse_date(body.date)  # rule 4
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= 200):
-        raise ApiError(400, "Invalid Idempotency-Key header")
+        raise ApiError(400, "Invalid Idempotency-Key header", code="invalid_idempotency_key")
     payload = {"user": user, "office": body.office, "date": day, "parking": bool(body.parking),
                "reason": body.reason}
     with rpc() as services:

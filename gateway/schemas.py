@@ -10,10 +10,19 @@ from services.booking.schemas import Booking, OfficeRef, Slot
 from services.identity.schemas import User
 from services.offices.schemas import Office
 
+from .errors import ERROR_CODES
+
+
+ErrorCode = Literal[tuple(ERROR_CODES)]  # type: ignore[valid-type]
+
 
 class ErrorBody(BaseModel):
+    """Every error answer (SPEC §10, §18). Branch on `code`; `message` is for people."""
+
     message: str
-    reference: str
+    reference: str = Field(description="also in the log line and the X-Reference header")
+    code: ErrorCode = Field(description="The stable kind of the error (branch on it, never on `message`):\n" + "\n".join(
+        f"- `{code}`: {meaning}" for code, meaning in ERROR_CODES.items()))
 
 
 class ConfigResponse(BaseModel):

@@ -76,10 +76,32 @@ def user(bstack) -> Api:
     return Api(bstack, who())
 
 
+# SPEC §18: each message of the table (and of cancellation) has its own stable code.
+CODES = {
+    "Bad request body": "bad_request_body",
+    "Invalid user email address": "invalid_user_email",
+    "Forbidden": "forbidden",
+    "Invalid date format": "invalid_date_format",
+    "Office not found": "office_not_found",
+    "Date out of range": "date_out_of_range",
+    "Reason to book required": "reason_required",
+    "Can't have multiple bookings per day": "duplicate_booking",
+    "Office quota exceeded": "office_full",
+    "Office parking quota exceeded": "parking_full",
+    "User quota exceeded": "user_quota_exceeded",
+    "Idempotency key reused": "idempotency_key_reused",
+    "No longer able to cancel booking": "too_late_to_cancel",
+    "Not Found": "not_found",
+    "Unauthorized": "unauthorized",
+}
+
+
 def expect(response, status, message=None):
     assert response.status_code == status, response.text
     if message is not None:
-        assert response.json()["message"] == message and response.json()["reference"]
+        body = response.json()
+        assert body["message"] == message and body["reference"], body
+        assert body["code"] == CODES[message], body
     return response
 
 

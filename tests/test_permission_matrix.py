@@ -235,7 +235,7 @@ def test_permission_matrix(results, r: Row):
             wrong[role] = f"{response.status_code} (expected {r.expected[role]}): {response.text[:200]}"
         if response.status_code >= 400:
             body = response.json()
-            assert set(body) == {"message", "reference"}, (role, body)
+            assert set(body) == {"message", "reference", "code"}, (role, body)
     assert not wrong, f"{r.id}: " + "; ".join(f"{role}: {why}" for role, why in wrong.items())
 
 

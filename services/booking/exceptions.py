@@ -1,14 +1,14 @@
 """Errors the booking service raises on purpose (mapped to HTTP in gateway/errors.py).
 
-Each rejection of SPEC §4 has its own type and exact message, so the gateway's mapping is a table
-and the metrics can count rejections by reason.
+Each rejection of SPEC §4 has its own type, exact message and stable `code` (SPEC §18, the error
+body's `code`), so the gateway's mapping is a table and the metrics can count rejections by reason.
 """
 from obcommon.messaging import ServiceError, remote_error
 
 
 class BookingError(ServiceError):
     default_message = "Error"
-    reason = "error"
+    reason = "error"  # metrics label (ob_booking_decisions_total outcome)
 
     def __init__(self, message: str = "", *args):
         super().__init__(message or self.default_message, *args)
@@ -18,72 +18,84 @@ class BookingError(ServiceError):
 class InvalidRange(BookingError):
     default_message = "Invalid date range"
     reason = "invalid_range"
+    code = "invalid_range"
 
 
 @remote_error
 class OfficeNotFound(BookingError):
     default_message = "Office not found"  # rule 5: unknown or retired (400)
     reason = "office_not_found"
+    code = "office_not_found"
 
 
 @remote_error
 class DateOutOfRange(BookingError):
     default_message = "Date out of range"  # rule 6 (400)
     reason = "date_out_of_range"
+    code = "date_out_of_range"
 
 
 @remote_error
 class ReasonRequired(BookingError):
     default_message = "Reason to book required"  # rule 7 (400)
     reason = "reason_required"
+    code = "reason_required"
 
 
 @remote_error
 class DuplicateBooking(BookingError):
     default_message = "Can't have multiple bookings per day"  # rule 8 (409)
     reason = "duplicate"
+    code = "duplicate_booking"
 
 
 @remote_error
 class OfficeFull(BookingError):
     default_message = "Office quota exceeded"  # rule 9 (409)
     reason = "office_full"
+    code = "office_full"
 
 
 @remote_error
 class ParkingFull(BookingError):
     default_message = "Office parking quota exceeded"  # rule 10 (409)
     reason = "parking_full"
+    code = "parking_full"
 
 
 @remote_error
 class UserQuotaExceeded(BookingError):
     default_message = "User quota exceeded"  # rule 11 (409)
     reason = "user_quota"
+    code = "user_quota_exceeded"
 
 
 @remote_error
 class IdempotencyKeyReused(BookingError):
     default_message = "Idempotency key reused"  # same key, different body (409)
     reason = "idempotency_key_reused"
+    code = "idempotency_key_reused"
 
 
 @remote_error
 class BookingNotFound(BookingError):
     default_message = "Not Found"  # unknown or already cancelled (404)
     reason = "not_found"
+    code = "not_found"
 
 
 @remote_error
 class BookingForbidden(BookingError):
     default_message = "Forbidden"  # someone else's booking without rights (403)
     reason = "forbidden"
+    code = "forbidden"
 
 
 @remote_error
 class TooLateToCancel(BookingError):
     default_message = "No longer able to cancel booking"  # past the deadline (403)
     reason = "too_late"
+    code = "too_late_to_cancel"
 
 
 # Rejections a stored idempotent response can replay, by name.

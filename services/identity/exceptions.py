@@ -7,10 +7,14 @@ from obcommon.messaging import ServiceError, remote_error
 class InvalidCode(ServiceError):
     """Wrong, used, expired or exhausted login code (401)."""
 
+    code = "invalid_code"
+
 
 @remote_error
 class RateLimited(ServiceError):
     """Too many code requests; `retry_after` is in seconds (429)."""
+
+    code = "too_many_requests"
 
     def __init__(self, message: str = "Too many requests", retry_after: int = 60):
         super().__init__(message, retry_after)
@@ -21,15 +25,21 @@ class RateLimited(ServiceError):
 class UserNotFound(ServiceError):
     """The address is not allowed by email_regex, so there is no such user (404)."""
 
+    code = "not_found"
+
 
 @remote_error
 class InvalidUserUpdate(ServiceError):
     """A user change that breaks a rule, e.g. granting System Admin (400)."""
 
+    code = "invalid_user_update"
+
 
 @remote_error
 class InvalidUserQuery(ServiceError):
     """A bad filter or a `cursor` this service did not hand out, listing users (400)."""
+
+    code = "bad_query"
 
 
 @remote_error

@@ -5,3 +5,5 @@ from obcommon.messaging import ServiceError, remote_error
 @remote_error
 class NotifyError(ServiceError):
     """Base of notify's errors (none are raised yet)."""
+
+    code = "internal_error"
