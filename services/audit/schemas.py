@@ -10,15 +10,15 @@ class AuditRecord(BaseModel):
 
     id: str
     at: str
-    actor: Optional[str] = None
+    actor: Optional[str]
     action: str
     entity: str
     entity_id: str
-    office: Optional[str] = None
-    before: Optional[dict[str, Any]] = None
-    after: Optional[dict[str, Any]] = None
+    office: Optional[str]
+    before: Optional[dict[str, Any]]
+    after: Optional[dict[str, Any]]
 
 
 class AuditPage(BaseModel):
     records: list[AuditRecord]
-    next_cursor: Optional[str] = None
+    next_cursor: Optional[str]  # null at the end

@@ -1,5 +1,5 @@
 """Payload schemas of the booking service's RPC results and events."""
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic import BaseModel
 
@@ -25,10 +25,10 @@ class Booking(BaseModel):
     office: OfficeRef
     date: str
     parking: bool
-    status: str
+    status: Literal["active", "cancelled"]
     created_at: str
     cancellable_until: str
-    checked_in_at: Optional[str] = None
+    checked_in_at: Optional[str]  # always present (null until the first valid scan)
 
 
 class Availability(BaseModel):

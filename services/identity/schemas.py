@@ -7,7 +7,7 @@ from obcommon.messaging import EventPayload
 
 
 class Role(BaseModel):
-    name: str
+    name: Literal["Default", "Office Admin", "System Admin"]
     offices: list[str]
 
 
@@ -84,4 +84,4 @@ class UserUpdate(BaseModel):
 
 class UserPage(BaseModel):
     users: list[User]
-    next_cursor: Optional[str] = None
+    next_cursor: Optional[str]  # null at the end

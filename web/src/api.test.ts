@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, csrfToken, queryString, request } from "./api";
+import { ApiError, csrfToken, queryString, request, setUnauthorizedHandler } from "./api";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -16,7 +16,7 @@ describe("api client", () => {
 
   it("sends the CSRF header on writes and turns errors into ApiError with the reference", async () => {
     const fetchMock = vi.fn(async () =>
-      new Response(JSON.stringify({ message: "Office quota exceeded", reference: "r-1" }), {
+      new Response(JSON.stringify({ message: "Office quota exceeded", reference: "r-1", code: "office_full" }), {
         status: 409,
         headers: { "Content-Type": "application/json" },
       }),
@@ -25,7 +25,7 @@ describe("api client", () => {
     vi.stubGlobal("document", { cookie: "ob_csrf=tok" });
     const error = await request("POST", "/bookings", { body: { a: 1 } }).catch((e) => e);
     expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ status: 409, message: "Office quota exceeded", reference: "r-1" });
+    expect(error).toMatchObject({ status: 409, message: "Office quota exceeded", reference: "r-1", code: "office_full" });
     const [url, init] = fetchMock.mock.calls[0] as unknown as [string, RequestInit];
     expect(url).toBe("/api/bookings");
     expect((init.headers as Record<string, string>)["X-CSRF-Token"]).toBe("tok");
@@ -35,6 +35,19 @@ describe("api client", () => {
     vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ message: "Too many requests", reference: "r" }), { status: 429, headers: { "Retry-After": "120" } })));
     await expect(request("POST", "/auth/code", { body: {} })).rejects.toMatchObject({ status: 429, retryAfter: 120 });
     vi.stubGlobal("fetch", vi.fn(async () => { throw new TypeError("offline"); }));
-    await expect(request("GET", "/me")).rejects.toMatchObject({ status: 0 });
+    await expect(request("GET", "/me")).rejects.toMatchObject({ status: 0, code: "network_error" });
+  });
+
+  it("calls the unauthorized handler for an ended session (code unauthorized), not for a wrong code", async () => {
+    const ended = vi.fn();
+    setUnauthorizedHandler(ended);
+    const answer = (body: object) => vi.fn(async () => new Response(JSON.stringify(body), { status: 401 }));
+    vi.stubGlobal("fetch", answer({ message: "Unauthorized", reference: "r", code: "unauthorized" }));
+    await expect(request("GET", "/bookings")).rejects.toMatchObject({ code: "unauthorized" });
+    expect(ended).toHaveBeenCalledTimes(1);
+    vi.stubGlobal("fetch", answer({ message: "Incorrect code", reference: "r", code: "invalid_code" }));
+    await expect(request("GET", "/bookings")).rejects.toMatchObject({ code: "invalid_code" });
+    expect(ended).toHaveBeenCalledTimes(1);
+    setUnauthorizedHandler(null);
   });
 });

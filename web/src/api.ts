@@ -1,21 +1,28 @@
 // The HTTP client of the web app: JSON in and out, the CSRF header on cookie writes, and every
 // error turned into an ApiError that carries the server's message and reference (SPEC §10).
 import type {
-  AppConfig, AuditPage, Booking, Office, OfficeWithSlots, Pass, StatsRow, User, UserPage, VerifyResult,
+  AppConfig, AuditPage, Booking, ErrorBody, Office, OfficeWithSlots, Pass, StatsRow, User, UserPage, VerifyResult,
 } from "./types";
+
+/** The error's stable kind (SPEC §18): branch on it, never on the message. `network_error`: the
+ * server could not be reached; `unknown`: an answer without a code (not from the API). */
+export type ErrorCode = ErrorBody["code"] | "network_error" | "unknown";
 
 export class ApiError extends Error {
   readonly status: number;
   readonly reference: string | null;
   /** Seconds to wait, from Retry-After (429). */
   readonly retryAfter: number | null;
+  readonly code: ErrorCode;
 
-  constructor(status: number, message: string, reference: string | null = null, retryAfter: number | null = null) {
+  constructor(status: number, message: string, reference: string | null = null, retryAfter: number | null = null,
+              code: ErrorCode = "unknown") {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.reference = reference;
     this.retryAfter = retryAfter;
+    this.code = code;
   }
 }
 
@@ -65,7 +72,8 @@ export async function request<T>(method: string, path: string, options: RequestO
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
   } catch {
-    throw new ApiError(0, "Could not reach Office Booker. Check your connection and try again.");
+    throw new ApiError(0, "Could not reach Office Booker. Check your connection and try again.", null, null,
+      "network_error");
   }
   const text = await response.text();
   let data: unknown = null;
@@ -77,7 +85,7 @@ export async function request<T>(method: string, path: string, options: RequestO
     }
   }
   if (!response.ok) {
-    const body = (data && typeof data === "object" ? data : {}) as { message?: string; reference?: string };
+    const body = (data && typeof data === "object" ? data : {}) as Partial<ErrorBody>;
     const reference = body.reference ?? response.headers.get("X-Reference");
     const retry = response.headers.get("Retry-After");
     const error = new ApiError(
@@ -85,8 +93,9 @@ export async function request<T>(method: string, path: string, options: RequestO
       body.message || response.statusText || `Request failed (${response.status})`,
       reference,
       retry && /^\d+$/.test(retry) ? Number(retry) : null,
+      body.code ?? "unknown",
     );
-    if (response.status === 401 && !options.anonymous && onUnauthorized) onUnauthorized();
+    if (error.code === "unauthorized" && !options.anonymous && onUnauthorized) onUnauthorized();
     throw error;
   }
   return data as T;

@@ -56,7 +56,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     try {
       await api.logout();
     } catch (e) {
-      if (!(e instanceof ApiError && e.status === 401)) throw e;
+      if (!(e instanceof ApiError && e.code === "unauthorized")) throw e;
     }
     setUser(null);
   }, []);

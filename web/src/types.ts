@@ -1,114 +1,33 @@
 // The API contract of SPEC §9, as the web app uses it.
+import type { components } from "./api-types";
 
-export interface AppConfig {
-  version: string;
-  email_regex: string;
-  advance_booking_days: number;
-  reason_to_book_required: boolean;
-  show_test_banner: boolean;
+// Generated from the gateway's OpenAPI document (src/api-types.ts: `python -m tools.api_types`).
+type Schemas = components["schemas"];
+
+/** Every error answer: branch on `code` (SPEC §18), show `message` and `reference`. */
+export type ErrorBody = Schemas["ErrorBody"];
+
+export type AppConfig = Schemas["ConfigResponse"] & {
   /** Optional: true when the server runs in local development mode (codes in the dev mailbox). */
   local_development?: boolean;
   /** Optional: where the development mailbox can be read. */
   dev_mailbox_url?: string | null;
-}
+};
 
-export type RoleName = "Default" | "Office Admin" | "System Admin";
-
-export interface Permissions {
-  can_view_admin: boolean;
-  can_view_users: boolean;
-  can_edit_users: boolean;
-  can_manage_all_bookings: boolean;
-  can_manage_offices: boolean;
-  offices_can_manage: string[];
-}
-
-export interface User {
-  email: string;
-  role: { name: RoleName; offices: string[] };
-  quota: number;
-  custom_quota: boolean;
-  auto_approved: boolean;
-  permissions: Permissions;
-}
-
-export interface Office {
-  id: string;
-  name: string;
-  quota: number;
-  parking_quota: number;
-  timezone: string;
-  retired: boolean;
-}
-
-export interface Slot {
-  date: string;
-  booked: number;
-  booked_parking: number;
-}
-
-export interface OfficeWithSlots extends Office {
-  slots: Slot[];
-}
-
-export interface Booking {
-  id: string;
-  user: string;
-  office: { id: string; name: string };
-  date: string;
-  parking: boolean;
-  status: "active" | "cancelled";
-  created_at: string;
-  cancellable_until: string;
-  checked_in_at: string | null;
-}
-
-export interface Pass {
-  booking: Booking;
-  code: string;
-}
-
-export type PassStatus = "ok" | "wrong_day" | "wrong_office" | "cancelled" | "invalid";
-
-export interface VerifyResult {
-  valid: boolean;
-  status: PassStatus;
-  booking?: Booking | null;
-  /** wrong_office only: the office the pass is for (the booking itself is not shown). */
-  office?: { id: string; name: string } | null;
-  checked_in_at?: string | null;
-  /** this scan recorded the check-in; false on a repeat scan. */
-  first_check_in?: boolean;
-}
-
-export interface UserPage {
-  users: User[];
-  next_cursor: string | null;
-}
-
-export interface StatsRow {
-  office: string;
-  date: string;
-  bookings: number;
-  parking: number;
-}
-
-export interface AuditRecord {
-  id: string;
-  at: string;
-  actor: string | null;
-  action: string;
-  entity: string;
-  entity_id: string | null;
-  office: string | null;
-  before: unknown;
-  after: unknown;
-}
-
-export interface AuditPage {
-  records: AuditRecord[];
-  next_cursor: string | null;
-}
+export type RoleName = Schemas["Role"]["name"];
+export type Permissions = Schemas["Permissions"];
+export type User = Schemas["User"];
+export type Office = Schemas["Office"];
+export type Slot = Schemas["Slot"];
+export type OfficeWithSlots = Schemas["OfficeWithSlots"];
+export type Booking = Schemas["Booking"];
+export type Pass = Schemas["PassResponse"];
+export type VerifyResult = Schemas["VerifyPassResponse"];
+export type PassStatus = VerifyResult["status"];
+export type UserPage = Schemas["UserPage"];
+export type StatsRow = Schemas["StatsRow"];
+export type AuditRecord = Schemas["AuditRecord"];
+export type AuditPage = Schemas["AuditPage"];
 
 export interface AvailabilityEvent {
   office: string;

@@ -5,7 +5,7 @@ import { isTransient } from "../lib/retry";
 export function describeError(error: unknown): { message: string; reference: string | null } {
   if (error instanceof ApiError) {
     let message = error.message;
-    if (error.status === 429 && error.retryAfter) {
+    if (error.code === "too_many_requests" && error.retryAfter) {
       const minutes = Math.ceil(error.retryAfter / 60);
       message += `. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
     }

@@ -75,15 +75,18 @@ describe("DayCard", () => {
 
 describe("ErrorNotice", () => {
   it("shows the message and the reference", () => {
-    render(<ErrorNotice error={new ApiError(409, "User quota exceeded", "ref-123")} />);
+    render(<ErrorNotice error={new ApiError(409, "User quota exceeded", "ref-123", null, "user_quota_exceeded")} />);
     const alert = screen.getByRole("alert");
     expect(alert.textContent).toContain("User quota exceeded");
     expect(alert.textContent).toContain("ref-123");
   });
 
-  it("adds the wait for rate limiting", () => {
-    render(<ErrorNotice error={new ApiError(429, "Too many requests", "r", 600)} />);
-    expect(screen.getByRole("alert").textContent).toContain("Try again in 10 minutes");
+  it("adds the wait for rate limiting (by code, not by message)", () => {
+    const { unmount } = render(<ErrorNotice error={new ApiError(429, "Slow down", "r", 600, "too_many_requests")} />);
+    expect(screen.getByRole("alert").textContent).toContain("Slow down. Try again in 10 minutes");
+    unmount();
+    render(<ErrorNotice error={new ApiError(409, "Too many requests", "r", 600, "office_full")} />);
+    expect(screen.getByRole("alert").textContent).not.toContain("Try again");
   });
 });
 
