@@ -8,7 +8,7 @@ from obcommon.config import AppConfig
 from obcommon.service import Db
 from obcommon.migrate import upgrade
 from services.identity.models import Base
-from services.identity.service import purge_expired
+from services.identity.repository import purge_expired
 from tests.support.infra import fresh_database
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
