@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import select
 import threading
+import time
 from typing import Iterator
 
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -42,21 +44,32 @@ class RpcPool:
         """An idle proxy, else a new one while there are free slots, else wait for one.
 
         The slot is taken before the (yielding) connection is made, so a burst of requests can
-        never open more than `size` broker connections."""
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
+        never open more than `size` broker connections. An idle proxy whose connection died (the
+        broker restarted meanwhile) is dropped, not used: its reply queue went with it."""
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                item = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if _alive(item[0]):
+                return item
+            self._discard(item[0])
         if self._slots.acquire(blocking=False):
             try:
                 return self._new()
             except BaseException:
                 self._slots.release()
                 raise
-        try:
-            return self._idle.get(timeout=self.wait)
-        except queue.Empty:
-            raise TimeoutError("every RPC proxy stayed busy") from None  # answered 503
+        while True:
+            try:
+                item = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError("every RPC proxy stayed busy") from None  # answered 503
+            if _alive(item[0]):
+                return item
+            self._discard(item[0])
+            return self._take()  # its slot is free again
 
     @contextlib.contextmanager
     def client(self) -> Iterator:
@@ -89,6 +102,20 @@ class RpcPool:
         for runner in runners:
             with contextlib.suppress(Exception):
                 runner.stop()
+
+
+def _alive(runner) -> bool:
+    """Whether an idle proxy's broker connection is still open. An idle proxy expects nothing from
+    the broker, so a readable socket means it was closed (or is being closed: a broker shutting
+    down sends connection.close first)."""
+    try:
+        sock = runner._reply_listener.queue_consumer.connection._connection.transport.sock
+        if sock is None:
+            return False
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (AttributeError, OSError, ValueError):
+        return not hasattr(runner, "_reply_listener")  # a stand-in without a connection (tests)
+    return not readable
 
 
 def _is_answer(exc: Exception) -> bool:

@@ -69,7 +69,8 @@ class TcpProxy:
                     s.shutdown(socket.SHUT_RDWR)
 
     def cut(self) -> None:
-        """Reset every proxied connection and refuse new ones until `restore()`."""
+        """Close every proxied connection (both peers see it end at once) and refuse new ones
+        until `restore()`."""
         self._up.clear()
         with self._lock:
             sockets, self._sockets = self._sockets, []
@@ -85,6 +86,9 @@ class TcpProxy:
 
 
 def _reset(sock: socket.socket) -> None:
+    # shutdown first: a bare close() does not end a connection another thread is reading from
+    # (the pipe threads), so the peer would never notice
     with contextlib.suppress(OSError):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
         sock.close()
