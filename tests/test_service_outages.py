@@ -172,3 +172,22 @@ def test_an_event_that_arrives_while_the_database_is_away_is_applied_once_it_is_
     with psycopg.connect(db_url, autocommit=True) as conn:
         wait(lambda: conn.execute("SELECT name FROM booking.offices WHERE id = 'gamma'").fetchone() == ("Office Gamma",),
              30, "the office to reach booking's read model")
+
+
+def test_the_outbox_relay_publishes_again_after_a_broker_outage(booking):
+    proc, proxy, _, raw, db_url = booking
+    email = f"relay-{uuid.uuid4().hex[:8]}@my-company.example"
+    day = (datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=5)).isoformat()
+    raw.call("booking", "create_booking", {"user": email, "office": "alpha", "date": day}, email)  # relay connected
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        outbox = lambda: conn.execute("SELECT count(*) FROM booking.outbox").fetchone()[0]  # noqa: E731
+        wait(lambda: outbox() == 0, 10, "the first event to be published")
+        proxy.cut()
+        time.sleep(1)
+        conn.execute("INSERT INTO booking.outbox (exchange, routing_key, payload, created_at) VALUES "
+                     "('booking.events', 'test_event', '{}'::jsonb, now())")  # an event written meanwhile
+        time.sleep(2)
+        assert outbox() == 1  # it waits
+        proxy.restore()
+        wait(lambda: outbox() == 0, 30, "the relay to publish after the outage")
+    assert proc.popen.poll() is None
