@@ -15,7 +15,6 @@ OURS = {
     # gateway (gateway/app.py)
     "ob_http_requests_total",                      # {method, route, status}
     "ob_http_request_duration_seconds_bucket",     # histogram {method, route}
-    "ob_readiness_checks_total",                   # dependency checks behind /readyz (≤ 1 a second)
     # every service (obcommon/service.py)
     "ob_service_calls_total",                      # {service, entrypoint, kind, outcome}
     "ob_service_call_duration_seconds_bucket",     # histogram {service, entrypoint, kind}
