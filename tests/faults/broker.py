@@ -1,17 +1,12 @@
-"""Broker faults on the suite's private RabbitMQ node (tests/support/infra.py `private_rabbitmq`),
-and a way to have RPC workers in flight when the broker goes."""
+"""Broker faults on the suite's private RabbitMQ node (tests/support/infra.py `private_rabbitmq`)."""
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import time
-from typing import Iterator
 from urllib.parse import urlsplit
-
-import psycopg
 
 from tests.support.infra import port_open, private_rabbitmq_node, rabbitmqctl_private
 
@@ -48,14 +43,3 @@ def start_killed(amqp_uri: str, log_path: str) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"rabbitmq node {node} did not start again; see {log_path}")
         time.sleep(0.1)
-
-
-@contextlib.contextmanager
-def booking_decisions_held(database_url: str) -> Iterator[None]:
-    """Hold a lock that every booking decision and cancellation waits for (they all write
-    booking.day_counts), so that, meanwhile, booking's RPC workers pile up in flight; on leaving,
-    they all finish at once. Reads go on."""
-    with psycopg.connect(database_url) as conn:
-        conn.execute("LOCK TABLE booking.day_counts IN EXCLUSIVE MODE")
-        yield
-        conn.rollback()

@@ -22,7 +22,7 @@ LOAD_SECONDS = 9.0  # per scenario
 FAULT_AT = 3.0  # seconds into the load
 AFTER_FAULT = 3.0  # the load goes on at least this long after the fault ended
 RETRY_BUDGET = 30.0  # a request is retried until this long after the load ended
-MAX_FAULT_SECONDS = 150.0  # a fault taking longer fails the scenario (the rolling restart takes longest)
+MAX_FAULT_SECONDS = 240.0  # a fault taking longer fails the scenario (the rolling restart takes longest)
 CATCH_UP_TIMEOUT = 75.0  # notify leaves a mail claimed by a killed sender for 60 s
 RECOVERY_LIMIT = 10.0
 

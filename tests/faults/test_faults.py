@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from . import broker
 from .rig import Rig
+from .stall import booking_decisions_held
 
 OUTAGE_SECONDS = 3.0
 HOLD_SECONDS = 1.0  # booking's workers held in flight before a broker fault
+GATEWAY_DRAIN_SECONDS = 2.0  # the gateway's default GATEWAY_DRAIN_SECONDS
 
 
 def assert_no_problems(figures) -> None:
@@ -29,7 +33,7 @@ def assert_no_problems(figures) -> None:
 def test_broker_stop_and_start(rig: Rig):
     """A clean broker stop while booking's workers are in flight: they finish with the broker gone."""
     def fault():
-        with broker.booking_decisions_held(rig.stack.database_url):
+        with booking_decisions_held(rig.stack.database_url):
             time.sleep(HOLD_SECONDS)  # the clients' bookings and cancellations wait in booking
             broker.stop(rig.amqp_uri)
         time.sleep(OUTAGE_SECONDS)
@@ -41,7 +45,7 @@ def test_broker_stop_and_start(rig: Rig):
 def test_broker_crash_and_restart(rig: Rig):
     """The same with the broker's VM SIGKILLed (no AMQP goodbye) and started again."""
     def fault():
-        with broker.booking_decisions_held(rig.stack.database_url):
+        with booking_decisions_held(rig.stack.database_url):
             time.sleep(HOLD_SECONDS)
             broker.kill(rig.amqp_uri)
         time.sleep(OUTAGE_SECONDS)
@@ -75,6 +79,11 @@ def test_postgres_immediate_stop_and_start(rig: Rig):
     assert_no_problems(rig.run("PostgreSQL immediate stop/start", fault))
 
 
+@pytest.mark.xfail(strict=False, reason=(
+    "gateway/__main__.py stops eventlet.wsgi.server with SystemExit, which stops accepting but closes the "
+    "listening socket only after the requests in flight finish (pool.waitall() before sock.close()); "
+    "connections the kernel queues to the stopping replica's SO_REUSEPORT socket meanwhile are reset. "
+    "The gateway must close its listener when it stops accepting."))
 def test_rolling_restart_loses_nothing(rig: Rig):
     """SIGTERM one process at a time, each replaced (and ready) before the next: no client may
     see a 5xx or a connection error at all, not even one it would retry. A process must stop by
@@ -83,14 +92,18 @@ def test_rolling_restart_loses_nothing(rig: Rig):
 
     def fault():
         # the next replacement starts while the old process is still stopping
-        stopping = [rig.supervisor.roll(key) for key in ("identity", "offices", "booking", "notify", "audit",
-                                                         "gateway")]
+        stopping = [rig.supervisor.roll(key) for key in ("identity", "offices", "booking", "notify", "audit")]
+        stopping.append(rig.supervisor.roll("gateway"))
+        # Requests the old gateway took during its drain are still in flight when it stops accepting.
+        with booking_decisions_held(rig.stack.database_url):
+            time.sleep(GATEWAY_DRAIN_SECONDS + 1.5)
         for s in stopping:
             status, seconds = s.wait()
             stops.append(f"{s.key} exited {status} after {seconds:.1f} s")
 
     figures = rig.run("rolling restart (SIGTERM)", fault, fault_at=2.0, measure_recovery=False)
     print("rolling restart: " + "; ".join(stops))
+    print("failed attempts (first and last): " + "; ".join(figures.error_samples))
     if figures.server_errors or figures.connection_errors:
         figures.problems.append(f"{figures.server_errors} 5xx answers and {figures.connection_errors} connection "
                                 f"errors during a rolling restart; want none. E.g. {figures.error_samples}")
