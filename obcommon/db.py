@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, Identity, MetaData, String, create_engine, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -31,42 +31,54 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def make_base(schema: str, commands: bool = False) -> type[DeclarativeBase]:
-    """A declarative base whose tables live in `schema`, with the outbox table included, and with
-    `commands=True` the table of command answers (see `obcommon.service.command`)."""
+def service_metadata(schema: str) -> MetaData:
+    """The metadata of a service's declarative base: its tables live in `schema`."""
+    return MetaData(schema=schema, naming_convention=NAMING)
 
-    class Base(DeclarativeBase):
-        metadata = MetaData(schema=schema, naming_convention=NAMING)
 
-    class OutboxMessage(Base):
-        """An event waiting to be published; deleted once the broker has confirmed it."""
+class OutboxColumns:
+    """Mixin of a service's outbox table (`class OutboxMessage(OutboxColumns, Base)` in its
+    models): an event waiting to be published; deleted once the broker has confirmed it."""
 
-        __tablename__ = "outbox"
-        id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-        exchange: Mapped[str] = mapped_column(String(100))
-        routing_key: Mapped[str] = mapped_column(String(100))
-        payload: Mapped[dict] = mapped_column(JSONB)
-        # Message headers to publish with it (the W3C trace context of the change), or null.
-        headers: Mapped[Optional[dict]] = mapped_column(JSONB, nullable=True)
-        created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    exchange: Mapped[str] = mapped_column(String(100))
+    routing_key: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict] = mapped_column(JSONB)
+    # Message headers to publish with it (the W3C trace context of the change), or null.
+    headers: Mapped[Optional[dict]] = mapped_column(JSONB, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    Base.OutboxMessage = OutboxMessage  # type: ignore[attr-defined]
-    Base.CommandRecord = None  # type: ignore[attr-defined]
-    if commands:
 
-        class CommandRecord(Base):
-            """The answer a command RPC committed, by the call's correlation id: a redelivered call
-            gets this answer instead of running again. Written in the command's own transaction;
-            `outcome` is `{"result": ...}` or `{"error": <nameko-serialised ServiceError>}`."""
+class CommandColumns:
+    """Mixin of a service's table of command answers (`class CommandRecord(CommandColumns, Base)`,
+    see `obcommon.service.command`): the answer a command RPC committed, by the call's correlation
+    id: a redelivered call gets this answer instead of running again. Written in the command's own
+    transaction; `outcome` is `{"result": ...}` or `{"error": <nameko-serialised ServiceError>}`."""
 
-            __tablename__ = "commands"
-            call_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-            method: Mapped[str] = mapped_column(String(100))
-            outcome: Mapped[Optional[dict]] = mapped_column(JSONB, nullable=True)
-            created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    __tablename__ = "commands"
+    call_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    method: Mapped[str] = mapped_column(String(100))
+    outcome: Mapped[Optional[dict]] = mapped_column(JSONB, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
-        Base.CommandRecord = CommandRecord  # type: ignore[attr-defined]
-    return Base
+
+M = TypeVar("M")
+
+
+def mapped_model(base: type[DeclarativeBase], mixin: type[M]) -> Optional[type[M]]:
+    """The model of `base` built on `mixin` (`OutboxColumns`, `CommandColumns`), or None."""
+    for mapper in base.registry.mappers:
+        if issubclass(mapper.class_, mixin):
+            return mapper.class_
+    return None
+
+
+def outbox_model(base: type[DeclarativeBase]) -> type[OutboxColumns]:
+    model = mapped_model(base, OutboxColumns)
+    if model is None:
+        raise RuntimeError(f"{base.__module__}: no model built on OutboxColumns (the outbox table)")
+    return model
 
 
 def sqlalchemy_url(database_url: str):

@@ -38,11 +38,11 @@ from nameko.web.handlers import http
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from werkzeug.wrappers import Response
 
 from .config import AppConfig, Env, load_config
-from .db import NestedUnitOfWork, UnitOfWork, make_engine, ping, utcnow
+from .db import CommandColumns, NestedUnitOfWork, UnitOfWork, make_engine, mapped_model, outbox_model, ping, utcnow
 from .messaging import DependencyUnavailable, EventSpec, OutboxRelay, ServiceError
 from .tracing import Tracing, instrument_engine
 
@@ -195,7 +195,7 @@ def command(fn):
     service's `commands` table; a redelivered call (the broker lost the reply or the ack, or the
     process died after its commit) gets the recorded answer instead of running again. Every unit
     of work the method opens is a savepoint of that transaction. The service's database is `db`
-    and its models' base is `make_base(..., commands=True)`."""
+    and its models include a `CommandColumns` table (`obcommon.db`)."""
 
     @functools.wraps(fn)
     def run(self, *args, **kwargs):
@@ -236,21 +236,21 @@ class Db:
         self._command: Optional[UnitOfWork] = None  # the running command's transaction
 
     @classmethod
-    def standalone(cls, database_url: str, base: Any, service_name: str, pool_size: int = 2) -> "Db":
+    def standalone(cls, database_url: str, base: type[DeclarativeBase], service_name: str, pool_size: int = 2) -> "Db":
         return cls(Database(base).bind_engine(database_url, service_name, pool_size))
 
     def uow(self):
         if self._command is not None:
             return NestedUnitOfWork(self._command)
         p = self._p
-        return UnitOfWork(p.Session, p.base.OutboxMessage, p.service_name, on_commit=p.wake_relay)
+        return UnitOfWork(p.Session, p.outbox, p.service_name, on_commit=p.wake_relay)
 
     def command(self, method: str, run: Callable[[], Any]) -> Any:
         """Run `run` as the command `method` of the current RPC call, once (see `command`)."""
-        record = self._p.base.CommandRecord
+        record = self._p.commands
         call_id = (self._worker_ctx.data.get(CALL_ID) if self._worker_ctx is not None else None)
         if record is None:
-            raise RuntimeError(f"{self._p.service_name}: @command needs make_base(..., commands=True)")
+            raise RuntimeError(f"{self._p.service_name}: @command needs a CommandColumns table in its models")
         if not call_id or self._command is not None:
             # not an RPC delivery (a timer, a test calling the method directly), or a command called
             # by the running one (its changes are already part of that command's transaction)
@@ -296,8 +296,10 @@ class Db:
 
 
 class Database(DependencyProvider):
-    def __init__(self, base: Any):
+    def __init__(self, base: type[DeclarativeBase]):
         self.base = base
+        self.outbox = outbox_model(base)
+        self.commands = mapped_model(base, CommandColumns)
 
     def bind_engine(self, database_url: str, service_name: str, pool_size: int) -> "Database":
         """The engine, sessions and relay wake-up of `service_name`'s database (no relay runs
@@ -317,17 +319,19 @@ class Database(DependencyProvider):
         # One connection per concurrent worker, one for the outbox relay, one spare.
         pool_size = int(self.container.config.get("max_workers", 10)) + 2
         self.bind_engine(env.database_url, self.container.service_name, pool_size)
-        self.relay = OutboxRelay(self.Session, self.base.OutboxMessage, env.amqp_uri, self.service_name)
+        self.relay = OutboxRelay(self.Session, self.outbox, env.amqp_uri, self.service_name)
 
     def start(self) -> None:
         self._running = True
         self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
-        if self.base.CommandRecord is not None:
+        if self.commands is not None:
             self.container.spawn_managed_thread(self._purge_commands_loop, identifier="command-purge")
 
     def purge_commands(self) -> int:
         """Delete command answers older than COMMAND_TTL; returns how many went."""
-        record = self.base.CommandRecord
+        record = self.commands
+        if record is None:
+            return 0
         with self.Session() as session:
             deleted = session.execute(delete(record).where(record.created_at < utcnow() - COMMAND_TTL)).rowcount
             session.commit()

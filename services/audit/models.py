@@ -4,11 +4,21 @@ from typing import Any, Optional
 
 from sqlalchemy import BigInteger, DateTime, Identity, Text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from obcommon.db import make_base
+from obcommon.db import CommandColumns, OutboxColumns, service_metadata
 
-Base = make_base("audit", commands=True)
+
+class Base(DeclarativeBase):
+    metadata = service_metadata("audit")
+
+
+class OutboxMessage(OutboxColumns, Base):
+    """Events waiting to be published (`obcommon.db.OutboxColumns`)."""
+
+
+class CommandRecord(CommandColumns, Base):
+    """Committed answers of command RPCs (`obcommon.db.CommandColumns`)."""
 
 
 class Record(Base):

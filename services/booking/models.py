@@ -4,11 +4,21 @@ from typing import Optional
 
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, Identity, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from obcommon.db import make_base, utcnow
+from obcommon.db import CommandColumns, OutboxColumns, service_metadata, utcnow
 
-Base = make_base("booking", commands=True)
+
+class Base(DeclarativeBase):
+    metadata = service_metadata("booking")
+
+
+class OutboxMessage(OutboxColumns, Base):
+    """Events waiting to be published (`obcommon.db.OutboxColumns`)."""
+
+
+class CommandRecord(CommandColumns, Base):
+    """Committed answers of command RPCs (`obcommon.db.CommandColumns`)."""
 
 
 class Booking(Base):

@@ -4,11 +4,21 @@ from typing import Optional
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Identity, Index, Integer, String
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from obcommon.db import make_base, utcnow
+from obcommon.db import CommandColumns, OutboxColumns, service_metadata, utcnow
 
-Base = make_base("identity", commands=True)
+
+class Base(DeclarativeBase):
+    metadata = service_metadata("identity")
+
+
+class OutboxMessage(OutboxColumns, Base):
+    """Events waiting to be published (`obcommon.db.OutboxColumns`)."""
+
+
+class CommandRecord(CommandColumns, Base):
+    """Committed answers of command RPCs (`obcommon.db.CommandColumns`)."""
 
 
 class User(Base):

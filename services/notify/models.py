@@ -4,11 +4,17 @@ from typing import Optional
 
 from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from obcommon.db import make_base, utcnow
+from obcommon.db import OutboxColumns, service_metadata, utcnow
 
-Base = make_base("notify")
+
+class Base(DeclarativeBase):
+    metadata = service_metadata("notify")
+
+
+class OutboxMessage(OutboxColumns, Base):
+    """Events waiting to be published (`obcommon.db.OutboxColumns`)."""
 
 
 class Mail(Base):

@@ -2,11 +2,21 @@
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Identity, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from obcommon.db import make_base, utcnow
+from obcommon.db import CommandColumns, OutboxColumns, service_metadata, utcnow
 
-Base = make_base("offices", commands=True)
+
+class Base(DeclarativeBase):
+    metadata = service_metadata("offices")
+
+
+class OutboxMessage(OutboxColumns, Base):
+    """Events waiting to be published (`obcommon.db.OutboxColumns`)."""
+
+
+class CommandRecord(CommandColumns, Base):
+    """Committed answers of command RPCs (`obcommon.db.CommandColumns`)."""
 
 
 class Office(Base):
