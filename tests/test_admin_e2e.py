@@ -238,8 +238,8 @@ def test_role_and_quota_changes_apply_on_every_replica_and_in_the_booking_decisi
     # the booking decision sees it too (booking's read model of the user's settings); a new date each
     # try, so a try that was earlier than the change cannot turn the next ones into duplicates
     dates = iter(range(3, 12))
-    _within(1.0, lambda: on_second.book(office="alpha", date_=day(next(dates))).json().get("message")
-            == "User quota exceeded")
+    _within(1.0, lambda: on_second.book(office="alpha", date_=day(next(dates))).json().get("code")
+            == "user_quota_exceeded")
     expect(on_first.book(office="alpha", date_=day(12)), 409, "User quota exceeded")
 
     expect(admin.put(f"/api/users/{target.email}", {"quota": None, "role": {"name": "Default", "offices": []}}), 200)
@@ -340,7 +340,7 @@ def test_create_office_lists_it_last_and_takes_bookings(astack, admin):
     office_id = f"new-{time.monotonic_ns() % 10**8}"
     created = expect(admin.post("/api/offices", {"id": office_id, "name": "  New Office  ", "quota": 2}), 201).json()
     assert created == {"id": office_id, "name": "New Office", "quota": 2, "parking_quota": 0,
-                       "timezone": "Europe/London", "retired": False}
+                       "timezone": "Europe/London", "retired": False, "check_in_deadline": None}
     # every replica's office read model follows the offices' events within a second
     for replica in (admin, admin.on("gateway2")):
         _within(1.0, lambda: expect(replica.get("/api/offices"), 200).json()[-1]["id"] == office_id)
@@ -396,7 +396,7 @@ def test_lowering_a_quota_keeps_bookings_and_stops_new_ones(astack, admin):
     listed = expect(admin.get("/api/bookings", office=office_id, date=day(4)), 200).json()
     assert len(listed) == 3 and all(b["status"] == "active" for b in listed)
     late = Api(astack, who())
-    assert wait_until(lambda: late.book(office=office_id, date_=day(4)).json().get("message") == "Office quota exceeded",
+    assert wait_until(lambda: late.book(office=office_id, date_=day(4)).json().get("code") == "office_full",
                       timeout=5)
     expect(late.book(office=office_id, date_=day(5)), 201)
     def booked() -> int:
@@ -441,7 +441,7 @@ def test_retire_and_unretire(astack, admin):
     assert next(o for o in everything if o["id"] == office_id)["retired"] is True
     assert office_id not in [o["id"] for o in expect(user.get("/api/offices", include_retired="true"), 200).json()]
     assert wait_until(lambda: expect(user.get(f"/api/offices/{office_id}"), 200).json()["retired"] is True, timeout=5)
-    assert wait_until(lambda: user.book(office=office_id, date_=day(3)).json().get("message") == "Office not found",
+    assert wait_until(lambda: user.book(office=office_id, date_=day(3)).json().get("code") == "office_not_found",
                       timeout=5)
     assert [x["id"] for x in expect(user.get("/api/bookings"), 200).json()] == [b["id"]]  # existing ones stay
     expect(admin.put(f"/api/offices/{office_id}", {"retired": False}), 200)
