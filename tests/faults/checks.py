@@ -48,7 +48,7 @@ class State:
     over_quota: list
 
     @classmethod
-    def read(cls, database_url: str, smtp, users: set[str]) -> "State":
+    def read(cls, database_url: str, smtp, users: set[str]) -> State:
         us = sorted(users)
         with psycopg.connect(database_url) as conn:
             bookings = {row[0]: (row[1], row[2], row[3].isoformat(), row[4], row[5]) for row in conn.execute(

@@ -14,7 +14,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 import requests
@@ -28,21 +27,21 @@ ATTEMPT_TIMEOUT = (3, 15)  # connect, read (the gateway's RPC timeout is 10 s)
 class Attempt:
     started: float  # time.monotonic()
     ended: float
-    status: Optional[int]  # None: no HTTP answer
-    error: Optional[str] = None
-    booking_id: Optional[str] = None  # of a 201
+    status: int | None  # None: no HTTP answer
+    error: str | None = None
+    booking_id: str | None = None  # of a 201
 
 
 @dataclass
 class Request:
     kind: str  # "book" | "cancel"
     body: dict
-    key: Optional[str] = None  # Idempotency-Key
-    booking_id: Optional[str] = None  # booked (201) or to cancel
+    key: str | None = None  # Idempotency-Key
+    booking_id: str | None = None  # booked (201) or to cancel
     attempts: list[Attempt] = field(default_factory=list)
 
     @property
-    def final(self) -> Optional[int]:
+    def final(self) -> int | None:
         """The status that ended the request; None if it never got a non-5xx answer."""
         last = self.attempts[-1] if self.attempts else None
         return last.status if last and last.status is not None and last.status < 500 else None
@@ -59,8 +58,8 @@ class Recovery:
 
     def __init__(self, wait: float):
         self.wait = wait
-        self.fault_ended: Optional[float] = None
-        self.first_2xx: Optional[float] = None
+        self.fault_ended: float | None = None
+        self.first_2xx: float | None = None
         self._lock = threading.Lock()
 
     def end_fault(self) -> None:
@@ -78,7 +77,7 @@ class Recovery:
         return ended is not None and self.first_2xx is None and time.monotonic() < ended + self.wait
 
     @property
-    def seconds(self) -> Optional[float]:
+    def seconds(self) -> float | None:
         return None if self.first_2xx is None else self.first_2xx - self.fault_ended
 
 

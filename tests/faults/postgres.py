@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Optional
 
 from tests.support.infra import free_port
 
@@ -28,7 +27,7 @@ def _bin_dir() -> Path:
     return Path(POSTGRES_BIN_PATH)
 
 
-def _os_user() -> Optional[str]:
+def _os_user() -> str | None:
     if os.geteuid() != 0:
         return None
     for name in ("postgres", "pgserver"):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 from .checks import State, problems
 from .clients import Client, Recovery, Request, finish
@@ -46,9 +46,9 @@ class Figures:
     answered_500: int = 0  # of those, 500 (a dependency down must be 503)
     connection_errors: int = 0  # attempts without an HTTP answer
     failed: int = 0  # requests with no answer < 500 after all retries
-    fault_seconds: Optional[float] = None  # how long the fault itself took (outage length)
-    recovery: Optional[float] = None  # from the fault's end to the first 2xx of an attempt started after it
-    catch_up: Optional[float] = None  # from the load's end until outboxes, mail and audit drained
+    fault_seconds: float | None = None  # how long the fault itself took (outage length)
+    recovery: float | None = None  # from the fault's end to the first 2xx of an attempt started after it
+    catch_up: float | None = None  # from the load's end until outboxes, mail and audit drained
     unplanned_exits: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     error_samples: list = field(default_factory=list)  # a few failed attempts, for the report
@@ -92,7 +92,7 @@ class Rig:
         emails = [f"f{tag}-{i}@my-company.example" for i in range(n)]
         with ThreadPoolExecutor(n) as pool:
             tokens = list(pool.map(lambda e: self.stack.login(e)["token"], emails))
-        return dict(zip(emails, tokens))
+        return dict(zip(emails, tokens, strict=True))
 
     def run(self, name: str, fault: Callable[[], None], *, fault_at: float = FAULT_AT,
             load_seconds: float = LOAD_SECONDS, measure_recovery: bool = True) -> Figures:

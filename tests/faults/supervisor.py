@@ -9,7 +9,6 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
-from typing import Optional
 
 from tests.support.stack import Process, Stack
 
@@ -34,9 +33,9 @@ class Supervisor:
         self._planned: set[int] = set()  # pids whose exit a scenario caused
         self._lock = threading.RLock()  # held while stack.processes changes
         self._running = False
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
 
-    def start(self) -> "Supervisor":
+    def start(self) -> Supervisor:
         self._running = True
         self._thread = threading.Thread(target=self._loop, name="supervisor", daemon=True)
         self._thread.start()
@@ -60,7 +59,7 @@ class Supervisor:
             proc.popen.send_signal(sig)
             return proc.popen.pid
 
-    def roll(self, key: str, grace: float = 30.0) -> "Stopping":
+    def roll(self, key: str, grace: float = 30.0) -> Stopping:
         """Replace one process the way a Kubernetes rolling update does: start the new one next to
         the old, wait until it is ready, then SIGTERM the old one, which has `grace` seconds to exit
         (then SIGKILL, like terminationGracePeriodSeconds). A gateway replacement shares the old
