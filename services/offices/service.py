@@ -1,16 +1,15 @@
 """Offices: office configuration (SPEC §3)."""
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 
 from obcommon import validation
 from obcommon.emails import normalize_email
 from obcommon.service import BaseService, Database, command, rpc
 
-from .contract import OFFICE_CREATED, OFFICE_UPDATED, SERVICE
+from . import repository
+from .contract import SERVICE
 from .dependencies import Seeder
-from .exceptions import InvalidOffice, OfficeExists, OfficeNotFound
-from .models import Base, Office
+from .exceptions import InvalidOffice
+from .models import Base
 from .schemas import OfficeCreate, OfficeUpdate
 
 
@@ -22,19 +21,11 @@ class OfficesService(BaseService):
 
     @rpc
     def list_offices(self, include_retired: bool = False) -> list[dict]:
-        with self.db.uow() as uow:
-            query = select(Office).order_by(Office.position)
-            if not include_retired:
-                query = query.where(Office.retired.is_(False))
-            return [o.to_dict() for o in uow.session.scalars(query)]
+        return repository.list_offices(self.db, bool(include_retired))
 
     @rpc
     def get_office(self, office_id: str) -> dict:
-        with self.db.uow() as uow:
-            office = uow.session.get(Office, str(office_id))
-            if office is None:
-                raise OfficeNotFound("Not Found")
-            return office.to_dict()
+        return repository.get_office(self.db, str(office_id))
 
     @command
     def create_office(self, fields: dict, actor: str) -> dict:
@@ -42,18 +33,7 @@ class OfficesService(BaseService):
         data = _validated(OfficeCreate, fields)
         values = {"id": data.id, "name": data.name, "quota": data.quota, "parking_quota": data.parking_quota,
                   "timezone": data.timezone or self.settings.default_timezone, "retired": data.retired}
-        with self.db.uow() as uow:
-            inserted = uow.session.execute(
-                insert(Office).values(**values).on_conflict_do_nothing(index_elements=["id"]).returning(Office.id)
-            ).first()
-            if inserted is None:
-                raise OfficeExists(f"Office already exists: {data.id}")
-            office = uow.session.get(Office, data.id)
-            after = office.to_dict()
-            uow.emit(OFFICE_CREATED, actor=_actor(actor), entity="office", entity_id=data.id, office=data.id,
-                     after=after)
-            uow.commit()
-        return after
+        return repository.create_office(self.db, values, _actor(actor))
 
     @command
     def update_office(self, office_id: str, changes: dict, actor: str) -> dict:
@@ -64,19 +44,8 @@ class OfficesService(BaseService):
         nulls = sorted(k for k in data.model_fields_set if getattr(data, k) is None)
         if nulls:
             raise InvalidOffice("; ".join(f"Invalid {k}: must not be null" for k in nulls))
-        with self.db.uow() as uow:
-            office = uow.session.scalars(select(Office).where(Office.id == str(office_id)).with_for_update()).first()
-            if office is None:
-                raise OfficeNotFound("Not Found")
-            before = office.to_dict()
-            for key in data.model_fields_set:
-                setattr(office, key, getattr(data, key))
-            after = office.to_dict()
-            if after != before:
-                uow.emit(OFFICE_UPDATED, actor=_actor(actor), entity="office", entity_id=office.id, office=office.id,
-                         before=before, after=after)
-            uow.commit()
-        return after
+        changes = {key: getattr(data, key) for key in data.model_fields_set}
+        return repository.update_office(self.db, str(office_id), changes, _actor(actor))
 
 
 def _validated(model, fields):
