@@ -21,7 +21,6 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 
 import eventlet.event  # noqa: E402
-
 import eventlet.wsgi  # noqa: E402
 
 from obcommon.config import ConfigError, Env, load_config  # noqa: E402

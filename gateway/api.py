@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, make_response, request
 from pydantic import BaseModel, ValidationError
@@ -16,8 +17,17 @@ from services.booking import rules as booking_rules
 from . import openapi
 from .auth import CSRF_COOKIE, SESSION_COOKIE, csrf_token, current_caller, require_writable
 from .errors import ApiError
-from .schemas import (CodeRequest, ConfigResponse, ErrorBody, OfficeListQuery, OfficeWithSlots, Office, User,
-                      VerifyRequest, VerifyResponse)
+from .schemas import (
+    CodeRequest,
+    ConfigResponse,
+    ErrorBody,
+    Office,
+    OfficeListQuery,
+    OfficeWithSlots,
+    User,
+    VerifyRequest,
+    VerifyResponse,
+)
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -27,7 +37,7 @@ def ob():
 
 
 def endpoint(path: str, method: str, summary: str, *, auth: bool = True, write: bool = False, body=None,
-             query=None, responses: Optional[dict] = None, allow: Optional[Callable] = None,
+             query=None, responses: dict | None = None, allow: Callable | None = None,
              field_errors: bool = False) -> Callable:
     """Register a route and its OpenAPI operation from the same models.
 
@@ -274,7 +284,7 @@ def get_user(email: str):
 
 def bookable_dates(office: dict) -> list[str]:
     """The office's bookable window (SPEC §4 rule 6), from the rule booking decides with."""
-    days = booking_rules.bookable_days(datetime.now(timezone.utc), office["timezone"], ob().config.advance_booking_days)
+    days = booking_rules.bookable_days(datetime.now(UTC), office["timezone"], ob().config.advance_booking_days)
     return [d.isoformat() for d in days]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Optional
 
 from flask import current_app, g, request
 
@@ -42,7 +41,7 @@ def csrf_token(session_id: str) -> str:
     return hmac.new(key, session_id.encode(), hashlib.sha256).hexdigest()
 
 
-def _token_from_request() -> tuple[Optional[str], bool]:
+def _token_from_request() -> tuple[str | None, bool]:
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip() or None, False
@@ -50,7 +49,7 @@ def _token_from_request() -> tuple[Optional[str], bool]:
     return (cookie or None), True
 
 
-def current_caller(required: bool = True) -> Optional[Caller]:
+def current_caller(required: bool = True) -> Caller | None:
     """The signed-in caller (401 if `required` and there is none). Checks CSRF on cookie writes."""
     if "caller" in g:
         return g.caller

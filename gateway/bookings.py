@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Optional
 
 from flask import g, jsonify, request
 
@@ -18,7 +17,7 @@ from .schemas import Booking, BookingListQuery, BookingRequest, ErrorBody
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def parse_date(value: Optional[str], message: str = "Invalid date format") -> Optional[str]:
+def parse_date(value: str | None, message: str = "Invalid date format") -> str | None:
     if value is None:
         return None
     try:

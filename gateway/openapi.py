@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -22,8 +22,8 @@ class Operation:
     method: str
     summary: str
     auth: bool
-    body: Optional[type[BaseModel]] = None
-    query: Optional[type[BaseModel]] = None
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
     responses: dict[int, Any] = field(default_factory=dict)
     write: bool = False
 
@@ -43,7 +43,7 @@ def _ref(model: type[BaseModel], components: dict) -> dict:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def _response_schema(spec: Any, components: dict) -> Optional[dict]:
+def _response_schema(spec: Any, components: dict) -> dict | None:
     if spec is None:
         return None
     if isinstance(spec, list):

@@ -1,8 +1,6 @@
 """Virtual passes (SPEC §5): a signed, tamper-evident code per booking, and the door check."""
 from __future__ import annotations
 
-from typing import Optional
-
 from flask import g, jsonify
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -26,7 +24,7 @@ def pass_code(booking_id: str) -> str:
     return _signer().dumps({"b": booking_id})
 
 
-def booking_id_from(code: str) -> Optional[str]:
+def booking_id_from(code: str) -> str | None:
     """The booking id of a genuine code; None for a forged, damaged or foreign one."""
     try:
         data = _signer().loads(code)

@@ -10,7 +10,7 @@ import queue
 import select
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -25,7 +25,7 @@ class RpcPool:
         self.size = size
         self.timeout = timeout
         self.wait = wait
-        self._idle: "queue.LifoQueue" = queue.LifoQueue()
+        self._idle: queue.LifoQueue = queue.LifoQueue()
         self._all: list[ClusterRpcProxy] = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(size)  # at most `size` proxies, ever

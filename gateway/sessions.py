@@ -14,8 +14,8 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable, Optional
 
 from kombu import Connection, Consumer, Queue, binding
 
@@ -29,7 +29,7 @@ class SessionCache:
     max_unknown = 10_000
     unknown_ttl = 30.0  # seconds a token identity does not know is answered 401 without asking
 
-    def __init__(self, fetch: Callable[[str], Optional[dict]]):
+    def __init__(self, fetch: Callable[[str], dict | None]):
         self._fetch = fetch
         self._by_id: dict[str, dict] = {}
         self._by_email: dict[str, set[str]] = {}
@@ -37,12 +37,12 @@ class SessionCache:
         # neither sends every request to identity nor disturbs the cache of real sessions. A
         # session id is a hash of a token identity generates at sign-in, so a token unknown now
         # cannot become a valid session later: caching "unknown" never hides a real session.
-        self._unknown: "OrderedDict[str, float]" = OrderedDict()
+        self._unknown: OrderedDict[str, float] = OrderedDict()
         self._generation = 0
         self._lock = threading.Lock()
         self.trusted = False  # set by the listener while it is connected
 
-    def get(self, session_id: str) -> Optional[dict]:
+    def get(self, session_id: str) -> dict | None:
         now = time.time()
         entry = self._by_id.get(session_id) if self.trusted else None
         if entry is not None and entry["_expires"] > now:
@@ -101,7 +101,7 @@ class EventListener:
         self.on_connected = on_connected
         self.queue_name = f"gateway-events-{uuid.uuid4().hex[:12]}"
         self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="gateway-events", daemon=True)

@@ -7,14 +7,15 @@ written to the service's outbox table in the same transaction (see `obcommon.mes
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Callable, Optional, TypeVar
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, Identity, MetaData, String, create_engine, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.pool import NullPool
 
 from . import tracing
 
@@ -28,7 +29,7 @@ NAMING = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def service_metadata(schema: str) -> MetaData:
@@ -46,7 +47,7 @@ class OutboxColumns:
     routing_key: Mapped[str] = mapped_column(String(100))
     payload: Mapped[dict] = mapped_column(JSONB)
     # Message headers to publish with it (the W3C trace context of the change), or null.
-    headers: Mapped[Optional[dict]] = mapped_column(JSONB, nullable=True)
+    headers: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -59,14 +60,14 @@ class CommandColumns:
     __tablename__ = "commands"
     call_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     method: Mapped[str] = mapped_column(String(100))
-    outcome: Mapped[Optional[dict]] = mapped_column(JSONB, nullable=True)
+    outcome: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 M = TypeVar("M")
 
 
-def mapped_model(base: type[DeclarativeBase], mixin: type[M]) -> Optional[type[M]]:
+def mapped_model(base: type[DeclarativeBase], mixin: type[M]) -> type[M] | None:
     """The model of `base` built on `mixin` (`OutboxColumns`, `CommandColumns`), or None."""
     for mapper in base.registry.mappers:
         if issubclass(mapper.class_, mixin):
@@ -89,7 +90,7 @@ def sqlalchemy_url(database_url: str):
     return url
 
 
-def make_engine(database_url: str, application_name: str, pool_size: Optional[int] = 10) -> Engine:
+def make_engine(database_url: str, application_name: str, pool_size: int | None = 10) -> Engine:
     """A pooled engine; `pool_size=None` opens a connection per use (migrations, scripts)."""
     pooling = (
         {"poolclass": NullPool}
@@ -126,7 +127,7 @@ class UnitOfWork:
     become durable, with the command's answer, when the command commits."""
 
     def __init__(self, session_factory: Callable[[], Session], outbox_model: Any,
-                 service_name: str, on_commit: Optional[Callable[[], None]] = None):
+                 service_name: str, on_commit: Callable[[], None] | None = None):
         self._session_factory = session_factory
         self._outbox_model = outbox_model
         self._service_name = service_name
@@ -134,7 +135,7 @@ class UnitOfWork:
         self.session: Session
         self._emitted = 0
 
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
         self._emitted = 0
         return self
@@ -177,7 +178,7 @@ class NestedUnitOfWork:
         self._parent = parent
         self.session: Session
 
-    def __enter__(self) -> "NestedUnitOfWork":
+    def __enter__(self) -> NestedUnitOfWork:
         self.session = self._parent.session
         self._savepoint = self.session.begin_nested()
         return self

@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -43,7 +43,7 @@ class Mailbox:
         msg = message_from_bytes(envelope.content, policy=policy.default)
         body = msg.get_body(preferencelist=("plain", "html"))
         item = {
-            "received_at": datetime.now(timezone.utc).isoformat(),
+            "received_at": datetime.now(UTC).isoformat(),
             "from": envelope.mail_from,
             "to": list(envelope.rcpt_tos),
             "subject": str(msg.get("Subject", "")),

@@ -25,7 +25,6 @@ from .procs import DEFAULT_PORTS, SERVICES  # noqa: E402
 from .tracing import setup_tracing  # noqa: E402
 
 
-
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) not in (1, 2) or argv[0] not in SERVICES:

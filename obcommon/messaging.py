@@ -15,15 +15,15 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from kombu import Exchange
 from nameko.amqp.publish import Publisher
 from nameko.exceptions import deserialize_to_instance
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +37,12 @@ class EventPayload(BaseModel):
     type: str
     service: str
     at: str
-    actor: Optional[str] = None
+    actor: str | None = None
     entity: str
     entity_id: str
-    office: Optional[str] = None
-    before: Optional[dict[str, Any]] = None
-    after: Optional[dict[str, Any]] = None
+    office: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class EventSpec:
     def build(self, **fields: Any) -> dict:
         fields.setdefault("event_id", uuid.uuid4().hex)
         # always with microseconds, so `at` strings sort in time order (gateway/live.py relies on it)
-        fields.setdefault("at", datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z"))
+        fields.setdefault("at", datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"))
         payload = self.model.model_validate({"type": self.name, "service": self.service, **fields})
         return payload.model_dump(mode="json")
 
@@ -63,7 +63,7 @@ class EventSpec:
     def exchange(self) -> str:
         return f"{self.service}.events"
 
-    def parse(self, payload: Any, reader: Optional[type[EventPayload]] = None) -> Optional[EventPayload]:
+    def parse(self, payload: Any, reader: type[EventPayload] | None = None) -> EventPayload | None:
         """A delivered payload as a typed object of this event's contract (or of `reader`, a
         consumer's narrower view of it, e.g. audit's envelope), or None when it does not match:
         logged at ERROR once and to be dropped, since delivering it again cannot fix it. Fields
@@ -194,7 +194,7 @@ class OutboxRelay:
 def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "condition") -> Any:
     """Poll `predicate` until it returns a truthy value (used by start-up and tests)."""
     deadline = time.monotonic() + timeout
-    last_exc: Optional[BaseException] = None
+    last_exc: BaseException | None = None
     while time.monotonic() < deadline:
         try:
             value = predicate()

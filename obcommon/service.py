@@ -19,8 +19,9 @@ import inspect
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable, Optional
+from typing import Any
 
 import amqp.exceptions
 import eventlet
@@ -29,7 +30,8 @@ import sqlalchemy.exc
 from eventlet.queue import Empty, LightQueue
 from kombu import Connection
 from nameko.events import EventHandler
-from nameko.exceptions import registry as remote_errors, serialize
+from nameko.exceptions import registry as remote_errors
+from nameko.exceptions import serialize
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 from nameko.rpc import ReplyListener, Rpc, RpcConsumer
@@ -140,7 +142,7 @@ class RpcProxy(NamekoRpcProxy):
 event_handler = _EventHandler.decorator
 
 
-def consumes(spec: EventSpec, reader: Optional[type] = None, **options: Any) -> Callable:
+def consumes(spec: EventSpec, reader: type | None = None, **options: Any) -> Callable:
     """The one way to consume an event, in a service and in the gateway's listener alike:
     `@consumes(USER_ERASED)` on `def on_user_erased(self, event: UserErased)`.
 
@@ -230,13 +232,13 @@ class Db:
     (tests, scripts), `Db.standalone(database_url, Base, "booking")` gives the same on an engine of
     its own; its events wait in the outbox for the service's relay."""
 
-    def __init__(self, provider: "Database", worker_ctx=None):
+    def __init__(self, provider: Database, worker_ctx=None):
         self._p = provider  # read at use: other providers may hold a Db before the database is set up
         self._worker_ctx = worker_ctx
-        self._command: Optional[UnitOfWork] = None  # the running command's transaction
+        self._command: UnitOfWork | None = None  # the running command's transaction
 
     @classmethod
-    def standalone(cls, database_url: str, base: type[DeclarativeBase], service_name: str, pool_size: int = 2) -> "Db":
+    def standalone(cls, database_url: str, base: type[DeclarativeBase], service_name: str, pool_size: int = 2) -> Db:
         return cls(Database(base).bind_engine(database_url, service_name, pool_size))
 
     def uow(self):
@@ -301,7 +303,7 @@ class Database(DependencyProvider):
         self.outbox = outbox_model(base)
         self.commands = mapped_model(base, CommandColumns)
 
-    def bind_engine(self, database_url: str, service_name: str, pool_size: int) -> "Database":
+    def bind_engine(self, database_url: str, service_name: str, pool_size: int) -> Database:
         """The engine, sessions and relay wake-up of `service_name`'s database (no relay runs
         until `start`)."""
         self.service_name = service_name

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Optional
+from typing import Any
 
 from nameko.extensions import DependencyProvider
 
@@ -68,7 +68,7 @@ def inject(carrier: dict) -> dict:
     return carrier
 
 
-def current_context() -> Optional[dict]:
+def current_context() -> dict | None:
     """The current trace context as headers to store with an outbox row (None when off)."""
     if not _enabled:
         return None

@@ -228,13 +228,13 @@ def test_role_and_quota_changes_apply_on_every_replica_and_in_the_booking_decisi
 
     expect(admin.put(f"/api/users/{target.email}", {"role": {"name": "Office Admin", "offices": ["beta"]}}), 200)
     for replica in (on_first, on_second):
-        _within(1.0, lambda: replica.get("/api/users").status_code == 200)
+        _within(1.0, lambda replica=replica: replica.get("/api/users").status_code == 200)
         assert replica.me()["role"] == {"name": "Office Admin", "offices": ["beta"]}
-        _within(1.0, lambda: replica.book(user=who(), office="beta", date_=day(2)).status_code == 201)
+        _within(1.0, lambda replica=replica: replica.book(user=who(), office="beta", date_=day(2)).status_code == 201)
 
     expect(admin.put(f"/api/users/{target.email}", {"quota": 0}), 200)
     for replica in (on_first, on_second):
-        _within(1.0, lambda: replica.me()["quota"] == 0)
+        _within(1.0, lambda replica=replica: replica.me()["quota"] == 0)
     # the booking decision sees it too (booking's read model of the user's settings); a new date each
     # try, so a try that was earlier than the change cannot turn the next ones into duplicates
     dates = iter(range(3, 12))
@@ -244,7 +244,7 @@ def test_role_and_quota_changes_apply_on_every_replica_and_in_the_booking_decisi
 
     expect(admin.put(f"/api/users/{target.email}", {"quota": None, "role": {"name": "Default", "offices": []}}), 200)
     for replica in (on_first, on_second):
-        _within(1.0, lambda: replica.me()["role"]["name"] == "Default" and replica.me()["quota"] == 3)
+        _within(1.0, lambda replica=replica: replica.me()["role"]["name"] == "Default" and replica.me()["quota"] == 3)
         expect(replica.get("/api/users"), 403)
     _within(1.0, lambda: on_first.book(office="alpha", date_=day(13)).status_code == 201)
 
@@ -272,7 +272,7 @@ def test_erase_removes_profile_sessions_bookings_mail_and_pseudonymises_the_audi
 
     # sessions end on every replica (session_revoked on each, the local cache at once)
     for api in (target, target.on("gateway2"), second_session, second_session.on("gateway")):
-        assert wait_until(lambda: api.get("/api/me").status_code == 401, timeout=2)
+        assert wait_until(lambda api=api: api.get("/api/me").status_code == 401, timeout=2)
     # the bookings go and the counters follow, in one transaction
     assert wait_until(lambda: expect(admin.get("/api/bookings", user=target.email, include_cancelled="true"),
                                      200).json() == [])
@@ -343,7 +343,7 @@ def test_create_office_lists_it_last_and_takes_bookings(astack, admin):
                        "timezone": "Europe/London", "retired": False, "check_in_deadline": None}
     # every replica's office read model follows the offices' events within a second
     for replica in (admin, admin.on("gateway2")):
-        _within(1.0, lambda: expect(replica.get("/api/offices"), 200).json()[-1]["id"] == office_id)
+        _within(1.0, lambda replica=replica: expect(replica.get("/api/offices"), 200).json()[-1]["id"] == office_id)
         listed = expect(replica.get("/api/offices"), 200).json()
         assert listed[-1] == created and [o["id"] for o in listed][:3] == ["alpha", "beta", "tiny"]
     user = Api(astack, who())

@@ -49,7 +49,7 @@ def test_error_reference_is_in_the_log_line(stack):
     deadline = time.monotonic() + 5
     while reference not in log.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
-    line = next(l for l in log.read_text().splitlines() if reference in l)
+    line = next(ln for ln in log.read_text().splitlines() if reference in ln)
     assert '"level": "INFO"' in line and '"status": 401' in line
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 import pytest
 import requests
@@ -48,7 +48,7 @@ class World:
         oa_a, oa_b = who("oa-a"), who("oa-b")
         expect(self.admin.put(f"/api/users/{oa_a}", {"role": {"name": "Office Admin", "offices": [A]}}), 200)
         expect(self.admin.put(f"/api/users/{oa_b}", {"role": {"name": "Office Admin", "offices": [B]}}), 200)
-        self.callers: dict[str, Optional[Api]] = {
+        self.callers: dict[str, Api | None] = {
             ANON: None, DEFAULT: Api(stack, who("default")), OA_A: Api(stack, oa_a), OA_B: Api(stack, oa_b),
             SYS: self.admin,
         }
@@ -62,7 +62,7 @@ class World:
         caller = self.callers[role]
         return caller.email if caller else self.victim
 
-    def fresh_booking(self, office: str, user: Optional[str] = None) -> dict:
+    def fresh_booking(self, office: str, user: str | None = None) -> dict:
         """A new booking (made by the System Admin), so each cell cancels its own."""
         return expect(self.admin.book(user=user or who("booked"), office=office, date_=day(3)), 201).json()
 
@@ -83,7 +83,7 @@ class World:
     def pass_code(self, booking: dict) -> str:
         return expect(self.admin.get(f"/api/bookings/{booking['id']}/pass"), 200).json()["code"]
 
-    def fresh_session(self, role: str) -> Optional[str]:
+    def fresh_session(self, role: str) -> str | None:
         caller = self.callers[role]
         return self.stack.login(caller.email)["token"] if caller else None
 
@@ -94,7 +94,7 @@ class Req:
     json: object = None
     params: dict = field(default_factory=dict)
     headers: dict = field(default_factory=dict)
-    token: Optional[str] = None  # another session of the caller (e.g. to sign it out)
+    token: str | None = None  # another session of the caller (e.g. to sign it out)
     stream: bool = False  # an endpoint that streams: read the status, then hang up
 
 
@@ -113,7 +113,7 @@ class Row:
 
 def row(method: str, rule: str, case: str, anonymous: int, default: int, office_admin_a: int, office_admin_b: int,
         system_admin: int, request: Callable[[World, str], Req]) -> Row:
-    expected = dict(zip(ROLES, (anonymous, default, office_admin_a, office_admin_b, system_admin)))
+    expected = dict(zip(ROLES, (anonymous, default, office_admin_a, office_admin_b, system_admin), strict=True))
     return Row(method, rule, case, expected, request)
 
 

@@ -9,8 +9,8 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional
 
 import requests
 
@@ -30,7 +30,7 @@ BARE_APP = textwrap.dedent("""
 """)
 
 
-def wrk(url: str, connections: int, seconds: int, headers: Optional[dict] = None, script: Optional[str] = None,
+def wrk(url: str, connections: int, seconds: int, headers: dict | None = None, script: str | None = None,
         threads: int = 2) -> dict:
     # --timeout: a slow answer is measured, not dropped (wrk's 2 s default counts it as a socket
     # timeout and leaves it out of the latency figures)
@@ -84,7 +84,7 @@ def bare_flask(connections: int, seconds: int) -> dict:
 
 
 @contextlib.contextmanager
-def running_stack(config: Optional[dict] = None, extra: Optional[dict] = None) -> Iterator[Stack]:
+def running_stack(config: dict | None = None, extra: dict | None = None) -> Iterator[Stack]:
     """The real stack; `extra` = {process name: number of additional replicas}. Extra gateways
     listen on the first one's port (SO_REUSEPORT), so one URL reaches them all."""
     with fresh_vhost(amqp_server_uri()) as amqp, fresh_database(database_server_url()) as db:

@@ -116,7 +116,7 @@ def announce_when_ready(port: int, dev_mailbox_http: str | None) -> None:
                 if dev_mailbox_http:
                     lines.append(f"Sign-in codes: printed below by 'notify' and 'devmail', and at http://{dev_mailbox_http}/")
                 width = max(map(len, lines)) + 4
-                print("\n" + "=" * width + "\n" + "\n".join(f"  {l}" for l in lines) + "\n" + "=" * width + "\n",
+                print("\n" + "=" * width + "\n" + "\n".join(f"  {ln}" for ln in lines) + "\n" + "=" * width + "\n",
                       flush=True)
                 return
         except Exception:  # noqa: BLE001

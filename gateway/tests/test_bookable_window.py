@@ -1,6 +1,6 @@
 """The gateway's slots and booking's rule 6 use one bookable window (SPEC §4): every day the
 gateway offers is one the decision accepts, and the days either side are refused."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -17,7 +17,7 @@ def test_the_gateways_slots_are_the_days_the_decision_accepts(zone):
     office = rules.Office("o", "O", quota=10, parking_quota=0, timezone=zone)
     with app.app_context():
         days = [date.fromisoformat(d) for d in bookable_dates({"id": "o", "timezone": zone})]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert len(days) == 5 and days == [days[0] + timedelta(days=i) for i in range(5)]
 
     def admitted(day: date) -> bool:

@@ -1,6 +1,6 @@
 """/api/config and the mode-dependent headers through the Flask test client (no broker needed)."""
-from obcommon.config import AppConfig, Env
 from gateway.app import create_app
+from obcommon.config import AppConfig, Env
 
 
 def client(environ: dict):

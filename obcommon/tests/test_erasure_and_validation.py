@@ -1,5 +1,4 @@
 """Pseudonyms of erased users, and validation messages that name the field."""
-from typing import Optional
 
 import pytest
 from pydantic import BaseModel, Field, ValidationError
@@ -19,7 +18,7 @@ def test_pseudonym_is_stable_keyed_and_not_the_email():
 
 class Model(BaseModel):
     name: str = Field(min_length=1)
-    quota: Optional[int] = Field(None, le=10)
+    quota: int | None = Field(None, le=10)
 
 
 def test_describe_names_each_bad_field():

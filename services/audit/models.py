@@ -1,6 +1,6 @@
 """Audit tables, in the `audit` schema."""
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Identity, Text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -30,12 +30,12 @@ class Record(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     service: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(Text)
-    actor: Mapped[Optional[str]] = mapped_column(Text, nullable=True, index=True)
+    actor: Mapped[str | None] = mapped_column(Text, nullable=True, index=True)
     entity: Mapped[str] = mapped_column(Text)
     entity_id: Mapped[str] = mapped_column(Text)
-    office: Mapped[Optional[str]] = mapped_column(Text, nullable=True, index=True)
-    before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONB, nullable=True)
-    after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONB, nullable=True)
+    office: Mapped[str | None] = mapped_column(Text, nullable=True, index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
 
 
 class Erasure(Base):

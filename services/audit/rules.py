@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from pydantic import ConfigDict, ValidationError
 
@@ -26,8 +26,8 @@ class ErasedEnvelope(Envelope):
     and pseudonym (used to pseudonymise older records, never stored). Without them the event is
     still recorded."""
 
-    email: Optional[str] = None
-    pseudonym: Optional[str] = None
+    email: str | None = None
+    pseudonym: str | None = None
 
 
 class InvalidEvent(ValueError):
@@ -42,13 +42,13 @@ def handler_name(service: str, event_type: str) -> str:
 def parse_at(value: str) -> datetime:
     at = datetime.fromisoformat(value)
     if at.tzinfo is None:  # producers send UTC; a naive time is read as UTC
-        at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone.utc)
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC)
 
 
 def format_at(at: datetime) -> str:
     """ISO 8601 in UTC with `Z` (SPEC §9)."""
-    return at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def project(payload: Any) -> dict:
@@ -92,7 +92,7 @@ def record_view(record: Any) -> dict:
 
 def encode_cursor(at: datetime, record_id: int) -> str:
     """An opaque keyset cursor: the (at, id) of the last record of a page."""
-    raw = f"{at.astimezone(timezone.utc).isoformat()}|{int(record_id)}".encode()
+    raw = f"{at.astimezone(UTC).isoformat()}|{int(record_id)}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -108,10 +108,10 @@ def decode_cursor(cursor: Any) -> tuple[datetime, int]:
             raise ValueError("not a cursor")
     except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
         raise InvalidCursor("Invalid cursor") from None
-    return at.astimezone(timezone.utc), record_id
+    return at.astimezone(UTC), record_id
 
 
-def _day(value: Any, name: str) -> Optional[date]:
+def _day(value: Any, name: str) -> date | None:
     if value is None or value == "":
         return None
     try:
@@ -120,15 +120,15 @@ def _day(value: Any, name: str) -> Optional[date]:
         raise InvalidFilter(f"Invalid {name}: use YYYY-MM-DD") from None
 
 
-def time_range(date_from: Any = None, date_to: Any = None) -> tuple[Optional[datetime], Optional[datetime]]:
+def time_range(date_from: Any = None, date_to: Any = None) -> tuple[datetime | None, datetime | None]:
     """Inclusive UTC days to a half-open [start, end) range of instants (None: unbounded)."""
     first, last = _day(date_from, "from date"), _day(date_to, "to date")
     if first and last and first > last:
         raise InvalidFilter("Invalid date range: from is after to")
-    start = datetime.combine(first, time(), timezone.utc) if first else None
+    start = datetime.combine(first, time(), UTC) if first else None
     end = None
     if last and last < date.max:
-        end = datetime.combine(last + timedelta(days=1), time(), timezone.utc)
+        end = datetime.combine(last + timedelta(days=1), time(), UTC)
     return start, end
 
 

@@ -1,5 +1,5 @@
 """Schemas of the audit service's RPC results."""
-from typing import Any, Optional
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -10,15 +10,15 @@ class AuditRecord(BaseModel):
 
     id: str
     at: str
-    actor: Optional[str]
+    actor: str | None
     action: str
     entity: str
     entity_id: str
-    office: Optional[str]
-    before: Optional[dict[str, Any]]
-    after: Optional[dict[str, Any]]
+    office: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
 
 
 class AuditPage(BaseModel):
     records: list[AuditRecord]
-    next_cursor: Optional[str]  # null at the end
+    next_cursor: str | None  # null at the end

@@ -1,8 +1,14 @@
 """The identity service's contract: RPC methods, events, errors. Import this, not service.py."""
 from obcommon.messaging import Contract, EventPayload, EventSpec, RpcMethod
 
-from .exceptions import (DependencyUnavailable, InvalidCode, InvalidUserQuery, InvalidUserUpdate, RateLimited,
-                         UserNotFound)
+from .exceptions import (
+                         DependencyUnavailable,
+                         InvalidCode,
+                         InvalidUserQuery,
+                         InvalidUserUpdate,
+                         RateLimited,
+                         UserNotFound,
+)
 from .schemas import LoginCodeIssued, SessionRevoked, UserChanged, UserErased
 
 SERVICE = "identity"

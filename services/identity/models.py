@@ -1,6 +1,5 @@
 """Identity tables, in the `identity` schema."""
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Identity, Index, Integer, String
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -26,12 +25,12 @@ class User(Base):
 
     __tablename__ = "users"
     email: Mapped[str] = mapped_column(String(254), primary_key=True)
-    quota: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)  # None: default quota
+    quota: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: default quota
     role: Mapped[str] = mapped_column(String(20), default="Default")  # Default | Office Admin
     role_offices: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
     auto_approved: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_login_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class LoginCode(Base):

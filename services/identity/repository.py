@@ -6,8 +6,8 @@ cursors, limits) are pure functions in `rules.py`.
 passed in so that the answer is built inside the same transaction, as before."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable, Optional
 
 from sqlalchemy import and_, delete, func, not_, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -21,7 +21,7 @@ from .contract import LOGIN_CODE_ISSUED, SESSION_REVOKED, USER_CHANGED, USER_ERA
 from .exceptions import InvalidCode, InvalidUserQuery, InvalidUserUpdate, RateLimited
 from .models import LoginCode, RateHit, Session, User, VerifyFailure
 
-View = Callable[[Optional[User], str], dict]
+View = Callable[[User | None, str], dict]
 
 CODE_GONE = "Code expired or already used: request a new code"
 CODE_WRONG = "Incorrect code"
@@ -61,7 +61,7 @@ def request_code(db: Db, cfg: AppConfig, code_key: bytes, email: str, client_add
     return sent
 
 
-def verify_code(db: Db, cfg: AppConfig, code_key: bytes, email: str, code: str, client_address: Optional[str],
+def verify_code(db: Db, cfg: AppConfig, code_key: bytes, email: str, code: str, client_address: str | None,
                 now: datetime, view: View) -> dict:
     """Start a session for a right code. Wrong codes count against the address and the client
     address across codes; at the limit, RateLimited until the window frees a try."""
@@ -106,7 +106,7 @@ def verify_code(db: Db, cfg: AppConfig, code_key: bytes, email: str, code: str, 
     return {"token": token, "session_id": session_id, "expires_at": expires.isoformat(), "user": user_view}
 
 
-def lock_and_check(s, model, key: str, limit: int, window: timedelta, now: datetime) -> Optional[int]:
+def lock_and_check(s, model, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
     """Take the key's transaction-scoped advisory lock (held to commit or rollback: concurrent
     callers on any replica wait here, so none can slip under the limit), then count the key's rows
     of `model` (RateHit, VerifyFailure) in the window: seconds to wait, or None."""
@@ -121,7 +121,7 @@ def lock_and_check(s, model, key: str, limit: int, window: timedelta, now: datet
 # ------------------------------------------------------------------------------ sessions
 
 
-def get_session(db: Db, session_id: str, now: datetime, view: View) -> Optional[dict]:
+def get_session(db: Db, session_id: str, now: datetime, view: View) -> dict | None:
     with db.uow() as uow:
         row = uow.session.get(Session, session_id)
         if row is None or row.expires_at <= now:
@@ -151,8 +151,8 @@ def get_user(db: Db, email: str, view: View) -> dict:
         return view(uow.session.get(User, email), email)
 
 
-def list_users(db: Db, system_admins: list[str], role, custom: Optional[bool], auto: Optional[bool],
-               email_prefix: Optional[str], limit: int, after: Optional[str], view: View) -> dict:
+def list_users(db: Db, system_admins: list[str], role, custom: bool | None, auto: bool | None,
+               email_prefix: str | None, limit: int, after: str | None, view: View) -> dict:
     """Stored profiles (signed in at least once, or prepared by an admin), by email, a page of
     `limit` after the email `after`."""
     office_admin = and_(User.role == rules.OFFICE_ADMIN, func.coalesce(func.cardinality(User.role_offices), 0) > 0)
@@ -181,7 +181,7 @@ def list_users(db: Db, system_admins: list[str], role, custom: Optional[bool], a
     return {"users": users, "next_cursor": next_cursor}
 
 
-def update_user(db: Db, cfg: AppConfig, email: str, update, fields: set[str], existing: Optional[set[str]],
+def update_user(db: Db, cfg: AppConfig, email: str, update, fields: set[str], existing: set[str] | None,
                 actor: str, view: View) -> dict:
     """Apply `rules.apply_update` to the stored profile (created, "prepared", if need be), under
     the user row's lock; `user_changed` only when something changed."""

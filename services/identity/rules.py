@@ -8,7 +8,6 @@ import hmac
 import math
 import secrets
 from datetime import datetime, timedelta
-from typing import Optional
 
 from obcommon.config import AppConfig
 
@@ -33,7 +32,7 @@ def code_matches(key: bytes, email: str, code: str, stored_hash: str) -> bool:
 CODE_SPACE = 10**6
 
 
-def retry_after(count: int, oldest: Optional[datetime], limit: int, window: timedelta, now: datetime) -> Optional[int]:
+def retry_after(count: int, oldest: datetime | None, limit: int, window: timedelta, now: datetime) -> int | None:
     """Seconds until a key may try again, or None while it is under its limit.
 
     `count` events of the key (code requests, failed verifies) happened in the sliding `window`
@@ -63,8 +62,8 @@ def session_id_for(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def effective_role(config: AppConfig, email: str, stored_role: Optional[str], stored_offices: list[str],
-                   all_office_ids: Optional[list[str]] = None) -> tuple[str, list[str]]:
+def effective_role(config: AppConfig, email: str, stored_role: str | None, stored_offices: list[str],
+                   all_office_ids: list[str] | None = None) -> tuple[str, list[str]]:
     """System Admin comes only from config; otherwise the stored role (Default when absent)."""
     if config.is_system_admin(email):
         return SYSTEM_ADMIN, list(all_office_ids or [])
@@ -73,9 +72,9 @@ def effective_role(config: AppConfig, email: str, stored_role: Optional[str], st
     return DEFAULT, []
 
 
-def user_view(config: AppConfig, email: str, quota: Optional[int], role: Optional[str],
+def user_view(config: AppConfig, email: str, quota: int | None, role: str | None,
               role_offices: list[str], auto_approved: bool,
-              all_office_ids: Optional[list[str]] = None) -> dict:
+              all_office_ids: list[str] | None = None) -> dict:
     """The SPEC §9 User for a profile (or for defaults when `role` etc. are None)."""
     name, offices = effective_role(config, email, role, role_offices, all_office_ids)
     system = name == SYSTEM_ADMIN
@@ -102,8 +101,8 @@ def user_view(config: AppConfig, email: str, quota: Optional[int], role: Optiona
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 
 
-def profile(quota: Optional[int], role: Optional[str], role_offices: Optional[list[str]],
-            auto_approved: Optional[bool]) -> dict:
+def profile(quota: int | None, role: str | None, role_offices: list[str] | None,
+            auto_approved: bool | None) -> dict:
     """The stored profile as events carry it (`user_changed` before/after): the quota override
     (None: default), the stored role and offices, auto-approval. Never the email."""
     office_admin = role == OFFICE_ADMIN and bool(role_offices)
@@ -119,7 +118,7 @@ class UpdateRejected(ValueError):
 
 
 def apply_update(config: AppConfig, email: str, current: dict, changes, fields: set[str],
-                 existing_offices: Optional[set[str]]) -> dict:
+                 existing_offices: set[str] | None) -> dict:
     """The profile after `changes` (a validated `schemas.UserUpdate`; `fields`: those present).
 
     Absent fields stay unchanged; `quota: None` restores the default. System Admin can neither be
@@ -175,7 +174,7 @@ def decode_user_cursor(cursor) -> str:
     return email
 
 
-def parse_flag(value) -> Optional[bool]:
+def parse_flag(value) -> bool | None:
     """A filter flag: True/False, "true"/"false", or None/"" for no filter; ValueError otherwise."""
     if value is None or value == "":
         return None

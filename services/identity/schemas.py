@@ -1,5 +1,5 @@
 """Payload schemas of the identity service's events and RPC results."""
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -77,11 +77,11 @@ class UserUpdate(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    quota: Optional[int] = Field(None, ge=0, le=100)
-    role: Optional[RoleUpdate] = None
-    auto_approved: Optional[bool] = None
+    quota: int | None = Field(None, ge=0, le=100)
+    role: RoleUpdate | None = None
+    auto_approved: bool | None = None
 
 
 class UserPage(BaseModel):
     users: list[User]
-    next_cursor: Optional[str]  # null at the end
+    next_cursor: str | None  # null at the end

@@ -5,7 +5,6 @@ The entry points: each parses its arguments, applies the pure rules of `rules.py
 from __future__ import annotations
 
 import logging
-from typing import Optional
 
 import eventlet
 from nameko.timer import timer
@@ -46,7 +45,7 @@ class IdentityService(BaseService):
         return {"sent": sent}
 
     @rpc
-    def verify_code(self, email: str, code: str, client_address: Optional[str] = None) -> dict:
+    def verify_code(self, email: str, code: str, client_address: str | None = None) -> dict:
         """Start a session for a right code. Wrong codes count against the address and the client
         address (from the gateway) across codes; at the limit, 429 until the window frees a try."""
         return repository.verify_code(self.db, self.settings, self.keys.code_key, normalize_email(email), code,
@@ -55,7 +54,7 @@ class IdentityService(BaseService):
     # ---------------------------------------------------------------- sessions
 
     @rpc
-    def get_session(self, session_id: str) -> Optional[dict]:
+    def get_session(self, session_id: str) -> dict | None:
         return repository.get_session(self.db, session_id, utcnow(), self._view)
 
     @command
@@ -129,7 +128,7 @@ class IdentityService(BaseService):
 
     # ---------------------------------------------------------------- housekeeping
 
-    def _view(self, user: Optional[User], email: str) -> dict:
+    def _view(self, user: User | None, email: str) -> dict:
         ids = self.office_ids.get(self.offices_rpc) if self.settings.is_system_admin(email) else []
         if user is None:
             return rules.user_view(self.settings, email, None, None, [], False, ids)

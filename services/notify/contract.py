@@ -1,8 +1,6 @@
 """The notify service's contract: RPC methods, events, errors. Import this, not service.py."""
 from obcommon.messaging import Contract, RpcMethod
 
-from .exceptions import NotifyError
-
 SERVICE = "notify"
 
 CONTRACT = Contract(

@@ -5,9 +5,9 @@ import logging
 import os
 import smtplib
 import ssl
+from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
-from typing import Callable, Optional
 
 import eventlet
 from eventlet.semaphore import Semaphore
@@ -83,7 +83,7 @@ class Sender:
         self._lock = Semaphore(1)
         self._again = False
 
-    def _claim(self) -> Optional[dict]:
+    def _claim(self) -> dict | None:
         """The oldest due mail, claimed for CLAIM_SECONDS (committed), or None."""
         with self.db.uow() as uow:
             mail = uow.session.scalars(
@@ -103,7 +103,7 @@ class Sender:
             uow.commit()
         return claimed
 
-    def send_next(self) -> Optional[bool]:
+    def send_next(self) -> bool | None:
         """Send the oldest due mail: None if none is due, else whether it was sent."""
         claimed = self._claim()
         if claimed is None:

@@ -1,6 +1,5 @@
 """Notify tables, in the `notify` schema."""
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -29,14 +28,14 @@ class Mail(Base):
     kind: Mapped[str] = mapped_column(String(40))
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
     # [{filename, content_type, content}], content is text for text/* types, else base64.
-    attachments: Mapped[Optional[list]] = mapped_column(JSONB(none_as_null=True), nullable=True)
+    attachments: Mapped[list | None] = mapped_column(JSONB(none_as_null=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
-    last_error: Mapped[Optional[str]] = mapped_column(String(500), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
     __table_args__ = (
         # The sender's query: unsent rows that are due.

@@ -1,6 +1,5 @@
 """Schemas of what notify stores and answers (RPC results). The events it reads are typed by their
 producers' contracts (identity, booking)."""
-from typing import Optional
 
 from pydantic import BaseModel
 
@@ -16,4 +15,4 @@ class Attachment(BaseModel):
 class OutboxStatus(BaseModel):
     pending: int  # not sent yet
     failing: int  # not sent yet and at least one attempt failed
-    oldest_pending_at: Optional[str]
+    oldest_pending_at: str | None

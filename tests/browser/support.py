@@ -7,7 +7,6 @@ import re
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 import requests
@@ -41,7 +40,7 @@ class Browser:
     def base(self) -> str:
         return self.stack.gateway_url
 
-    def page(self, viewport: dict = DESKTOP, storage_state: Optional[dict] = None, timezone_id: Optional[str] = None):
+    def page(self, viewport: dict = DESKTOP, storage_state: dict | None = None, timezone_id: str | None = None):
         context = self.browser.new_context(viewport=viewport, base_url=self.base, accept_downloads=True,
                                            storage_state=storage_state, timezone_id=timezone_id)
         context.set_default_timeout(15_000)
@@ -55,7 +54,7 @@ class Browser:
         page.errors = []  # type: ignore[attr-defined]
         return page
 
-    def signed_in(self, email: str, viewport: dict = DESKTOP, path: str = "/", timezone_id: Optional[str] = None):
+    def signed_in(self, email: str, viewport: dict = DESKTOP, path: str = "/", timezone_id: str | None = None):
         """A page whose context holds a session of `email`, signed in through the real API (the
         code read from the SMTP peer); the sign-in screen itself is tested in test_sign_in.py.
         The session's cookies are reused for later pages of the same person (code requests are
@@ -150,7 +149,7 @@ def _axe_source() -> str:
     return AXE.read_text()
 
 
-def check_a11y(page, name: Optional[str] = None, viewport_name: Optional[str] = None) -> None:
+def check_a11y(page, name: str | None = None, viewport_name: str | None = None) -> None:
     """No axe-core WCAG 2.1 A/AA violations on the page; a screenshot when `name` is given."""
     # Not "networkidle": the live-availability EventSource keeps a request open.
     page.wait_for_load_state("load")
@@ -182,7 +181,7 @@ def check_a11y(page, name: Optional[str] = None, viewport_name: Optional[str] = 
     assert overflow is None, f"the page scrolls sideways on {page.url}: {overflow}"
 
 
-def screenshot(page, name: str, viewport_name: Optional[str] = None) -> Path:
+def screenshot(page, name: str, viewport_name: str | None = None) -> Path:
     width = viewport_name or ("phone" if page.viewport_size["width"] < 600 else "desktop")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}-{width}.png"

@@ -1,7 +1,7 @@
 """The admin dashboard (SPEC §6): each screen's main action, axe and screenshots at both widths."""
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -255,7 +255,7 @@ def test_admin_audit_filter_by_office_and_dates(ui):
         "id": office, "name": f"Audited {tag}", "quota": 5, "parking_quota": 0, "timezone": "Europe/London"})
     assert r.status_code == 201, r.text
     booking = book(stack, admin, f"eve-{tag}@my-company.example", office, next_week_monday())
-    today_utc = datetime.now(timezone.utc).date()
+    today_utc = datetime.now(UTC).date()
 
     page = ui.signed_in(ADMIN, path="/admin/audit")
     rows = page.locator("tbody tr")

@@ -6,8 +6,18 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import CHROMIUM, unique_email
-from .support import (ARGS, WIDTHS, Browser, api_as, check_a11y, next_week_monday, no_page_errors, office_today,
-                      qr_video, screenshot)
+from .support import (
+    ARGS,
+    WIDTHS,
+    Browser,
+    api_as,
+    check_a11y,
+    next_week_monday,
+    no_page_errors,
+    office_today,
+    qr_video,
+    screenshot,
+)
 
 ADMIN = "admin@my-company.example"
 

@@ -11,8 +11,7 @@ from obcommon import __version__
 from obcommon.config import AppConfig
 from obcommon.procs import SERVICES
 
-from .chart import (ALERTS, CHART, DASHBOARD, KUBE_VERSION, RELEASE, VALUES_FILES, by_kind,
-                    load_values, pod_spec, render)
+from .chart import ALERTS, CHART, DASHBOARD, KUBE_VERSION, RELEASE, VALUES_FILES, by_kind, load_values, pod_spec, render
 
 COMPONENTS = ("gateway", *SERVICES)
 FULLNAME = RELEASE  # the release name contains the chart name

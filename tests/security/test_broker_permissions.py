@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import amqp
 import psycopg
 import pytest
-import requests
 import yaml
 
 from obcommon.migrate import upgrade

@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -26,7 +25,7 @@ def day(offset: int, zone: str = "Europe/London") -> str:
     return (today(zone) + timedelta(days=offset)).isoformat()
 
 
-def expect(response: requests.Response, status: int, message: Optional[str] = None) -> requests.Response:
+def expect(response: requests.Response, status: int, message: str | None = None) -> requests.Response:
     assert response.status_code == status, f"{response.request.method} {response.url}: {response.status_code} " \
                                            f"{response.text[:500]}"
     if status >= 400:
@@ -49,13 +48,13 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05):
 class Api:
     """A signed-in user talking to one gateway replica with a bearer token."""
 
-    def __init__(self, stack, email: str, replica: str = "gateway", token: Optional[str] = None):
+    def __init__(self, stack, email: str, replica: str = "gateway", token: str | None = None):
         self.stack, self.email, self.replica = stack, email, replica
         self.token = token or stack.login(email, replica)["token"]
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {self.token}"
 
-    def on(self, replica: str) -> "Api":
+    def on(self, replica: str) -> Api:
         """The same session (token) talking to another replica."""
         return Api(self.stack, self.email, replica, self.token)
 
@@ -78,7 +77,7 @@ class Api:
     def me(self) -> dict:
         return expect(self.get("/api/me"), 200).json()
 
-    def book(self, user: Optional[str] = None, office: str = "alpha", date_: Optional[str] = None,
+    def book(self, user: str | None = None, office: str = "alpha", date_: str | None = None,
              parking: bool = False) -> requests.Response:
         return self.post("/api/bookings", {"user": user or self.email, "office": office,
                                            "date": date_ or day(1), "parking": parking})

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 import pytest
 
@@ -28,8 +28,8 @@ def database_url(database_server):
 
 
 @contextlib.contextmanager
-def running_stack(database_server: str, amqp_server: str, workdir, config: Optional[dict] = None,
-                  extra_env: Optional[dict] = None) -> Iterator[Stack]:
+def running_stack(database_server: str, amqp_server: str, workdir, config: dict | None = None,
+                  extra_env: dict | None = None) -> Iterator[Stack]:
     """The whole system (five services + gateway) on a private vhost and database."""
     with fresh_vhost(amqp_server) as amqp_uri, fresh_database(database_server) as db_url:
         s = Stack(amqp_uri, db_url, workdir, config=config, extra_env=extra_env)

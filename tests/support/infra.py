@@ -17,8 +17,8 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from typing import Iterator, Optional
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
@@ -97,7 +97,7 @@ def amqp_server_uri() -> str:
     return _private_rabbitmq()
 
 
-def _private_rabbitmq(prometheus_port: Optional[int] = None) -> str:
+def _private_rabbitmq(prometheus_port: int | None = None) -> str:
     """Start a throw-away rabbitmq-server node on free ports (Debian's package); with
     `prometheus_port`, its rabbitmq_prometheus plugin serves metrics there."""
     binary = shutil.which("rabbitmq-server") or "/usr/sbin/rabbitmq-server"
@@ -157,7 +157,7 @@ def rabbitmqctl_private(amqp_uri: str, *args: str, timeout: float = 60) -> None:
 
 
 @contextmanager
-def private_rabbitmq(prometheus_port: Optional[int] = None) -> Iterator[str]:
+def private_rabbitmq(prometheus_port: int | None = None) -> Iterator[str]:
     """A rabbitmq-server node of the caller's own, stopped on leaving (the session's servers stay)."""
     uri = _private_rabbitmq(prometheus_port)
     stop = _started.pop()

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Optional
 from urllib.parse import urlsplit
 
 
 async def _one(host: str, port: int, raw: bytes, go: asyncio.Event, timeout: float,
-               timings: Optional[list]) -> tuple[int, Optional[dict]]:
+               timings: list | None) -> tuple[int, dict | None]:
     reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     try:
         await go.wait()
@@ -32,7 +31,7 @@ async def _one(host: str, port: int, raw: bytes, go: asyncio.Event, timeout: flo
 
 
 def fire(url: str, bodies: list[dict], headers: dict, method: str = "POST", timeout: float = 120,
-         timings: Optional[list] = None) -> list:
+         timings: list | None = None) -> list:
     """Send one request per body, all at once; returns [(status, json) or exception]. With
     `timings`, each answered request's seconds from the common start to its answer are added."""
     parts = urlsplit(url)

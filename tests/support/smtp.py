@@ -7,13 +7,12 @@ import re
 import threading
 import time
 from email.message import EmailMessage
-from typing import Optional
 
 from aiosmtpd.controller import Controller
 
 
 class _Handler:
-    def __init__(self, peer: "SmtpPeer"):
+    def __init__(self, peer: SmtpPeer):
         self.peer = peer
 
     async def handle_DATA(self, server, session, envelope):
@@ -28,9 +27,9 @@ class SmtpPeer:
         self.port = port
         self.messages: list[tuple[list[str], EmailMessage]] = []
         self.lock = threading.Lock()
-        self.controller: Optional[Controller] = None
+        self.controller: Controller | None = None
 
-    def start(self) -> "SmtpPeer":
+    def start(self) -> SmtpPeer:
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self

@@ -8,8 +8,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, Optional
 
 import requests
 import yaml
@@ -82,8 +82,8 @@ class Process:
 
 
 class Stack:
-    def __init__(self, amqp_uri: str, database_url: str, workdir: Optional[Path] = None,
-                 config: Optional[dict] = None, extra_env: Optional[dict] = None):
+    def __init__(self, amqp_uri: str, database_url: str, workdir: Path | None = None,
+                 config: dict | None = None, extra_env: dict | None = None):
         self.amqp_uri = amqp_uri
         self.database_url = database_url
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="ob-stack-"))
@@ -111,7 +111,7 @@ class Stack:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self, timeout: float = 60) -> "Stack":
+    def start(self, timeout: float = 60) -> Stack:
         self.smtp.start()
         upgrade(self.database_url)
         for name in SERVICES:
@@ -120,8 +120,8 @@ class Stack:
         self.wait_ready(timeout)
         return self
 
-    def launch(self, name: str, key: Optional[str] = None, env: Optional[dict] = None,
-               service_class: Optional[str] = None, port: Optional[int] = None) -> Process:
+    def launch(self, name: str, key: str | None = None, env: dict | None = None,
+               service_class: str | None = None, port: int | None = None) -> Process:
         """Start one more process (`key` names a second replica, e.g. "gateway2");
         `service_class` ("module:Class") runs another class as that service; `port` shares
         another gateway's port (SO_REUSEPORT: the kernel spreads connections over both)."""

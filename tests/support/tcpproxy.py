@@ -21,12 +21,12 @@ class TcpProxy:
         threading.Thread(target=self._accept, daemon=True).start()
 
     @classmethod
-    def for_amqp(cls, amqp_uri: str) -> tuple["TcpProxy", str]:
+    def for_amqp(cls, amqp_uri: str) -> tuple[TcpProxy, str]:
         """A proxy to the broker of `amqp_uri`, and the same URI through the proxy."""
         return cls.for_url(amqp_uri, 5672)
 
     @classmethod
-    def for_url(cls, url: str, default_port: int) -> tuple["TcpProxy", str]:
+    def for_url(cls, url: str, default_port: int) -> tuple[TcpProxy, str]:
         """A proxy to the server of `url` (amqp://, postgresql://), and the URL through it."""
         parts = urlsplit(url)
         proxy = cls(parts.hostname or "localhost", parts.port or default_port)

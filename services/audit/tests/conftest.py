@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -67,7 +67,7 @@ class Audit:
         for spec in missing:
             self.dispatch(spec, {
                 "event_id": uuid.uuid4().hex, "type": spec.name, "service": spec.service,
-                "at": datetime.now(timezone.utc).isoformat(), "actor": self.probe_actor, "entity": "probe",
+                "at": datetime.now(UTC).isoformat(), "actor": self.probe_actor, "entity": "probe",
                 "entity_id": f"{spec.service}.{spec.name}",
             })
         return not missing

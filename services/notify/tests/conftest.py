@@ -10,8 +10,8 @@ import contextlib
 import os
 import random
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from kombu import Connection

@@ -5,16 +5,16 @@ Revises: b3a112a20c5e
 Create Date: 2026-11-26 00:01:12.432903
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = 'dac38335ad1f'
-down_revision: Union[str, Sequence[str], None] = 'b3a112a20c5e'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = 'b3a112a20c5e'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -2,7 +2,7 @@
 import json
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,7 +17,7 @@ def email() -> str:
 
 
 def iso(at: datetime) -> str:
-    return at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def wait_records(rpc, count: int, **filters) -> list[dict]:
@@ -79,7 +79,7 @@ def test_a_redelivered_event_is_stored_once(rpc, audit, db):
 
 def test_filters_by_actor_office_and_dates(rpc, audit):
     who, other = email(), email()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     yesterday = now - timedelta(days=1)
     for actor, office, at in [(who, "alpha", now), (who, "beta", now), (who, "alpha", yesterday),
                               (who, None, yesterday), (other, "alpha", now)]:
@@ -109,7 +109,7 @@ def test_filters_by_actor_office_and_dates(rpc, audit):
 
 def test_newest_first_and_cursor_pagination(rpc, audit):
     who = email()
-    base = datetime.now(timezone.utc) - timedelta(hours=1)
+    base = datetime.now(UTC) - timedelta(hours=1)
     ats = [base + timedelta(minutes=i) for i in range(6)] + [base + timedelta(minutes=5)]  # a tie
     sent = [audit.dispatch(USER_CHANGED, USER_CHANGED.build(actor=who, entity="user", entity_id=who, email=who,
                                                       at=iso(at), after={"n": n}))
@@ -158,7 +158,7 @@ def test_pseudonymise_actor(rpc, audit):
 
 def test_retention_purges_old_records(rpc, audit):
     who = email()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     audit.dispatch(USER_SIGNED_IN, USER_SIGNED_IN.build(actor=who, entity="user", entity_id=who, at=iso(now - timedelta(days=40))))
     audit.dispatch(USER_SIGNED_IN, USER_SIGNED_IN.build(actor=who, entity="user", entity_id=who, at=iso(now)))
     wait_records(rpc, 2, actor=who)
@@ -198,7 +198,7 @@ def test_user_erased_pseudonymises_the_trail_and_events_still_on_their_way(rpc, 
 
     who, admin = email(), "admin@my-company.example"
     pseudonym = erasure.pseudonym(Env.from_environ(audit.env).derive_key(erasure.KEY_PURPOSE), who)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     audit.dispatch(USER_SIGNED_IN, USER_SIGNED_IN.build(actor=who, entity="user", entity_id=who,
                                                          at=iso(now - timedelta(minutes=5))))
     wait_records(rpc, 1, actor=who)
@@ -233,7 +233,7 @@ def test_a_user_erased_event_without_the_private_fields_is_just_recorded(rpc, au
 
     probe = f"erased-{uuid.uuid4().hex[:8]}"
     audit.dispatch(USER_ERASED, {"event_id": uuid.uuid4().hex, "type": "user_erased", "service": "identity",
-                                 "at": iso(datetime.now(timezone.utc)), "actor": probe, "entity": "user",
+                                 "at": iso(datetime.now(UTC)), "actor": probe, "entity": "user",
                                  "entity_id": probe})
     (record,) = wait_records(rpc, 1, actor=probe)
     assert record["action"] == "user_erased"

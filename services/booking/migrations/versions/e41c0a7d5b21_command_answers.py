@@ -5,16 +5,16 @@ Revises: b177ae0d08e5
 Create Date: 2026-12-02 01:30:00
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'e41c0a7d5b21'
-down_revision: Union[str, Sequence[str], None] = 'b177ae0d08e5'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = 'b177ae0d08e5'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -12,7 +12,7 @@ same repository functions the service runs, with an injected clock. After every 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -22,13 +22,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from obcommon.config import AppConfig
-from obcommon.service import Db
 from obcommon.migrate import upgrade
+from obcommon.service import Db
 from services.booking import exceptions as errors
 from services.booking import repository
 from services.booking.models import Base
 
-NOW = datetime(2026, 12, 31, 12, 0, tzinfo=timezone.utc)  # a Thursday; the week spans the new year
+NOW = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)  # a Thursday; the week spans the new year
 OFFICES = {
     "lon": {"quota": 2, "parking_quota": 1, "timezone": "Europe/London"},
     "kir": {"quota": 1, "parking_quota": 0, "timezone": "Pacific/Kiritimati"},
@@ -112,7 +112,7 @@ class BookingMachine(RuleBasedStateMachine):
                          "booking.idempotency_keys, booking.outbox")
         for office_id, o in OFFICES.items():
             repository.upsert_office(self.db, {"id": office_id, "name": office_id.upper(), "retired": False, **o})
-        self.quotas = dict(zip(USERS, quotas))
+        self.quotas = dict(zip(USERS, quotas, strict=False))
         for user, quota in self.quotas.items():
             repository.upsert_user_settings(self.db, user, {"quota": quota, "auto_approved": False})
         self.state: list[ModelBooking] = []
@@ -212,7 +212,7 @@ def test_retention_counts_days_in_each_offices_zone(db):
     Kiritimati's visible range but not Pago Pago's. An office the read model lacks keeps its
     bookings until they are old in the latest zone (UTC−12)."""
     standalone, url = db
-    now = datetime(2026, 12, 31, 5, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 31, 5, 0, tzinfo=UTC)
     for office in ("kir", "pag"):
         repository.upsert_office(standalone, {"id": office, "name": office, "retired": False, **OFFICES[office]})
     with psycopg.connect(url, autocommit=True) as conn:

@@ -1,9 +1,9 @@
 """The stats range of issue 4: today − retention … end of the bookable window, over the zones."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from services.booking.rules import clamp_range, visible_range
 
-NOW = datetime(2030, 6, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2030, 6, 15, 12, 0, tzinfo=UTC)
 
 
 def test_visible_range_spans_every_office_zone():

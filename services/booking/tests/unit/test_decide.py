@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -17,7 +17,7 @@ from gateway.errors import REMOTE_ERRORS
 from services.booking import exceptions as errors
 from services.booking import rules
 
-NOW = datetime(2027, 1, 6, 12, 0, tzinfo=timezone.utc)  # a Wednesday: noon in London
+NOW = datetime(2027, 1, 6, 12, 0, tzinfo=UTC)  # a Wednesday: noon in London
 TODAY = date(2027, 1, 6)
 USER = "ann@my-company.example"
 LONDON = rules.Office("lon", "London", quota=3, parking_quota=1, timezone="Europe/London")
@@ -111,7 +111,7 @@ def test_row_6_window_is_today_to_today_plus_advance_minus_one(offset, row):
 def test_row_6_counts_days_in_the_office_zone():
     # 10:00 UTC on 6 January is already the 7th in Kiritimati (UTC+14): the 6th is past there
     kiritimati = dataclasses.replace(LONDON, timezone="Pacific/Kiritimati")
-    at_ten = datetime(2027, 1, 6, 10, 0, tzinfo=timezone.utc)
+    at_ten = datetime(2027, 1, 6, 10, 0, tzinfo=UTC)
     assert answer(*case(office=kiritimati, day=TODAY), now=at_ten)[0] == 6
     assert answer(*case(office=kiritimati, day=TODAY + timedelta(days=14)), now=at_ten)[0] == 12
     assert answer(*case(day=TODAY), now=at_ten)[0] == 12  # still the 6th in London
@@ -176,8 +176,8 @@ OWNER = rules.Caller(USER)
 ADMIN = rules.Caller("boss@my-company.example", system_admin=True)
 LON_ADMIN = rules.Caller("desk@my-company.example", offices=("lon",))
 STRANGER = rules.Caller("bob@my-company.example", offices=("par",))
-DAY_STARTS = datetime(2027, 1, 7, 0, 0, tzinfo=timezone.utc)
-DAY_ENDS = datetime(2027, 1, 8, 0, 0, tzinfo=timezone.utc)
+DAY_STARTS = datetime(2027, 1, 7, 0, 0, tzinfo=UTC)
+DAY_ENDS = datetime(2027, 1, 8, 0, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 
 
@@ -203,7 +203,7 @@ def test_decide_cancel(booking, caller, now, outcome):
 
 
 def test_pass_status_in_order():
-    at_noon = datetime(2027, 1, 7, 12, 0, tzinfo=timezone.utc)
+    at_noon = datetime(2027, 1, 7, 12, 0, tzinfo=UTC)
     assert rules.pass_status(MINE, "lon", at_noon) == "ok"
     assert rules.pass_status(MINE, "lon", NOW) == "wrong_day"
     assert rules.pass_status(MINE, "par", NOW) == "wrong_office"

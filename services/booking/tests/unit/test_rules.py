@@ -1,11 +1,11 @@
 """Booking rules with an injected clock: windows, weeks and deadlines at their edges."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from services.booking import rules
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(text: str) -> datetime:

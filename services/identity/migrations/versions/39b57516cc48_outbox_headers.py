@@ -5,16 +5,16 @@ Revises: d44dd4f23b3d
 Create Date: 2026-11-30 08:30:00
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '39b57516cc48'
-down_revision: Union[str, Sequence[str], None] = 'd44dd4f23b3d'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = 'd44dd4f23b3d'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

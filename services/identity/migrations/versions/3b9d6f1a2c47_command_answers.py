@@ -5,16 +5,16 @@ Revises: 7c1e2f9a4b10
 Create Date: 2026-12-02 01:30:00
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '3b9d6f1a2c47'
-down_revision: Union[str, Sequence[str], None] = '7c1e2f9a4b10'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = '7c1e2f9a4b10'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

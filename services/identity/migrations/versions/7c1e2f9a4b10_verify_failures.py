@@ -5,15 +5,15 @@ Revises: 39b57516cc48
 Create Date: 2026-12-02 01:00:00
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = '7c1e2f9a4b10'
-down_revision: Union[str, Sequence[str], None] = '39b57516cc48'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = '39b57516cc48'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,17 +1,17 @@
 """Identity's retention job against the real database, with the clock injected: expired codes
 and sessions and rate-limit hits older than the window are deleted, nothing else."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 
 from obcommon.config import AppConfig
-from obcommon.service import Db
 from obcommon.migrate import upgrade
+from obcommon.service import Db
 from services.identity.models import Base
 from services.identity.repository import purge_expired
 from tests.support.infra import fresh_database
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def test_purge_deletes_only_what_has_expired(database_server):

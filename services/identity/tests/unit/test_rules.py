@@ -120,12 +120,11 @@ def test_flags_and_limits():
 
 # ------------------------------------------------------------------------------ guessing bound (issue 9)
 
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
-import pytest  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 
-T0 = datetime(2026, 12, 2, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
 
 

@@ -5,16 +5,16 @@ Revises: c9a528e50feb
 Create Date: 2026-12-02 01:30:00
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'a83f5c2e9d10'
-down_revision: Union[str, Sequence[str], None] = 'c9a528e50feb'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = 'c9a528e50feb'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
