@@ -7,14 +7,12 @@ committed, and `event_id` is unique, so a redelivered event is stored once.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from datetime import timedelta
+from typing import Optional
 
 from nameko.timer import timer
-from sqlalchemy import Text, case, cast, delete, func, or_, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.exc import DataError
 
 from obcommon.db import utcnow
@@ -24,11 +22,11 @@ from services.booking.contract import BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOO
 from services.identity.contract import LOGIN_CODE_ISSUED, SESSION_REVOKED, USER_CHANGED, USER_ERASED, USER_SIGNED_IN
 from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED
 
-from . import rules
+from . import repository, rules
 from .contract import SERVICE
 from .dependencies import PseudonymKey
 from .exceptions import InvalidFilter
-from .models import Base, Erasure, Record
+from .models import Base
 from .rules import Envelope, ErasedEnvelope
 from .schemas import AuditPage
 
@@ -63,7 +61,7 @@ class AuditService(BaseService):
 
     @consumes(USER_ERASED, reader=ErasedEnvelope)
     def on_identity__user_erased(self, event: ErasedEnvelope) -> None:
-        """Recorded, and the user's older records pseudonymised (see `_erase`)."""
+        """Recorded, and the user's older records pseudonymised (see `_erasure`)."""
         self.record(event)
 
     @consumes(OFFICE_CREATED, reader=Envelope)
@@ -102,28 +100,18 @@ class AuditService(BaseService):
         except rules.InvalidEvent as exc:
             log.error("dropped an event without a valid audit envelope: %s", exc)
             return False
+        erasure = self._erasure(event, row)
         try:
-            with self.db.uow() as uow:
-                erasing = (row["service"], row["action"]) == rules.ERASED_EVENT
-                # Erasures exclusive, other records shared: a record is either stored before an
-                # erasure pseudonymises the table, or sees the erasure's tombstone (never neither).
-                uow.session.execute(text("SELECT pg_advisory_xact_lock_shared(hashtext('audit:erasure'))")
-                                    if not erasing else
-                                    text("SELECT pg_advisory_xact_lock(hashtext('audit:erasure'))"))
-                row = self._pseudonymise_if_erased(uow.session, row)
-                result = uow.session.execute(
-                    insert(Record).values(**row).on_conflict_do_nothing(index_elements=[Record.event_id])
-                )
-                if erasing:
-                    self._erase(uow.session, event, row)
-                uow.commit()
+            stored, pseudonymised = repository.record(self.db, row, self.pseudonyms.pseudonym, erasure)
         except DataError as exc:  # a value PostgreSQL refuses: retrying cannot help
             log.error("dropped event %s that cannot be stored: %s", row["event_id"], exc)
             return False
         except Exception:
             time.sleep(RETRY_PAUSE)  # no hot requeue loop while the database is away
             raise
-        return bool(result.rowcount)
+        if pseudonymised is not None:
+            log.info("pseudonymised %d audit records of an erased user (%s)", pseudonymised, erasure[1])
+        return stored
 
     # ---------------------------------------------------------------- reading
 
@@ -138,25 +126,10 @@ class AuditService(BaseService):
             offices = [offices]
         if offices is not None and not offices:
             return {"records": [], "next_cursor": None}
-        query = select(Record)
-        if actor:
-            query = query.where(Record.actor == normalize_email(str(actor)))
-        if offices is not None:
-            query = query.where(Record.office.in_([str(o) for o in offices]))
-        if office:
-            query = query.where(Record.office == str(office))
-        if start is not None:
-            query = query.where(Record.at >= start)
-        if end is not None:
-            query = query.where(Record.at < end)
-        if after is not None:
-            query = query.where(tuple_(Record.at, Record.id) < tuple_(*after))
-        query = query.order_by(Record.at.desc(), Record.id.desc()).limit(limit + 1)
-        with self.db.uow() as uow:
-            rows = uow.session.scalars(query).all()
-            page = rows[:limit]
-            next_cursor = rules.encode_cursor(page[-1].at, page[-1].id) if len(rows) > limit else None
-            records = [rules.record_view(r) for r in page]
+        records, next_cursor = repository.list_records(
+            self.db, normalize_email(str(actor)) if actor else None,
+            [str(o) for o in offices] if offices is not None else None, str(office) if office else None,
+            start, end, after, limit)
         return AuditPage(records=records, next_cursor=next_cursor).model_dump()
 
     # ---------------------------------------------------------------- erasure and retention
@@ -168,35 +141,22 @@ class AuditService(BaseService):
         pseudonym = str(pseudonym or "").strip()
         if not email or not pseudonym:
             raise InvalidFilter("email and pseudonym are required")
-        with self.db.uow() as uow:
-            count = _replace_email(uow.session, email, pseudonym)
-            uow.commit()
-        return {"records": count}
+        return {"records": repository.pseudonymise(self.db, email, pseudonym)}
 
-    def _erase(self, session, event: ErasedEnvelope, row: dict) -> None:
-        """identity.user_erased: pseudonymise the user's records and keep a tombstone (pseudonym
-        and time only) for their events still on the way. The event itself names them by
-        pseudonym only; its `email` is used here and never stored."""
-        if not event.email or not event.pseudonym:
-            return
-        email, pseudonym = normalize_email(event.email), event.pseudonym
+    def _erasure(self, event: Envelope, row: dict) -> Optional[tuple[str, str]]:
+        """identity.user_erased: (email, pseudonym) of the user whose records the repository
+        pseudonymises (keeping a tombstone for their events still on the way). The event itself
+        names them by pseudonym only; its `email` is used here and never stored."""
+        if (row["service"], row["action"]) != rules.ERASED_EVENT:
+            return None
+        email, pseudonym = getattr(event, "email", None), getattr(event, "pseudonym", None)
+        if not email or not pseudonym:
+            return None
+        email = normalize_email(email)
         if self.pseudonyms.pseudonym(email) != pseudonym:
             log.warning("user_erased %s: pseudonym differs from audit's (is SECRET_KEY the same everywhere?)",
                         row["event_id"])
-        session.execute(insert(Erasure).values(pseudonym=pseudonym, erased_at=row["at"]).on_conflict_do_update(
-            index_elements=[Erasure.pseudonym], set_={"erased_at": func.greatest(Erasure.erased_at, row["at"])}))
-        count = _replace_email(session, email, pseudonym)
-        log.info("pseudonymised %d audit records of an erased user (%s)", count, pseudonym)
-
-    def _pseudonymise_if_erased(self, session, row: dict) -> dict:
-        """A record of an event from before an erasure that names the erased user gets their
-        pseudonym before it is stored."""
-        candidates = {self.pseudonyms.pseudonym(e): e for e in rules.emails_in(row)}
-        if not candidates:
-            return row
-        erased = session.scalars(select(Erasure.pseudonym).where(
-            Erasure.pseudonym.in_(list(candidates)), Erasure.erased_at >= row["at"] - rules.ERASURE_GRACE)).all()
-        return rules.substitute(row, {candidates[p]: p for p in erased})
+        return email, pseudonym
 
     @command
     def purge_older_than(self, days: int) -> dict:
@@ -207,42 +167,14 @@ class AuditService(BaseService):
             raise InvalidFilter("days must be a whole number") from None
         if days < 1:
             raise InvalidFilter("days must be at least 1")
-        with self.db.uow() as uow:
-            result = uow.session.execute(delete(Record).where(Record.at < utcnow() - timedelta(days=days)))
-            uow.session.execute(delete(Erasure).where(Erasure.erased_at < utcnow() - timedelta(days=days)))
-            uow.commit()
-        if result.rowcount:
-            log.info("deleted %d audit records older than %d days", result.rowcount, days)
-        return {"records": result.rowcount}
+        deleted = repository.purge_older_than(self.db, utcnow() - timedelta(days=days))
+        if deleted:
+            log.info("deleted %d audit records older than %d days", deleted, days)
+        return {"records": deleted}
 
     @timer(interval=3600, eager=True)
     def purge_expired(self) -> None:
         self.purge_older_than(self.settings.data_retention_days)
-
-
-def _replace_email(session, email: str, pseudonym: str) -> int:
-    """Replace `email` by `pseudonym` in every record's actor, entity_id, before and after."""
-    # Whole JSON string values only; jsonb::text prints strings as json.dumps does.
-    old, new = json.dumps(email, ensure_ascii=False), json.dumps(pseudonym, ensure_ascii=False)
-
-    def in_json(column):
-        return func.strpos(cast(column, Text), old) > 0
-
-    def replaced(column):
-        return cast(func.replace(cast(column, Text), old, new), JSONB)
-
-    result = session.execute(
-        update(Record)
-        .where(or_(Record.actor == email, Record.entity_id == email,
-                   in_json(Record.before), in_json(Record.after)))
-        .values(
-            actor=case((Record.actor == email, pseudonym), else_=Record.actor),
-            entity_id=case((Record.entity_id == email, pseudonym), else_=Record.entity_id),
-            before=replaced(Record.before),
-            after=replaced(Record.after),
-        )
-    )
-    return result.rowcount
 
 
 Service = AuditService
