@@ -49,8 +49,8 @@ def _token_from_request() -> tuple[str | None, bool]:
     return (cookie or None), True
 
 
-def current_caller(required: bool = True) -> Caller | None:
-    """The signed-in caller (401 if `required` and there is none). Checks CSRF on cookie writes."""
+def optional_caller() -> Caller | None:
+    """The signed-in caller, or None when there is none. Checks CSRF on cookie writes."""
     if "caller" in g:
         return g.caller
     token, via_cookie = _token_from_request()
@@ -61,14 +61,20 @@ def current_caller(required: bool = True) -> Caller | None:
         if info is not None:
             caller = Caller(session_id=sid, email=info["email"], user=info["user"], via_cookie=via_cookie)
     if caller is None:
-        if required:
-            raise ApiError(401, "Unauthorized")
         return None
     if via_cookie and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent, csrf_token(caller.session_id)):
             raise ApiError(403, "Missing or invalid CSRF token", code="csrf_token_invalid")
     g.caller = caller
+    return caller
+
+
+def current_caller() -> Caller:
+    """The signed-in caller (401 if there is none). Checks CSRF on cookie writes."""
+    caller = optional_caller()
+    if caller is None:
+        raise ApiError(401, "Unauthorized")
     return caller
 
 

@@ -119,13 +119,13 @@ def document() -> dict:
             if isinstance(spec, dict) and "content" in spec:
                 item["responses"][str(status)] = _media(spec, components)
                 continue
-            schema = _response_schema(spec, components)
-            if schema is None:
+            response_schema = _response_schema(spec, components)
+            if response_schema is None:
                 item["responses"][str(status)] = {"description": "no content"}
             else:
                 description = "success" if int(status) < 400 else ERROR_DESCRIPTIONS.get(int(status), "error")
                 item["responses"][str(status)] = {"description": description,
-                                                  "content": {"application/json": {"schema": schema}}}
+                                                  "content": {"application/json": {"schema": response_schema}}}
         for status in sorted(_implied_errors(op) - {int(k) for k in op.responses}):
             item["responses"][str(status)] = {"description": ERROR_DESCRIPTIONS[status],
                                               "content": {"application/json": {"schema": error_ref}}}

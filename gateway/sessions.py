@@ -97,7 +97,8 @@ class EventListener:
     def __init__(self, amqp_uri: str, handlers: list[Callable[[dict], None]],
                  on_connected: Callable[[bool], None]):
         self.amqp_uri = amqp_uri
-        self.handlers = {(h.event_spec.service, h.event_spec.name): h for h in handlers}
+        # `event_spec` is set on the function by obcommon.service.consumes
+        self.handlers = {(h.event_spec.service, h.event_spec.name): h for h in handlers}  # type: ignore[attr-defined]
         self.on_connected = on_connected
         self.queue_name = f"gateway-events-{uuid.uuid4().hex[:12]}"
         self._stop = threading.Event()

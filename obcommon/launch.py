@@ -80,7 +80,7 @@ def serve(service_cls, nameko_config: dict, grace: float) -> None:
     log = logging.getLogger(__name__)
     runner = ServiceRunner(nameko_config)
     runner.add_service(service_cls)
-    stopping = []
+    stopping: list[bool] = []
 
     def stop() -> None:
         if stopping:

@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import amqp.exceptions
 import eventlet
@@ -40,6 +40,7 @@ from nameko.web.handlers import http
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from werkzeug.wrappers import Response
 
@@ -335,7 +336,8 @@ class Database(DependencyProvider):
         if record is None:
             return 0
         with self.Session() as session:
-            deleted = session.execute(delete(record).where(record.created_at < utcnow() - COMMAND_TTL)).rowcount
+            result = session.execute(delete(record).where(record.created_at < utcnow() - COMMAND_TTL))
+            deleted = cast("CursorResult[Any]", result).rowcount
             session.commit()
         return deleted
 
@@ -422,6 +424,7 @@ class BaseService:
     """Health, readiness and metrics on the service's own HTTP port (see README); a trace span
     per entrypoint (obcommon.tracing)."""
 
+    db: Db  # each service declares `db = Database(Base)`; a worker sees a Db
     metrics = Metrics()
     tracing = Tracing()
     settings = Config()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -29,7 +30,7 @@ from services.booking import repository
 from services.booking.models import Base
 
 NOW = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)  # a Thursday; the week spans the new year
-OFFICES = {
+OFFICES: dict[str, dict[str, Any]] = {
     "lon": {"quota": 2, "parking_quota": 1, "timezone": "Europe/London"},
     "kir": {"quota": 1, "parking_quota": 0, "timezone": "Pacific/Kiritimati"},
     "pag": {"quota": 3, "parking_quota": 2, "timezone": "Pacific/Pago_Pago"},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ ROWS = [row for row, *_ in TABLE]
 def case(*broken: int, **changes):
     """A request that books (tomorrow, with parking, a place and a car space free, one booking
     elsewhere this week), with the rows in `broken` broken; `changes` override its fields."""
-    f = dict(office=LONDON, day=TODAY + timedelta(days=1), parking=True, reason=None, auto_approved=False,
+    f: dict[str, Any] = dict(office=LONDON, day=TODAY + timedelta(days=1), parking=True, reason=None, auto_approved=False,
              reason_required=False, user_quota=None, booked=1, booked_parking=0,
              week=(rules.Held("par", TODAY + timedelta(days=1)),))
     if 5 in broken:

@@ -48,7 +48,9 @@ def outcomes(replies) -> list[str]:
 
 def failures(stack, key: str) -> int:
     with psycopg.connect(stack.database_url) as conn:
-        return conn.execute("SELECT count(*) FROM identity.verify_failures WHERE key = %s", (key,)).fetchone()[0]
+        row = conn.execute("SELECT count(*) FROM identity.verify_failures WHERE key = %s", (key,)).fetchone()
+    assert row is not None
+    return row[0]
 
 
 def test_concurrent_wrong_codes_from_one_client_stop_at_its_limit_across_replicas(two_replicas):
