@@ -13,14 +13,11 @@ import eventlet
 from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter
-from sqlalchemy import select, update
 
 from obcommon.config import Env, load_config
-from obcommon.db import utcnow
 from obcommon.service import Db
 
-from . import rules
-from .models import Mail
+from . import repository, rules
 
 log = logging.getLogger(__name__)
 
@@ -85,23 +82,13 @@ class Sender:
 
     def _claim(self) -> dict | None:
         """The oldest due mail, claimed for CLAIM_SECONDS (committed), or None."""
-        with self.db.uow() as uow:
-            mail = uow.session.scalars(
-                select(Mail)
-                .where(Mail.sent_at.is_(None), Mail.next_attempt_at <= utcnow())
-                .order_by(Mail.next_attempt_at, Mail.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
-            if mail is None:
-                return None
-            mail.next_attempt_at = utcnow() + timedelta(seconds=self.CLAIM_SECONDS)
-            claimed = {"id": mail.id, "kind": mail.kind, "attempts": mail.attempts,
-                       "message": rules.build_message(
-                           self.from_address, mail.to_address, mail.subject, mail.body or "", mail.attachments,
-                           message_id=rules.message_id(mail.source_event_id, self.from_address))}
-            uow.commit()
-        return claimed
+        mail = repository.claim_due(self.db, timedelta(seconds=self.CLAIM_SECONDS))
+        if mail is None:
+            return None
+        return {"id": mail["id"], "kind": mail["kind"], "attempts": mail["attempts"],
+                "message": rules.build_message(
+                    self.from_address, mail["to"], mail["subject"], mail["body"], mail["attachments"],
+                    message_id=rules.message_id(mail["source_event_id"], self.from_address))}
 
     def send_next(self) -> bool | None:
         """Send the oldest due mail: None if none is due, else whether it was sent."""
@@ -115,10 +102,7 @@ class Sender:
             attempts = claimed["attempts"] + 1
             delay = rules.backoff(attempts, self.retry_base)
             error = f"{type(exc).__name__}: {exc}"[:500]
-            with self.db.uow() as uow:
-                uow.session.execute(update(Mail).where(Mail.id == mail_id).values(
-                    attempts=attempts, next_attempt_at=utcnow() + timedelta(seconds=delay), last_error=error))
-                uow.commit()
+            repository.record_failure(self.db, mail_id, attempts, timedelta(seconds=delay), error)
             MAIL_FAILURES.labels(kind).inc()
             log.warning("sending mail %s (%s) failed on attempt %d, retrying in %.1f s: %s",
                         mail_id, kind, attempts, delay, error)
@@ -134,10 +118,7 @@ class Sender:
         delay = 0.2
         while True:
             try:
-                with self.db.uow() as uow:
-                    uow.session.execute(update(Mail).where(Mail.id == mail_id).values(
-                        sent_at=utcnow(), body=None, attachments=None, last_error=None))
-                    uow.commit()
+                repository.record_sent(self.db, mail_id)
                 return
             except Exception as exc:  # noqa: BLE001 - database unreachable: retry, never resend
                 log.warning("mail %s was sent but recording it failed, retrying in %.1f s: %r", mail_id, delay, exc)

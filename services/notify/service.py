@@ -12,42 +12,22 @@ from datetime import timedelta
 from typing import Optional
 
 from nameko.timer import timer
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert
 
-from obcommon.db import UnitOfWork, utcnow
+from obcommon.db import utcnow
 from obcommon.service import BaseService, Database, consumes, rpc
 from services.booking.contract import BOOKING_CANCELLED, BOOKING_CREATED
 from services.identity.contract import LOGIN_CODE_ISSUED, USER_ERASED
 from services.booking.schemas import BookingEvent
 from services.identity.schemas import LoginCodeIssued, UserErased
 
-from . import rules
+from . import repository, rules
 from .contract import SERVICE
 from .dependencies import MailSender
-from .models import Base, Mail
-from .schemas import Attachment, OutboxStatus
+from .models import Base
+from .repository import enqueue
+from .schemas import OutboxStatus
 
 log = logging.getLogger(__name__)
-
-
-def enqueue(uow: UnitOfWork, source_event_id: str, to: str, subject: str, body: str, kind: str,
-            attachments: Optional[list[dict]] = None) -> bool:
-    """Store a mail in the caller's transaction; False if `source_event_id` already has one.
-
-    When one event yields several mails, suffix the event id: `f"{event_id}:{kind}"`.
-    Attachments are `{filename, content_type, content}` (content: text for text/*, else base64).
-    """
-    stored = [Attachment.model_validate(a).model_dump() for a in attachments or []] or None
-    now = utcnow()
-    row_id = uow.session.execute(
-        insert(Mail)
-        .values(source_event_id=source_event_id, kind=kind, to_address=to, subject=subject, body=body,
-                attachments=stored, created_at=now, attempts=0, next_attempt_at=now)
-        .on_conflict_do_nothing(index_elements=[Mail.source_event_id])
-        .returning(Mail.id)
-    ).scalar()
-    return row_id is not None
 
 
 class NotifyService(BaseService):
@@ -112,25 +92,17 @@ class NotifyService(BaseService):
     @timer(interval=3600)
     def purge_sent(self) -> None:
         """Sent mails (already without body) are kept `data_retention_days`, then deleted."""
-        cutoff = utcnow() - timedelta(days=self.settings.data_retention_days)
-        with self.db.uow() as uow:
-            uow.session.execute(delete(Mail).where(Mail.sent_at < cutoff))
-            uow.commit()
+        repository.purge_sent(self.db, utcnow() - timedelta(days=self.settings.data_retention_days))
 
     # ---------------------------------------------------------------- status
 
     @rpc
     def pending_count(self) -> int:
-        with self.db.uow() as uow:
-            return uow.session.scalar(select(func.count()).select_from(Mail).where(Mail.sent_at.is_(None)))
+        return repository.pending_count(self.db)
 
     @rpc
     def outbox_status(self) -> dict:
-        with self.db.uow() as uow:
-            pending, failing, oldest = uow.session.execute(
-                select(func.count(), func.count().filter(Mail.attempts > 0), func.min(Mail.created_at))
-                .where(Mail.sent_at.is_(None))
-            ).one()
+        pending, failing, oldest = repository.outbox_status(self.db)
         return OutboxStatus(pending=pending, failing=failing,
                             oldest_pending_at=oldest.isoformat() if oldest else None).model_dump()
 
@@ -143,10 +115,7 @@ class NotifyService(BaseService):
         email = event.email.strip().lower()
         if not email:
             return
-        with self.db.uow() as uow:
-            uow.session.execute(delete(Mail).where(
-                (func.lower(Mail.to_address) == email) | (func.strpos(func.lower(Mail.subject), email) > 0)))
-            uow.commit()
+        repository.erase_mails(self.db, email)
 
 
 Service = NotifyService

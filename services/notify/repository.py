@@ -1,0 +1,109 @@
+"""Notify persistence: the `mail` table. `service.py` (event handlers, status RPCs) and the
+sender (`dependencies.Sender`) call these; the mails' contents are pure functions in `rules.py`.
+
+A mail is stored once per source event (`enqueue`, in the handler's transaction), claimed by one
+sender at a time, and marked sent once the SMTP server has accepted it."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Optional
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from obcommon.db import UnitOfWork, utcnow
+from obcommon.service import Db
+
+from .models import Mail
+from .schemas import Attachment
+
+
+def enqueue(uow: UnitOfWork, source_event_id: str, to: str, subject: str, body: str, kind: str,
+            attachments: Optional[list[dict]] = None) -> bool:
+    """Store a mail in the caller's transaction; False if `source_event_id` already has one.
+
+    When one event yields several mails, suffix the event id: `f"{event_id}:{kind}"`.
+    Attachments are `{filename, content_type, content}` (content: text for text/*, else base64).
+    """
+    stored = [Attachment.model_validate(a).model_dump() for a in attachments or []] or None
+    now = utcnow()
+    row_id = uow.session.execute(
+        insert(Mail)
+        .values(source_event_id=source_event_id, kind=kind, to_address=to, subject=subject, body=body,
+                attachments=stored, created_at=now, attempts=0, next_attempt_at=now)
+        .on_conflict_do_nothing(index_elements=[Mail.source_event_id])
+        .returning(Mail.id)
+    ).scalar()
+    return row_id is not None
+
+
+# ------------------------------------------------------------------------------ sending
+
+
+def claim_due(db: Db, claim_for: timedelta) -> Optional[dict]:
+    """The oldest due mail, claimed for `claim_for` (committed: no other sender, in any replica,
+    takes it meanwhile), as {id, kind, attempts, to, subject, body, attachments, source_event_id};
+    None when nothing is due."""
+    with db.uow() as uow:
+        mail = uow.session.scalars(
+            select(Mail)
+            .where(Mail.sent_at.is_(None), Mail.next_attempt_at <= utcnow())
+            .order_by(Mail.next_attempt_at, Mail.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if mail is None:
+            return None
+        mail.next_attempt_at = utcnow() + claim_for
+        claimed = {"id": mail.id, "kind": mail.kind, "attempts": mail.attempts, "to": mail.to_address,
+                   "subject": mail.subject, "body": mail.body or "", "attachments": mail.attachments,
+                   "source_event_id": mail.source_event_id}
+        uow.commit()
+    return claimed
+
+
+def record_failure(db: Db, mail_id: int, attempts: int, retry_in: timedelta, error: str) -> None:
+    with db.uow() as uow:
+        uow.session.execute(update(Mail).where(Mail.id == mail_id).values(
+            attempts=attempts, next_attempt_at=utcnow() + retry_in, last_error=error))
+        uow.commit()
+
+
+def record_sent(db: Db, mail_id: int) -> None:
+    """The mail went: its body and attachments (a sign-in code, booking details) are not kept."""
+    with db.uow() as uow:
+        uow.session.execute(update(Mail).where(Mail.id == mail_id).values(
+            sent_at=utcnow(), body=None, attachments=None, last_error=None))
+        uow.commit()
+
+
+# ------------------------------------------------------------------------------ status, retention, erasure
+
+
+def pending_count(db: Db) -> int:
+    with db.uow() as uow:
+        return uow.session.scalar(select(func.count()).select_from(Mail).where(Mail.sent_at.is_(None)))
+
+
+def outbox_status(db: Db) -> tuple[int, int, Optional[datetime]]:
+    """(mails not sent yet, of which failed at least once, the oldest one's creation time)."""
+    with db.uow() as uow:
+        pending, failing, oldest = uow.session.execute(
+            select(func.count(), func.count().filter(Mail.attempts > 0), func.min(Mail.created_at))
+            .where(Mail.sent_at.is_(None))
+        ).one()
+    return pending, failing, oldest
+
+
+def purge_sent(db: Db, cutoff: datetime) -> None:
+    with db.uow() as uow:
+        uow.session.execute(delete(Mail).where(Mail.sent_at < cutoff))
+        uow.commit()
+
+
+def erase_mails(db: Db, email: str) -> None:
+    """Mails to `email` and about them (a reason notification names the user in its subject)."""
+    with db.uow() as uow:
+        uow.session.execute(delete(Mail).where(
+            (func.lower(Mail.to_address) == email) | (func.strpos(func.lower(Mail.subject), email) > 0)))
+        uow.commit()
