@@ -1,0 +1,75 @@
+"""Booking decisions in one process against PostgreSQL, no broker or gateway (issue 11): the
+statements a create and a cancel send, and sequential creates per second, through
+`services.booking.repository` as the service calls it.
+
+    .venv/bin/python -m tools.bench_decisions [N]
+
+Uses DATABASE_URL or the test fixtures' server (tests.support.infra), in a fresh database.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("SECRET_KEY", "bench-" + "k" * 32)  # the idempotency fingerprint key
+
+from sqlalchemy import event  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+
+from obcommon.config import AppConfig  # noqa: E402
+from obcommon.migrate import upgrade  # noqa: E402
+from obcommon.service import Db  # noqa: E402
+from services.booking import exceptions as errors  # noqa: E402
+from services.booking import repository  # noqa: E402
+from services.booking.models import Base  # noqa: E402
+from tests.support.infra import database_server_url, fresh_database  # noqa: E402
+
+CONFIG = AppConfig(advance_booking_days=14, default_weekly_quota=3)
+
+
+def main() -> int:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    now = datetime.now(timezone.utc)
+    tomorrow = now.date() + timedelta(days=1)
+    statements: list[str] = []
+    with fresh_database(database_server_url(), "ob_bench") as url:
+        upgrade(url, ["booking"])
+        db = Db.standalone(url, Base, "booking")
+        try:
+            for i in range(5):
+                repository.upsert_office(db, {"id": f"o{i}", "name": f"O{i}", "quota": 50, "parking_quota": 5,
+                                              "timezone": "Europe/London", "retired": False})
+            event.listen(Engine, "before_cursor_execute", lambda *args, **kw: statements.append(args[2]))
+            user = "u@my-company.example"
+            request = {"user": user, "office": "o0", "date": tomorrow.isoformat(), "parking": True, "reason": None}
+            booking, _ = repository.create_booking(db, CONFIG, request, user, None, now)
+            per_create = len(statements)
+            statements.clear()
+            repository.cancel_booking(db, booking["id"], {"email": user}, now)
+            per_cancel = len(statements)
+            outcomes: dict[str, int] = {}
+            start = time.perf_counter()
+            for i in range(n):
+                who = f"b{i % 200}@my-company.example"
+                request = {"user": who, "office": f"o{i % 5}", "date": (tomorrow + timedelta(days=i % 13)).isoformat(),
+                           "parking": i % 4 == 0, "reason": None}
+                try:
+                    repository.create_booking(db, CONFIG, request, who, None, now)
+                    outcome = "201"
+                except errors.BookingError as exc:
+                    outcome = type(exc).__name__
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            elapsed = time.perf_counter() - start
+        finally:
+            db.dispose()
+    print(f"statements per create {per_create}, per cancel {per_cancel} (commit not counted); {n} sequential "
+          f"decisions in {elapsed:.2f} s: {n / elapsed:.0f}/s, {1000 * elapsed / n:.1f} ms each; {outcomes}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
