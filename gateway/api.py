@@ -302,4 +302,4 @@ def get_office(office_id: str):
     office = ob().availability.office(office_id)
     if office is None:
         raise ApiError(404, "Not Found")
-    return jsonify({**office, "slots": ob().availability.slots(office_id, bookable_dates(office))})
+    return jsonify({**office, "slots": ob().availability.slots(office_id, bookable_dates(office), office)})

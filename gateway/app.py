@@ -93,6 +93,7 @@ def create_app(config: Optional[AppConfig] = None, env: Optional[Env] = None, li
 
     from . import bookings, live, passes  # noqa: F401 - register their routes on the blueprint
     from . import users, admin  # noqa: F401 - users, offices admin, stats, audit, self-test (issue 4)
+    from . import days  # noqa: F401 - day overrides and closures (SPEC §15)
     from .api import api
 
     app.register_blueprint(api)

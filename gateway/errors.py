@@ -41,6 +41,8 @@ REMOTE_ERRORS: dict[type, int] = {
     booking.DuplicateBooking: 409,
     booking.OfficeFull: 409,
     booking.ParkingFull: 409,
+    booking.OfficeClosed: 409,  # SPEC §15
+    booking.DayChangeInvalid: 400,
     booking.UserQuotaExceeded: 409,
     booking.IdempotencyKeyReused: 409,
     booking.BookingNotFound: 404,
@@ -77,6 +79,7 @@ ERROR_CODES: dict[str, str] = {
     "duplicate_booking": "the user already has a booking at that office that day",
     "office_full": "the office is full that day",
     "parking_full": "the car park is full that day, or has no spaces",
+    "office_closed": "the office is closed that day (SPEC §15)",
     "user_quota_exceeded": "the user's weekly quota is reached",
     "idempotency_key_reused": "the Idempotency-Key was used with another body",
     "office_exists": "an office with that id already exists",

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from obcommon.messaging import EventPayload
 from obcommon.service import consumes
-from services.booking.contract import BOOKING_CANCELLED, BOOKING_CREATED, USER_BOOKINGS_ERASED
-from services.booking.schemas import BookingEvent, UserBookingsErased
+from services.booking.contract import BOOKING_CANCELLED, BOOKING_CREATED, DAY_CHANGED, USER_BOOKINGS_ERASED
+from services.booking.schemas import BookingEvent, DayChanged, UserBookingsErased
 from services.identity.contract import SESSION_REVOKED, USER_CHANGED
 from services.identity.schemas import SessionRevoked, UserChanged
 from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED
 
 from .live import EventHub
-from .readmodel import Availability
+from .readmodel import Availability, effective_day
 from .sessions import SessionCache
 
 
@@ -30,7 +30,7 @@ class GatewayEvents:
     def handlers(self) -> list:
         """Every handler, bound (the listener binds its queue to each one's event)."""
         return [self.session_revoked, self.user_changed, self.office_created, self.office_updated,
-                self.booking_created, self.booking_cancelled, self.user_bookings_erased]
+                self.booking_created, self.booking_cancelled, self.user_bookings_erased, self.day_changed]
 
     @consumes(SESSION_REVOKED)
     def session_revoked(self, event: SessionRevoked) -> None:
@@ -68,6 +68,16 @@ class GatewayEvents:
         with its own id, as booking_created / booking_cancelled carry them."""
         for a in event.availability:
             self._counts_changed(f"{event.event_id}:{a.office}:{a.date}", event.at, a.model_dump())
+
+    @consumes(DAY_CHANGED)
+    def day_changed(self, event: DayChanged) -> None:
+        """An office-day's override (SPEC §15): the read model's slots, and the live stream."""
+        payload = {"availability": event.availability.model_dump(),
+                   "override": event.override.model_dump() if event.override else None}
+        self.availability.on_day_event(payload)
+        office = self.availability.office(event.availability.office) or {"quota": 0, "parking_quota": 0}
+        live = {**event.availability.model_dump(), **effective_day(office, payload["override"] or {})}
+        self.hub.on_booking_event({"event_id": event.event_id, "at": event.at, "availability": live})
 
     def _counts_changed(self, event_id: str, at: str, availability: dict) -> None:
         one = {"event_id": event_id, "at": at, "availability": availability}

@@ -24,6 +24,10 @@ STREAMS_PER_SESSION = 3  # a few tabs of one browser; more is a client bug or an
 STREAMS_PER_REPLICA = 1000  # well below the server's connection slots (gateway/__main__.py)
 
 
+# A day override (SPEC §15) adds the day's effective capacity to its availability event.
+DAY_FIELDS = ("quota", "parking_quota", "closed", "note")
+
+
 class TooManyStreams(Exception):
     pass
 
@@ -44,7 +48,7 @@ class EventHub:
         if not a or not event.get("event_id"):
             return
         entry = (f"{event.get('at', '')}|{event['event_id']}",
-                 {k: a[k] for k in ("office", "date", "booked", "booked_parking")})
+                 {k: a[k] for k in ("office", "date", "booked", "booked_parking", *DAY_FIELDS) if k in a})
         with self.lock:
             if entry[0] in self.seen:  # at-least-once delivery: a replayed event is not sent twice
                 return

@@ -6,6 +6,11 @@ asked for, then from the `availability` every `booking_created` / `booking_cance
 carries. Each counter update has a `version` (it grows with every change of that office-day in
 booking's database), so a late or replayed update never overwrites a newer one. Like the session
 cache, the model is trusted only while the event listener is connected, and emptied on reconnect.
+
+Day overrides (SPEC §15) come the same way: from `get_slots` (each day's `override`), then from
+booking's `day_changed` events, ordered by the same per-office-day version (an override change
+bumps it). A slot shows the day's effective values: the override's quotas where it sets them,
+else the office's (so an office's quota change shows at once on days without an override).
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ class Availability:
         self._load_slots = load_slots
         self._offices: Optional[dict[str, dict]] = None  # id -> office, in listing order
         self._counts: dict[tuple[str, str], tuple[int, int, int]] = {}  # (office, date) -> (booked, parking, version)
+        self._overrides: dict[tuple[str, str], tuple[Optional[dict], int]] = {}  # (office, date) -> (override, version)
         self._lock = threading.Lock()
         self.trusted = False
 
@@ -50,21 +56,40 @@ class Availability:
 
     # ------------------------------------------------------------------ availability
 
-    def slots(self, office_id: str, dates: list[str]) -> list[dict]:
+    def slots(self, office_id: str, dates: list[str], office: Optional[dict] = None) -> list[dict]:
+        """The days' counters and effective capacity (`office`: the office, when the caller has it)."""
         known = self._counts if self.trusted else {}
-        missing = [d for d in dates if (office_id, d) not in known]
+        overrides = self._overrides if self.trusted else {}
+        missing = [d for d in dates if (office_id, d) not in known or (office_id, d) not in overrides]
         if missing:
             loaded = self._load_slots(office_id, missing)
             for slot in loaded:
                 self._update(office_id, slot["date"], slot["booked"], slot["booked_parking"], slot["version"])
+                self._update_override(office_id, slot["date"], slot.get("override"), slot["version"])
             fresh = {s["date"]: (s["booked"], s["booked_parking"], s["version"]) for s in loaded}
+            fresh_overrides = {s["date"]: (s.get("override"), s["version"]) for s in loaded}
         else:
-            fresh = {}
+            fresh, fresh_overrides = {}, {}
+        office = office or self.office(office_id) or {"quota": 0, "parking_quota": 0}
         result = []
         for d in dates:
             booked, parking, _ = known.get((office_id, d)) or fresh[d]
-            result.append({"date": d, "booked": booked, "booked_parking": parking})
+            override = (overrides.get((office_id, d)) or fresh_overrides[d])[0] or {}
+            result.append({"date": d, "booked": booked, "booked_parking": parking,
+                           **effective_day(office, override)})
         return result
+
+    def on_day_event(self, event: dict) -> None:
+        """booking's day_changed: the day's override (None: removed) and counters."""
+        a = event["availability"]
+        self._update(a["office"], a["date"], a["booked"], a["booked_parking"], a["version"])
+        self._update_override(a["office"], a["date"], event.get("override"), a["version"])
+
+    def _update_override(self, office: str, day: str, override: Optional[dict], version: int) -> None:
+        with self._lock:
+            current = self._overrides.get((office, day))
+            if self.trusted and (current is None or version > current[1]):
+                self._overrides[(office, day)] = (override, version)
 
     def on_booking_event(self, event: dict) -> None:
         a = event.get("availability")
@@ -82,8 +107,19 @@ class Availability:
         sees their own change even before its event arrives (read-your-writes)."""
         with self._lock:
             self._counts.pop((office, day), None)
+            self._overrides.pop((office, day), None)
 
     def clear(self) -> None:
         with self._lock:
             self._offices = None
             self._counts.clear()
+            self._overrides.clear()
+
+
+def effective_day(office: dict, override: dict) -> dict:
+    """A day's effective capacity (SPEC §15): the override's quotas where it sets them, else the
+    office's; closed and note from the override."""
+    quota, parking = override.get("quota"), override.get("parking_quota")
+    return {"quota": office["quota"] if quota is None else quota,
+            "parking_quota": office["parking_quota"] if parking is None else parking,
+            "closed": bool(override.get("closed")), "note": override.get("note")}

@@ -5,7 +5,7 @@ from gateway.events import GatewayEvents
 from gateway.live import EventHub
 from gateway.readmodel import Availability
 from gateway.sessions import EventListener, SessionCache
-from services.booking.contract import BOOKING_CREATED, USER_BOOKINGS_ERASED
+from services.booking.contract import BOOKING_CREATED, DAY_CHANGED, USER_BOOKINGS_ERASED
 from services.identity.contract import SESSION_REVOKED, USER_CHANGED
 from services.offices.contract import OFFICE_UPDATED
 
@@ -55,7 +55,7 @@ def test_the_listener_binds_one_handler_per_consumed_event():
     assert set(listener.handlers) == {
         ("identity", "session_revoked"), ("identity", "user_changed"), ("offices", "office_created"),
         ("offices", "office_updated"), ("booking", "booking_created"), ("booking", "booking_cancelled"),
-        ("booking", "user_bookings_erased")}
+        ("booking", "user_bookings_erased"), ("booking", "day_changed")}
 
 
 def test_session_events_evict_the_cache():
@@ -88,6 +88,36 @@ def test_office_and_booking_events_update_the_read_model_and_the_stream():
         availability=[counts(0, 3), counts(4, 5, "2030-01-02")]))
     assert [s["booked"] for s in availability.slots("a", ["2030-01-01", "2030-01-02"])] == [0, 4]
     assert [e[1]["booked"] for e in hub.history] == [1, 0, 4]
+
+
+def test_day_changed_sets_the_days_effective_capacity_in_version_order_and_streams_it():
+    """SPEC §15: a day override reaches the slots (effective values: the override's where it sets
+    them, else the office's) and the live stream; a late, older one never overwrites it."""
+    listener, _, availability, hub, _ = stack()
+    availability.offices()
+    day = "2030-01-01"
+    assert availability.slots("a", [day])[0] == {"date": day, "booked": 0, "booked_parking": 0, "quota": 5,
+                                                  "parking_quota": 1, "closed": False, "note": None}
+    closed = {"quota": None, "parking_quota": 0, "closed": True, "note": "Boiler"}
+    deliver(listener, DAY_CHANGED, DAY_CHANGED.build(
+        actor="admin@my-company.example", entity="office_day", entity_id=f"a/{day}", office="a", after=closed,
+        override=closed, availability=counts(2, 7)))
+    assert availability.slots("a", [day])[0] == {"date": day, "booked": 2, "booked_parking": 0, "quota": 5,
+                                                  "parking_quota": 0, "closed": True, "note": "Boiler"}
+    assert hub.history[-1][1] == {"office": "a", "date": day, "booked": 2, "booked_parking": 0, "quota": 5,
+                                  "parking_quota": 0, "closed": True, "note": "Boiler"}
+    deliver(listener, DAY_CHANGED, DAY_CHANGED.build(  # an older change, delivered late
+        actor="admin@my-company.example", entity="office_day", entity_id=f"a/{day}", office="a", after=None,
+        override=None, availability=counts(2, 6)))
+    assert availability.slots("a", [day])[0]["closed"] is True
+    deliver(listener, BOOKING_CREATED, BOOKING_CREATED.build(  # a booking event keeps the override
+        actor="u@my-company.example", entity="booking", entity_id="b1", office="a", after={"id": "b1"},
+        availability=counts(3, 8), office_timezone="Europe/London"))
+    assert availability.slots("a", [day])[0]["closed"] is True and availability.slots("a", [day])[0]["booked"] == 3
+    deliver(listener, DAY_CHANGED, DAY_CHANGED.build(  # removed
+        actor="admin@my-company.example", entity="office_day", entity_id=f"a/{day}", office="a", before=closed,
+        override=None, availability=counts(3, 9)))
+    assert availability.slots("a", [day])[0]["closed"] is False
 
 
 def test_a_malformed_event_is_logged_at_error_acknowledged_and_changes_nothing(caplog):

@@ -26,7 +26,8 @@ def event(booked, version, day="2030-01-01"):
 
 def test_loads_once_then_follows_events():
     model, calls = make()
-    assert model.slots("a", ["2030-01-01"]) == [{"date": "2030-01-01", "booked": 1, "booked_parking": 0}]
+    assert model.slots("a", ["2030-01-01"]) == [{"date": "2030-01-01", "booked": 1, "booked_parking": 0, "quota": 5,
+                                                 "parking_quota": 1, "closed": False, "note": None}]
     model.on_booking_event(event(2, 4))
     assert model.slots("a", ["2030-01-01"])[0]["booked"] == 2
     assert calls["slots"] == 1
@@ -43,6 +44,21 @@ def test_an_older_version_never_overwrites_a_newer_one():
     assert model.slots("a", ["2030-01-01"])[0]["booked"] == 4
 
 
+def test_a_days_capacity_is_its_override_else_the_offices_current_one():
+    """SPEC §15: slots show effective values; an office's quota change shows at once on days
+    without an override of their own."""
+    model, _ = make()
+    model.offices()
+    model.slots("a", ["2030-01-01", "2030-01-02"])
+    model.on_day_event({**event(1, 4), "override": {"quota": 2, "parking_quota": None, "closed": False, "note": "n"}})
+    model.on_office_event({"after": {**OFFICE, "quota": 9, "parking_quota": 3}})
+    first, second = model.slots("a", ["2030-01-01", "2030-01-02"])
+    assert (first["quota"], first["parking_quota"], first["note"]) == (2, 3, "n")
+    assert (second["quota"], second["parking_quota"], second["note"]) == (9, 3, None)
+    model.forget("a", "2030-01-01")  # after a change through this replica: asked again
+    assert model.slots("a", ["2030-01-01"])[0]["quota"] == 9  # the loader's day has no override
+
+
 def test_office_events_update_the_list():
     model, _ = make()
     model.offices()
@@ -54,8 +70,8 @@ def test_office_events_update_the_list():
 def test_untrusted_model_asks_every_time():
     model, calls = make()
     model.trusted = False
-    model.slots("a", ["2030-01-01"])
-    model.slots("a", ["2030-01-01"])
+    model.slots("a", ["2030-01-01"], OFFICE)  # as GET /api/offices/{id} asks: with the office it read
+    model.slots("a", ["2030-01-01"], OFFICE)
     model.offices()
     model.offices()
     assert calls == {"offices": 2, "slots": 2}

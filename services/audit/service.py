@@ -18,7 +18,8 @@ from sqlalchemy.exc import DataError
 from obcommon.db import utcnow
 from obcommon.emails import normalize_email
 from obcommon.service import BaseService, Database, command, consumes, rpc
-from services.booking.contract import BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED, USER_BOOKINGS_ERASED
+from services.booking.contract import (BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED, DAY_CHANGED,
+                                       USER_BOOKINGS_ERASED)
 from services.identity.contract import LOGIN_CODE_ISSUED, SESSION_REVOKED, USER_CHANGED, USER_ERASED, USER_SIGNED_IN
 from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED
 
@@ -86,6 +87,10 @@ class AuditService(BaseService):
 
     @consumes(USER_BOOKINGS_ERASED, reader=Envelope)
     def on_booking__user_bookings_erased(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(DAY_CHANGED, reader=Envelope)
+    def on_booking__day_changed(self, event: Envelope) -> None:
         self.record(event)
 
     # ---------------------------------------------------------------- recording

@@ -1,10 +1,10 @@
 """The booking service's contract: RPC methods, events, errors."""
 from obcommon.messaging import Contract, EventPayload, EventSpec, RpcMethod
 
-from .exceptions import (BookingForbidden, BookingNotFound, DateOutOfRange, DuplicateBooking, IdempotencyKeyReused,
-                         InvalidRange, OfficeFull, OfficeNotFound, ParkingFull, ReasonRequired, TooLateToCancel,
-                         UserQuotaExceeded)
-from .schemas import BookingEvent, UserBookingsErased
+from .exceptions import (BookingForbidden, BookingNotFound, DateOutOfRange, DayChangeInvalid, DuplicateBooking,
+                         IdempotencyKeyReused, InvalidRange, OfficeClosed, OfficeFull, OfficeNotFound, ParkingFull,
+                         ReasonRequired, TooLateToCancel, UserQuotaExceeded)
+from .schemas import BookingEvent, DayChanged, UserBookingsErased
 
 SERVICE = "booking"
 
@@ -14,6 +14,8 @@ BOOKING_CHECKED_IN = EventSpec(SERVICE, "booking_checked_in", EventPayload,
                                "the first valid scan of a pass at its office on its day")
 USER_BOOKINGS_ERASED = EventSpec(SERVICE, "user_bookings_erased", UserBookingsErased,
                                  "an erased user's bookings were deleted (identity.user_erased)")
+DAY_CHANGED = EventSpec(SERVICE, "day_changed", DayChanged,
+                        "an office-day's override (quota, parking, closed, note) was set, changed or removed")
 
 CONTRACT = Contract(
     service=SERVICE,
@@ -31,8 +33,13 @@ CONTRACT = Contract(
         RpcMethod("stats", "(offices=None, date_from=None, date_to=None) -> [{office, date, bookings, parking}]",
                   "every office x day of the visible range (clamped), zeros included; active offices plus"
                   " retired ones with bookings in the range"),
+        RpcMethod("set_day", "(office_id, date, fields: {quota?, parking_quota?, closed?, note?, cancel_existing?},"
+                  " actor) -> Day", "SPEC §15: set an office-day's override (closing with cancel_existing cancels"
+                  " that day's bookings); under the office-day lock"),
+        RpcMethod("clear_day", "(office_id, date, actor) -> Day", "SPEC §15: remove an office-day's override"),
     ],
-    events=[BOOKING_CREATED, BOOKING_CANCELLED, BOOKING_CHECKED_IN, USER_BOOKINGS_ERASED],
-    errors=[InvalidRange, OfficeNotFound, DateOutOfRange, ReasonRequired, DuplicateBooking, OfficeFull, ParkingFull,
+    events=[BOOKING_CREATED, BOOKING_CANCELLED, BOOKING_CHECKED_IN, USER_BOOKINGS_ERASED, DAY_CHANGED],
+    errors=[InvalidRange, OfficeNotFound, DateOutOfRange, ReasonRequired, DuplicateBooking, OfficeClosed,
+            DayChangeInvalid, OfficeFull, ParkingFull,
             UserQuotaExceeded, IdempotencyKeyReused, BookingNotFound, BookingForbidden, TooLateToCancel],
 )

@@ -57,6 +57,20 @@ class OfficeFull(BookingError):
 
 
 @remote_error
+class OfficeClosed(BookingError):
+    default_message = "Office closed on that day"  # SPEC §15, checked right after rule 8 (409)
+    reason = "office_closed"
+    code = "office_closed"
+
+
+@remote_error
+class DayChangeInvalid(BookingError):
+    default_message = "Invalid day change"  # SPEC §15: a bad date or field, named in the message (400)
+    reason = "invalid_day_change"
+    code = "invalid_field"
+
+
+@remote_error
 class ParkingFull(BookingError):
     default_message = "Office parking quota exceeded"  # rule 10 (409)
     reason = "parking_full"
@@ -100,4 +114,4 @@ class TooLateToCancel(BookingError):
 
 # Rejections a stored idempotent response can replay, by name.
 REPLAYABLE = {cls.__name__: cls for cls in (OfficeNotFound, DateOutOfRange, ReasonRequired, DuplicateBooking,
-                                             OfficeFull, ParkingFull, UserQuotaExceeded)}
+                                             OfficeClosed, OfficeFull, ParkingFull, UserQuotaExceeded)}

@@ -57,6 +57,22 @@ class DayCount(Base):
     version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class DayOverride(Base):
+    """An admin's override of one office-day (SPEC §15): its own quota / parking quota (null: the
+    office's), closed, a note. Written only under that office-day's counter lock, and read by a
+    decision under the same lock, so a closure or a lowered quota and a booking are serialised."""
+
+    __tablename__ = "day_overrides"
+    office: Mapped[str] = mapped_column(String(64), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    quota: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    parking_quota: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[Optional[str]] = mapped_column(String(500), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(254))
+
+
 class Office(Base):
     """Read model of the offices service's offices (kept current by its events)."""
 

@@ -25,9 +25,9 @@ from obcommon.emails import normalize_email
 from obcommon.service import Db
 
 from . import rules
-from .contract import BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED
-from .exceptions import REPLAYABLE, BookingError, BookingNotFound, IdempotencyKeyReused
-from .models import Booking, DayCount, IdempotencyKey, Office, UserSettings
+from .contract import BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED, DAY_CHANGED
+from .exceptions import REPLAYABLE, BookingError, BookingNotFound, DayChangeInvalid, IdempotencyKeyReused
+from .models import Booking, DayCount, DayOverride, IdempotencyKey, Office, UserSettings
 
 
 def booking_json(b: Booking, office: Office | rules.Office) -> dict:
@@ -180,8 +180,9 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
         .where(Booking.user == wanted.user, Booking.status == "active", Booking.date >= monday,
                Booking.date <= sunday)
     ).all()
+    override = _override(s.get(DayOverride, (office.id, wanted.day), populate_existing=True))  # under the lock
     snapshot = rules.Snapshot(office, user_quota, auto_approved, rules.Counts(booked, booked_parking, version),
-                              tuple(rules.Held(o, d) for o, d in week))
+                              tuple(rules.Held(o, d) for o, d in week), override)
     new = rules.decide(wanted, snapshot, settings, now)  # rules 5–11; a rejection rolls back
 
     booking = Booking(id=uuid.uuid4().hex, user=new.user, office=office.id, date=new.day, parking=new.parking,
@@ -289,12 +290,97 @@ def list_bookings(db: Db, config: AppConfig, now: datetime, *, user=None, office
 
 
 def slots(db: Db, office_id: str, days: list[date]) -> list[dict]:
+    """Per day: the counters, their version and the day's override (None when it has none)."""
     with db.uow() as uow:
         rows = {r.date: r for r in uow.session.scalars(
             select(DayCount).where(DayCount.office == office_id, DayCount.date.in_(days)))}
+        overrides = {r.date: _override(r) for r in uow.session.scalars(
+            select(DayOverride).where(DayOverride.office == office_id, DayOverride.date.in_(days)))}
         return [{"date": d.isoformat(), "booked": rows[d].booked if d in rows else 0,
                  "booked_parking": rows[d].booked_parking if d in rows else 0,
-                 "version": rows[d].version if d in rows else 0} for d in days]
+                 "version": rows[d].version if d in rows else 0,
+                 "override": overrides[d].as_dict() if d in overrides else None} for d in days]
+
+
+# ------------------------------------------------------------------------------ day overrides (SPEC §15)
+
+
+def _override(row: Optional[DayOverride]) -> Optional[rules.Override]:
+    return rules.Override(row.quota, row.parking_quota, row.closed, row.note) if row is not None else None
+
+
+def set_day(db: Db, office_id: str, day_value: str, fields: dict, actor: str, now: datetime,
+            remove: bool = False) -> dict:
+    """Set (or with `remove`, delete) one office-day's override, under the office-day counter lock
+    that every decision for that day takes, so bookings and the change are serialised: a booking
+    decided after it sees the new capacity. Closing with cancel_existing cancels the day's active
+    bookings in the same transaction (a booking_cancelled each, with the note, for the holder's
+    mail). The change bumps the day's version and emits day_changed (audited; the gateways' read
+    models). Returns the day (`Day`)."""
+    actor = normalize_email(actor)
+    try:
+        day = date.fromisoformat(str(day_value))
+    except ValueError:
+        raise DayChangeInvalid("Invalid date format") from None
+    with db.uow() as uow:
+        s = uow.session
+        row = s.get(Office, office_id)
+        office = _office(row) if row else None
+        change = rules.DayChange() if remove else rules.DayChange.of(fields)
+        if remove and office is not None:
+            decision = rules.DayDecision(None, False)
+            rules.decide_day(office, day, None, change, now)  # the date check alone
+        else:
+            decision = None
+        # Lock order as a cancellation's: the day's booking rows first, then the counter row.
+        doomed = []
+        if not remove and bool(fields.get("cancel_existing")):
+            doomed = s.scalars(select(Booking).where(Booking.office == office_id, Booking.date == day,
+                                                     Booking.status == "active")
+                               .order_by(Booking.id).with_for_update()).all()
+        counter = lock_day(s, office_id, day) if office is not None else None
+        current = _override(s.get(DayOverride, (office_id, day), populate_existing=True))
+        if decision is None:
+            decision = rules.decide_day(office, day, current, change, now)  # raises the 400s
+        if decision.cancel_existing:  # bookings made before we held the lock
+            seen = {b.id for b in doomed}
+            doomed += [b for b in s.scalars(select(Booking).where(Booking.office == office_id, Booking.date == day,
+                                                                  Booking.status == "active")
+                                            .order_by(Booking.id).with_for_update()) if b.id not in seen]
+        stored = s.get(DayOverride, (office_id, day))
+        if decision.override is None:
+            if stored is not None:
+                s.delete(stored)
+        else:
+            values = dict(decision.override.as_dict(), updated_at=now, updated_by=actor)
+            if stored is None:
+                s.add(DayOverride(office=office_id, date=day, **values))
+            else:
+                for k, v in values.items():
+                    setattr(stored, k, v)
+        for booking in doomed if decision.cancel_existing else []:
+            before = booking_json(booking, office)
+            booking.status, booking.cancelled_at, booking.cancelled_by = "cancelled", now, actor
+            counts = change_counts(counter, rules.CounterChange(-1, -1 if booking.parking else 0))
+            uow.emit(BOOKING_CANCELLED, actor=actor, entity="booking", entity_id=booking.id, office=office_id,
+                     before=before, after=booking_json(booking, office),
+                     availability=availability(office_id, day, counts), office_timezone=office.timezone,
+                     note=(decision.override.note if decision.override else None) or "The office is closed that day.")
+        counts = change_counts(counter, rules.CounterChange(0, 0))  # a new version for the override
+        s.flush()
+        cancelled = len(doomed) if decision.cancel_existing else 0
+        if decision.override != current or cancelled:
+            uow.emit(DAY_CHANGED, actor=actor, entity="office_day", entity_id=f"{office_id}/{day.isoformat()}",
+                     office=office_id, before=current.as_dict() if current else None,
+                     after=decision.override.as_dict() if decision.override else None,
+                     override=decision.override.as_dict() if decision.override else None,
+                     availability=availability(office_id, day, counts), cancelled=cancelled)
+        uow.commit()
+    effective = rules.effective_day(office, decision.override)
+    return {"office": office_id, "date": day.isoformat(), "quota": effective.quota,
+            "parking_quota": effective.parking_quota, "closed": effective.closed, "note": effective.note,
+            "booked": counts.booked, "booked_parking": counts.booked_parking,
+            "overridden": decision.override is not None, "cancelled": cancelled}
 
 
 def purge_expired(db: Db, config: AppConfig, now: datetime) -> dict:

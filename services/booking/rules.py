@@ -10,6 +10,7 @@ passes the real time.
 - `admit`: rules 5–7 alone, what can be decided before any lock is taken.
 - `decide_cancel`: who may cancel until when → the counter change.
 - `pass_status`: a pass at the door (SPEC §5).
+- `effective_day` / `decide_day`: a day's override of the office's capacity, or its closure (SPEC §15).
 - `bookable_window` / `bookable_days`: rule 6's window, also used by the gateway.
 """
 from __future__ import annotations
@@ -24,9 +25,9 @@ from zoneinfo import ZoneInfo
 
 from obcommon.emails import normalize_email
 
-from .exceptions import (BookingForbidden, BookingNotFound, DateOutOfRange, DuplicateBooking, InvalidRange,
-                         OfficeFull, OfficeNotFound, ParkingFull, ReasonRequired, TooLateToCancel,
-                         UserQuotaExceeded)
+from .exceptions import (BookingForbidden, BookingNotFound, DateOutOfRange, DayChangeInvalid, DuplicateBooking,
+                         InvalidRange, OfficeClosed, OfficeFull, OfficeNotFound, ParkingFull, ReasonRequired,
+                         TooLateToCancel, UserQuotaExceeded)
 
 MAX_RANGE_DAYS = 400
 IDEMPOTENCY_TTL = timedelta(hours=24)  # SPEC §4: an Idempotency-Key is kept 24 hours
@@ -104,17 +105,53 @@ class Request:
 
 
 @dataclass(frozen=True)
+class Override:
+    """An admin's override of one office-day (SPEC §15): a quota or parking quota of its own
+    (None: the office's), closed or not, and a note shown to users."""
+    quota: Optional[int] = None
+    parking_quota: Optional[int] = None
+    closed: bool = False
+    note: Optional[str] = None
+
+    def is_empty(self) -> bool:
+        return self == Override()
+
+    def as_dict(self) -> dict:
+        return {"quota": self.quota, "parking_quota": self.parking_quota, "closed": self.closed, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Day:
+    """The effective capacity of one office-day: the office's, or its override's."""
+    quota: int
+    parking_quota: int
+    closed: bool = False
+    note: Optional[str] = None
+
+
+def effective_day(office: Office, override: Optional[Override]) -> Day:
+    """What an office-day offers: the override's quotas where it sets them, else the office's."""
+    if override is None:
+        return Day(office.quota, office.parking_quota)
+    return Day(office.quota if override.quota is None else override.quota,
+               office.parking_quota if override.parking_quota is None else override.parking_quota,
+               override.closed, override.note)
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything a booking decision reads, as the repository loaded it under its locks.
 
     `office` is None when the read model does not know the office; `user_quota` None means the
     default weekly quota; `counts` are the office-day's counters; `week` the user's active
-    bookings of the request's Monday–Sunday week, in every office."""
+    bookings of the request's Monday–Sunday week, in every office; `override` the day's override
+    (SPEC §15), read under the office-day lock."""
     office: Optional[Office]
     user_quota: Optional[int] = None
     auto_approved: bool = False
     counts: Counts = Counts()
     week: tuple[Held, ...] = ()
+    override: Optional[Override] = None
 
 
 @dataclass(frozen=True)
@@ -152,13 +189,17 @@ def reason_required(settings: Settings, snapshot: Snapshot) -> bool:
 
 def decide(request: Request, snapshot: Snapshot, settings: Settings, now: datetime) -> NewBooking:
     """SPEC §4 rules 5–11 in the table's order: the first one broken raises its error; otherwise
-    (rule 12) the booking to write."""
+    (rule 12) the booking to write. A closed day (SPEC §15) is refused right after rule 8; rules 9
+    and 10 use the day's effective quotas (its override's, else the office's)."""
     office = admit(request, snapshot, settings, now)
     if any(h.office == office.id and h.day == request.day for h in snapshot.week):  # rule 8
         raise DuplicateBooking()
-    if snapshot.counts.booked >= office.quota:  # rule 9
+    day = effective_day(office, snapshot.override)
+    if day.closed:  # SPEC §15: right after rule 8
+        raise OfficeClosed()
+    if snapshot.counts.booked >= day.quota:  # rule 9
         raise OfficeFull()
-    if request.parking and snapshot.counts.booked_parking >= office.parking_quota:  # rule 10
+    if request.parking and snapshot.counts.booked_parking >= day.parking_quota:  # rule 10
         raise ParkingFull()
     quota = snapshot.user_quota if snapshot.user_quota is not None else settings.default_weekly_quota
     if len(snapshot.week) >= quota:  # rule 11
@@ -167,6 +208,80 @@ def decide(request: Request, snapshot: Snapshot, settings: Settings, now: dateti
     return NewBooking(user=request.user, office=office, day=request.day, parking=request.parking,
                       counts=snapshot.counts.changed(CounterChange(1, 1 if request.parking else 0)),
                       reason_required=required, reason=request.reason.strip() if required else None)
+
+
+# ------------------------------------------------------------------------------ day overrides (SPEC §15)
+
+OVERRIDE_DAYS_AHEAD = 366  # how far ahead a day may be overridden (a closure planned a year out)
+NOTE_MAX = 500
+UNSET = object()  # a field the PUT did not send: unchanged
+
+
+@dataclass(frozen=True)
+class DayChange:
+    """PUT /api/offices/{id}/days/{date}: the fields sent (UNSET: not sent, so unchanged)."""
+    quota: object = UNSET
+    parking_quota: object = UNSET
+    closed: object = UNSET
+    note: object = UNSET
+    cancel_existing: bool = False
+
+    @classmethod
+    def of(cls, fields: dict) -> "DayChange":
+        known = ("quota", "parking_quota", "closed", "note")
+        return cls(**{k: fields[k] for k in known if k in fields},
+                   cancel_existing=bool(fields.get("cancel_existing") or False))
+
+
+@dataclass(frozen=True)
+class DayDecision:
+    """What a day change writes: the override (None: removed) and whether that day's active
+    bookings are cancelled (closing with cancel_existing)."""
+    override: Optional[Override]
+    cancel_existing: bool
+
+
+def override_window(now: datetime, timezone: str) -> tuple[date, date]:
+    """The days an admin may override: the office's today … OVERRIDE_DAYS_AHEAD days ahead (past
+    days are history; a closure can be planned well beyond the bookable window)."""
+    today = office_today(now, timezone)
+    return today, today + timedelta(days=OVERRIDE_DAYS_AHEAD)
+
+
+def decide_day(office: Optional[Office], day: date, current: Optional[Override], change: DayChange,
+               now: datetime) -> DayDecision:
+    """SPEC §15: set or change one office-day's override. Absent fields keep the current override's
+    values; `quota`/`parking_quota` null means the office's own. An override that overrides nothing
+    is removed. Lowering below what is booked keeps the bookings (the counters just refuse new ones).
+    Errors (400, each naming its field): unknown office, a day outside `override_window`, a quota
+    outside 0–100000 or a negative parking quota, a note over NOTE_MAX characters, cancel_existing
+    on a day that is not closed."""
+    if office is None:
+        raise OfficeNotFound()
+    first, last = override_window(now, office.timezone)
+    if not first <= day <= last:
+        raise DayChangeInvalid(f"Invalid date: the day must be between {first} and {last}")
+    base = current or Override()
+
+    def pick(name: str):
+        value = getattr(change, name)
+        return getattr(base, name) if value is UNSET else value
+
+    quota, parking, closed, note = pick("quota"), pick("parking_quota"), pick("closed"), pick("note")
+    if quota is not None and not (isinstance(quota, int) and not isinstance(quota, bool) and 0 <= quota <= 100000):
+        raise DayChangeInvalid("Invalid quota: a whole number from 0 to 100000, or null for the office's")
+    if parking is not None and not (isinstance(parking, int) and not isinstance(parking, bool) and parking >= 0):
+        raise DayChangeInvalid("Invalid parking_quota: a whole number ≥ 0, or null for the office's")
+    if not isinstance(closed, bool):
+        raise DayChangeInvalid("Invalid closed: true or false")
+    if note is not None:
+        if not isinstance(note, str) or len(note) > NOTE_MAX or any(ord(c) < 32 and c not in "\n\t" for c in note):
+            raise DayChangeInvalid(f"Invalid note: text of at most {NOTE_MAX} characters")
+        note = note.strip() or None
+    if change.cancel_existing and not closed:
+        raise DayChangeInvalid("Invalid cancel_existing: only when the day is closed")
+    override = Override(quota, parking, closed, note)
+    return DayDecision(None if override.is_empty() else override, change.cancel_existing)
 
 
 # ------------------------------------------------------------------------------ cancellation, passes

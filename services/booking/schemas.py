@@ -1,15 +1,22 @@
 """Payload schemas of the booking service's RPC results and events."""
 from typing import Literal, Optional
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from obcommon.messaging import EventPayload
 
 
 class Slot(BaseModel):
+    """One day of GET /api/offices/{id}: what is booked and the day's effective capacity (the
+    office's, or the day's override: SPEC §15)."""
+
     date: str
     booked: int
     booked_parking: int
+    quota: int
+    parking_quota: int
+    closed: bool
+    note: Optional[str]
 
 
 class OfficeRef(BaseModel):
@@ -49,6 +56,7 @@ class BookingEvent(EventPayload):
     office_timezone: str
     reason: Optional[str] = None
     reason_required: bool = False
+    note: Optional[str] = None  # booking_cancelled by a closure (SPEC §15): the day's note, for the mail
 
 
 class UserBookingsErased(EventPayload):
@@ -66,3 +74,52 @@ class StatsRow(BaseModel):
     date: str
     bookings: int
     parking: int
+
+
+class DayOverrideState(BaseModel):
+    """An office-day's override (SPEC §15): quotas of its own (null: the office's), closed, note."""
+
+    quota: Optional[int]
+    parking_quota: Optional[int]
+    closed: bool
+    note: Optional[str]
+
+
+class DayChanged(EventPayload):
+    """day_changed: an office-day's override was set, changed or removed. `before`/`after` hold
+    the override (null: none); `override` is the one now in force, `availability` the day's
+    counters (its `version` orders it against booking events); `cancelled` how many bookings a
+    closure with cancel_existing cancelled (each has its own booking_cancelled)."""
+
+    override: Optional[DayOverrideState]
+    availability: Availability
+    cancelled: int = 0
+
+
+class Day(BaseModel):
+    """PUT /api/offices/{id}/days/{date}: the day as it now is."""
+
+    office: str
+    date: str
+    quota: int
+    parking_quota: int
+    closed: bool
+    note: Optional[str]
+    booked: int
+    booked_parking: int
+    overridden: bool
+    cancelled: int
+
+
+class DayUpdate(BaseModel):
+    """PUT /api/offices/{id}/days/{date} (SPEC §15): any of these; absent fields stay as they are,
+    `quota`/`parking_quota` null means the office's own again. `cancel_existing` (only with a
+    closed day) cancels that day's bookings, each holder emailed with the note."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    quota: Optional[int] = Field(None, ge=0, le=100000)
+    parking_quota: Optional[int] = Field(None, ge=0, le=100000)
+    closed: Optional[bool] = None
+    note: Optional[str] = Field(None, max_length=500)
+    cancel_existing: Optional[bool] = None

@@ -169,6 +169,21 @@ class BookingService(BaseService):
                 self._sync_office(office_id)
         return admin.stats(self.db, self.settings, utcnow(), offices=offices, date_from=date_from, date_to=date_to)
 
+    # ---------------------------------------------------------------- day overrides (SPEC §15)
+
+    @command
+    def set_day(self, office_id: str, date: str, fields: dict, actor: str) -> dict:
+        """Set an office-day's quota / parking quota / closed / note (closing with cancel_existing
+        cancels that day's bookings). The gateway checked the caller's rights."""
+        self._ensure_office(str(office_id))
+        return repository.set_day(self.db, str(office_id), str(date), dict(fields or {}), actor, utcnow())
+
+    @command
+    def clear_day(self, office_id: str, date: str, actor: str) -> dict:
+        """Remove an office-day's override: the office's own capacity again."""
+        self._ensure_office(str(office_id))
+        return repository.set_day(self.db, str(office_id), str(date), {}, actor, utcnow(), remove=True)
+
     @consumes(USER_ERASED)
     def on_user_erased(self, event: UserErased) -> None:
         """An erased user's bookings, settings and idempotency keys go (SPEC §4)."""

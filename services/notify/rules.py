@@ -149,9 +149,14 @@ def booking_confirmation_mail(booking: dict, booked_by: str) -> tuple[str, str]:
     return f"Booking confirmed: {office}, {day}", "\n".join(lines)
 
 
-def booking_cancelled_mail(booking: dict, cancelled_by: str) -> tuple[str, str]:
+def booking_cancelled_mail(booking: dict, cancelled_by: str, closure_note: Optional[str] = None) -> tuple[str, str]:
+    """The holder's notice; `closure_note` when the office closed that day (SPEC §15)."""
     day = _day_label(booking["date"])
     office = booking["office"]["name"]
+    if closure_note:
+        body = (f"{office} is closed on {day}, so your booking was cancelled by {cancelled_by}.\n\n"
+                f"{closure_note}\n")
+        return f"Office closed: {office}, {day}: booking cancelled", body
     body = (f"Your booking at {office} on {day} was cancelled by {cancelled_by}.\n\n"
             "If this is unexpected, contact them or your office administrator.\n")
     return f"Booking cancelled: {office}, {day}", body

@@ -73,10 +73,11 @@ class NotifyService(BaseService):
 
     @consumes(BOOKING_CANCELLED)
     def on_booking_cancelled(self, event: BookingEvent) -> None:
-        """A notice to the user when someone else cancelled their booking."""
-        if not event.before or event.actor == event.before["user"]:
+        """A notice to the user when someone else cancelled their booking, or when a closure of the
+        day cancelled it (SPEC §15: every holder, with the day's note)."""
+        if not event.before or (event.actor == event.before["user"] and not event.note):
             return
-        subject, body = rules.booking_cancelled_mail(event.before, event.actor or "an administrator")
+        subject, body = rules.booking_cancelled_mail(event.before, event.actor or "an administrator", event.note)
         with self.db.uow() as uow:
             enqueue(uow, f"{event.event_id}:{rules.BOOKING_CANCELLED}", event.before["user"], subject, body,
                     rules.BOOKING_CANCELLED)
