@@ -4,8 +4,8 @@ substitution) are in `rules.py`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable, Optional
 
 from sqlalchemy import Text, case, cast, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -17,7 +17,7 @@ from .models import Erasure, Record
 
 
 def record(db: Db, row: dict, pseudonym_of: Callable[[str], str],
-           erasure: Optional[tuple[str, str]]) -> tuple[bool, Optional[int]]:
+           erasure: tuple[str, str] | None) -> tuple[bool, int | None]:
     """Store one record; returns (stored, pseudonymised): stored is False when its event was stored
     already. A record naming a user erased after its event gets their pseudonym first.
 
@@ -54,9 +54,9 @@ def _pseudonymise_if_erased(session, row: dict, pseudonym_of: Callable[[str], st
     return rules.substitute(row, {candidates[p]: p for p in erased})
 
 
-def list_records(db: Db, actor: Optional[str], offices: Optional[list[str]], office: Optional[str],
-                 start: Optional[datetime], end: Optional[datetime], after: Optional[tuple[datetime, int]],
-                 limit: int) -> tuple[list[dict], Optional[str]]:
+def list_records(db: Db, actor: str | None, offices: list[str] | None, office: str | None,
+                 start: datetime | None, end: datetime | None, after: tuple[datetime, int] | None,
+                 limit: int) -> tuple[list[dict], str | None]:
     """Newest first, a page of `limit` after the cursor position `after`: (records, next cursor)."""
     query = select(Record)
     if actor:

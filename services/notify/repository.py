@@ -6,7 +6,6 @@ sender at a time, and marked sent once the SMTP server has accepted it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Optional
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -19,7 +18,7 @@ from .schemas import Attachment
 
 
 def enqueue(uow: UnitOfWork, source_event_id: str, to: str, subject: str, body: str, kind: str,
-            attachments: Optional[list[dict]] = None) -> bool:
+            attachments: list[dict] | None = None) -> bool:
     """Store a mail in the caller's transaction; False if `source_event_id` already has one.
 
     When one event yields several mails, suffix the event id: `f"{event_id}:{kind}"`.
@@ -40,7 +39,7 @@ def enqueue(uow: UnitOfWork, source_event_id: str, to: str, subject: str, body: 
 # ------------------------------------------------------------------------------ sending
 
 
-def claim_due(db: Db, claim_for: timedelta) -> Optional[dict]:
+def claim_due(db: Db, claim_for: timedelta) -> dict | None:
     """The oldest due mail, claimed for `claim_for` (committed: no other sender, in any replica,
     takes it meanwhile), as {id, kind, attempts, to, subject, body, attachments, source_event_id};
     None when nothing is due."""
@@ -85,7 +84,7 @@ def pending_count(db: Db) -> int:
         return uow.session.scalar(select(func.count()).select_from(Mail).where(Mail.sent_at.is_(None)))
 
 
-def outbox_status(db: Db) -> tuple[int, int, Optional[datetime]]:
+def outbox_status(db: Db) -> tuple[int, int, datetime | None]:
     """(mails not sent yet, of which failed at least once, the oldest one's creation time)."""
     with db.uow() as uow:
         pending, failing, oldest = uow.session.execute(
