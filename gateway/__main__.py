@@ -59,6 +59,11 @@ def main() -> int:
         log.info("stopping: /readyz answers 503; the listener closes in %.0f s", drain)
         eventlet.sleep(drain)
         server.kill(SystemExit)  # the server stops accepting and waits for the requests in flight
+        # Close the listener now, not after the requests in flight (eventlet.wsgi closes it only
+        # then): with SO_REUSEPORT the kernel keeps queueing new connections on this socket while
+        # it is open, and resets every one still queued when it closes. Closed at once, they go
+        # to the replicas still listening.
+        sock.close()
         with eventlet.Timeout(grace, False):
             server.wait()
         if not server.dead:
