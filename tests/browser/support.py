@@ -45,7 +45,7 @@ class Browser:
                                            storage_state=storage_state, timezone_id=timezone_id)
         context.set_default_timeout(15_000)
         self.contexts.append(context)
-        # The gateway's Content-Security-Policy applies to every page (issue 9): any violation the
+        # The gateway's Content-Security-Policy applies to every page: any violation the
         # browser reports fails the test when its contexts close (see `close`).
         context.add_init_script(CSP_REPORTER)
         page = context.new_page()
@@ -153,7 +153,11 @@ def check_a11y(page, name: str | None = None, viewport_name: str | None = None) 
     """No axe-core WCAG 2.1 A/AA violations on the page; a screenshot when `name` is given."""
     # Not "networkidle": the live-availability EventSource keeps a request open.
     page.wait_for_load_state("load")
-    page.wait_for_function("!document.querySelector('.loading')")
+    # A locator wait, not wait_for_function: Playwright evaluates a string predicate with eval,
+    # which the page's CSP refuses (no 'unsafe-eval').
+    from playwright.sync_api import expect
+
+    expect(page.locator(".loading")).to_have_count(0)
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         # Evaluated through the DevTools protocol, not as a <script> tag: the page's CSP refuses
         # inline scripts (and the test would fail on that violation).
