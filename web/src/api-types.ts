@@ -89,6 +89,14 @@ export interface paths {
     /** Book and cancel a place for the configured selftest_user (header X-Selftest-Key); works in read-only mode */
     post: operations["post_/api/selftest"];
   };
+  "/api/offices/{office_id}/days/{day}": {
+    /** One day of an office: its effective capacity, whether it is overridden, what is booked (admins of that office; any day up to a year ahead) */
+    get: operations["get_/api/offices/{office_id}/days/{day}"];
+    /** Override one day of an office: quota, parking quota, closed, note; closing with cancel_existing cancels that day's bookings (admins of that office) */
+    put: operations["put_/api/offices/{office_id}/days/{day}"];
+    /** Remove one day's override: the office's own capacity again (admins of that office) */
+    delete: operations["delete_/api/offices/{office_id}/days/{day}"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -127,6 +135,7 @@ export interface components {
        * - `duplicate_booking`: the user already has a booking at that office that day
        * - `office_full`: the office is full that day
        * - `parking_full`: the car park is full that day, or has no spaces
+       * - `office_closed`: the office is closed that day (SPEC §15)
        * - `user_quota_exceeded`: the user's weekly quota is reached
        * - `idempotency_key_reused`: the Idempotency-Key was used with another body
        * - `office_exists`: an office with that id already exists
@@ -147,7 +156,7 @@ export interface components {
        * - `internal_error`: a bug: report the reference
        * @enum {string}
        */
-      code: "bad_request" | "bad_request_body" | "invalid_field" | "bad_query" | "invalid_cursor" | "invalid_email" | "invalid_user_email" | "invalid_date_format" | "invalid_range" | "invalid_idempotency_key" | "invalid_user_update" | "office_not_found" | "date_out_of_range" | "reason_required" | "duplicate_booking" | "office_full" | "parking_full" | "user_quota_exceeded" | "idempotency_key_reused" | "office_exists" | "unauthorized" | "invalid_code" | "forbidden" | "csrf_token_invalid" | "too_late_to_cancel" | "not_found" | "method_not_allowed" | "conflict" | "too_large" | "unsupported_media_type" | "too_many_requests" | "read_only" | "selftest_failed" | "service_unavailable" | "internal_error";
+      code: "bad_request" | "bad_request_body" | "invalid_field" | "bad_query" | "invalid_cursor" | "invalid_email" | "invalid_user_email" | "invalid_date_format" | "invalid_range" | "invalid_idempotency_key" | "invalid_user_update" | "office_not_found" | "date_out_of_range" | "reason_required" | "duplicate_booking" | "office_full" | "parking_full" | "office_closed" | "user_quota_exceeded" | "idempotency_key_reused" | "office_exists" | "unauthorized" | "invalid_code" | "forbidden" | "csrf_token_invalid" | "too_late_to_cancel" | "not_found" | "method_not_allowed" | "conflict" | "too_large" | "unsupported_media_type" | "too_many_requests" | "read_only" | "selftest_failed" | "service_unavailable" | "internal_error";
     };
     /** ConfigResponse */
     ConfigResponse: {
@@ -239,7 +248,11 @@ export interface components {
       /** Retired */
       retired: boolean;
     };
-    /** Slot */
+    /**
+     * Slot
+     * @description One day of GET /api/offices/{id}: what is booked and the day's effective capacity (the
+     * office's, or the day's override: SPEC §15).
+     */
     Slot: {
       /** Date */
       date: string;
@@ -247,6 +260,14 @@ export interface components {
       booked: number;
       /** Booked Parking */
       booked_parking: number;
+      /** Quota */
+      quota: number;
+      /** Parking Quota */
+      parking_quota: number;
+      /** Closed */
+      closed: boolean;
+      /** Note */
+      note: string | null;
     };
     /** OfficeWithSlots */
     OfficeWithSlots: {
@@ -516,6 +537,65 @@ export interface components {
       bookings: number;
       /** Date */
       date: string;
+    };
+    /**
+     * DayUpdate
+     * @description PUT /api/offices/{id}/days/{date} (SPEC §15): any of these; absent fields stay as they are,
+     * `quota`/`parking_quota` null means the office's own again. `cancel_existing` (only with a
+     * closed day) cancels that day's bookings, each holder emailed with the note.
+     */
+    DayUpdate: {
+      /**
+       * Quota
+       * @default null
+       */
+      quota?: number | null;
+      /**
+       * Parking Quota
+       * @default null
+       */
+      parking_quota?: number | null;
+      /**
+       * Closed
+       * @default null
+       */
+      closed?: boolean | null;
+      /**
+       * Note
+       * @default null
+       */
+      note?: string | null;
+      /**
+       * Cancel Existing
+       * @default null
+       */
+      cancel_existing?: boolean | null;
+    };
+    /**
+     * Day
+     * @description PUT /api/offices/{id}/days/{date}: the day as it now is.
+     */
+    Day: {
+      /** Office */
+      office: string;
+      /** Date */
+      date: string;
+      /** Quota */
+      quota: number;
+      /** Parking Quota */
+      parking_quota: number;
+      /** Closed */
+      closed: boolean;
+      /** Note */
+      note: string | null;
+      /** Booked */
+      booked: number;
+      /** Booked Parking */
+      booked_parking: number;
+      /** Overridden */
+      overridden: boolean;
+      /** Cancelled */
+      cancelled: number;
     };
   };
   responses: never;
@@ -1714,6 +1794,194 @@ export interface operations {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** One day of an office: its effective capacity, whether it is overridden, what is booked (admins of that office; any day up to a year ahead) */
+  "get_/api/offices/{office_id}/days/{day}": {
+    parameters: {
+      path: {
+        office_id: string;
+        day: string;
+      };
+    };
+    responses: {
+      /** @description success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Day"];
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request line over 8 KiB (answered by the HTTP server, without a body) */
+      414: {
+        content: never;
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Override one day of an office: quota, parking quota, closed, note; closing with cancel_existing cancels that day's bookings (admins of that office) */
+  "put_/api/offices/{office_id}/days/{day}": {
+    parameters: {
+      path: {
+        office_id: string;
+        day: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["DayUpdate"];
+      };
+    };
+    responses: {
+      /** @description success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Day"];
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request line over 8 KiB (answered by the HTTP server, without a body) */
+      414: {
+        content: never;
+      };
+      /** @description not JSON */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Remove one day's override: the office's own capacity again (admins of that office) */
+  "delete_/api/offices/{office_id}/days/{day}": {
+    parameters: {
+      path: {
+        office_id: string;
+        day: string;
+      };
+    };
+    responses: {
+      /** @description success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Day"];
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request line over 8 KiB (answered by the HTTP server, without a body) */
+      414: {
+        content: never;
       };
       /** @description read-only mode, or a dependency is unavailable */
       503: {

@@ -1,7 +1,7 @@
 // The HTTP client of the web app: JSON in and out, the CSRF header on cookie writes, and every
 // error turned into an ApiError that carries the server's message and reference (SPEC §10).
 import type {
-  AppConfig, AuditPage, Booking, ErrorBody, Office, OfficeWithSlots, Pass, StatsRow, User, UserPage, VerifyResult,
+  AppConfig, AuditPage, Booking, Day, ErrorBody, Office, OfficeWithSlots, Pass, StatsRow, User, UserPage, VerifyResult,
 } from "./types";
 
 /** The error's stable kind (SPEC §18): branch on it, never on the message. `network_error`: the
@@ -140,6 +140,15 @@ export interface OfficeFields {
   retired?: boolean;
 }
 
+/** PUT /api/offices/{id}/days/{date} (SPEC §15): absent fields unchanged; null quota = the office's. */
+export interface DayFields {
+  quota?: number | null;
+  parking_quota?: number | null;
+  closed?: boolean;
+  note?: string | null;
+  cancel_existing?: boolean;
+}
+
 export const api = {
   config: async (): Promise<AppConfig> => {
     // In local development the gateway names the development mailbox in a header (the body's
@@ -162,6 +171,10 @@ export const api = {
   createOffice: (fields: OfficeFields) => request<Office>("POST", "/offices", { body: fields }),
   updateOffice: (id: string, fields: OfficeFields) => request<Office>("PUT", `/offices/${enc(id)}`, { body: fields }),
   retireOffice: (id: string) => request<null>("DELETE", `/offices/${enc(id)}`),
+  day: (office: string, date: string) => request<Day>("GET", `/offices/${enc(office)}/days/${enc(date)}`),
+  setDay: (office: string, date: string, fields: DayFields) =>
+    request<Day>("PUT", `/offices/${enc(office)}/days/${enc(date)}`, { body: fields }),
+  clearDay: (office: string, date: string) => request<Day>("DELETE", `/offices/${enc(office)}/days/${enc(date)}`),
 
   bookings: (query: BookingQuery) => request<Booking[]>("GET", "/bookings", { query }),
   createBooking: (booking: NewBooking, idempotencyKey: string = newIdempotencyKey()) =>

@@ -20,6 +20,8 @@ export type User = Schemas["User"];
 export type Office = Schemas["Office"];
 export type Slot = Schemas["Slot"];
 export type OfficeWithSlots = Schemas["OfficeWithSlots"];
+/** One office-day's effective capacity and override (SPEC §15). */
+export type Day = Schemas["Day"];
 export type Booking = Schemas["Booking"];
 export type Pass = Schemas["PassResponse"];
 export type VerifyResult = Schemas["VerifyPassResponse"];
@@ -34,4 +36,9 @@ export interface AvailabilityEvent {
   date: string;
   booked: number;
   booked_parking: number;
+  /** Sent when a day override changed (SPEC §15): the day's effective capacity. */
+  quota?: number;
+  parking_quota?: number;
+  closed?: boolean;
+  note?: string | null;
 }

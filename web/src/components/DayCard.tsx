@@ -34,7 +34,8 @@ export function DayCard({ day, office, remaining, busy, onBook, onCancel }: Prop
   const blocker = bookingBlocker(day, remaining);
   const headingId = `day-${day.date}`;
   const showAvailability = day.bookable || day.booking;
-  const classes = ["day", day.isToday ? "day-today" : "", !day.bookable ? "day-disabled" : "", day.booking ? "day-booked" : ""];
+  const classes = ["day", day.isToday ? "day-today" : "", !day.bookable ? "day-disabled" : "", day.booking ? "day-booked" : "",
+    day.closed ? "day-closed" : ""];
   return (
     <li className={classes.join(" ").trim()} aria-labelledby={headingId} data-date={day.date}>
       <div className="day-head">
@@ -44,21 +45,29 @@ export function DayCard({ day, office, remaining, busy, onBook, onCancel }: Prop
         </h3>
         {day.isToday && <span className="badge badge-today">Today</span>}
         {day.booking && <span className="badge badge-booked">Booked{day.booking.parking ? " + parking" : ""}</span>}
+        {day.closed && <span className="badge badge-closed">Closed</span>}
       </div>
-      {showAvailability ? (
+      {day.closed && (day.bookable || day.booking) ? (
+        <div className="closed-day" data-testid="closed-day">
+          <p className="closed-title">
+            <strong>{office.name} is closed on this day.</strong>
+          </p>
+          {day.note && <p className="closed-note">{day.note}</p>}
+        </div>
+      ) : showAvailability ? (
         <div className="availability">
           <p className={`avail avail-places level-${day.level}`}>
-            <Meter left={day.placesLeft} capacity={office.quota} level={day.level} />
+            <Meter left={day.placesLeft} capacity={day.quota} level={day.level} />
             <span className="avail-text">
-              <strong>{day.placesLeft}</strong> of {office.quota} places left
+              <strong>{day.placesLeft}</strong> of {day.quota} places left
               <span className="level-word"> · {LEVEL_TEXT[day.level]}</span>
             </span>
           </p>
-          {office.parking_quota > 0 && (
+          {day.parkingQuota > 0 && (
             <p className={`avail avail-parking level-${day.parkingLevel}`}>
-              <Meter left={day.parkingLeft} capacity={office.parking_quota} level={day.parkingLevel} />
+              <Meter left={day.parkingLeft} capacity={day.parkingQuota} level={day.parkingLevel} />
               <span className="avail-text">
-                <strong>{day.parkingLeft}</strong> of {office.parking_quota} parking spaces left
+                <strong>{day.parkingLeft}</strong> of {day.parkingQuota} parking spaces left
               </span>
             </p>
           )}
@@ -88,7 +97,7 @@ export function DayCard({ day, office, remaining, busy, onBook, onCancel }: Prop
             >
               Book{" "}<span className="visually-hidden">{formatLongDate(day.date)}</span>
             </button>
-            {office.parking_quota > 0 && (
+            {office.parking_quota > 0 && !day.closed && (
               <button
                 type="button"
                 className="button-secondary"
@@ -99,7 +108,8 @@ export function DayCard({ day, office, remaining, busy, onBook, onCancel }: Prop
               </button>
             )}
             {blocker && <span className="day-note">{blocker}</span>}
-            {!blocker && office.parking_quota > 0 && day.parkingLeft <= 0 && <span className="day-note">Car park full</span>}
+            {!blocker && day.parkingQuota > 0 && day.parkingLeft <= 0 && <span className="day-note">Car park full</span>}
+            {!blocker && office.parking_quota > 0 && day.parkingQuota === 0 && <span className="day-note">No parking this day</span>}
           </>
         ) : null}
       </div>

@@ -5,6 +5,10 @@ import { addDays, weekDates, weekStart } from "./dates";
 
 export type Level = "high" | "medium" | "low" | "full" | "none";
 
+/** A day's counters; the day's capacity, closure and note when the server sent them (SPEC §15). */
+export type SlotCounts = Pick<Slot, "date" | "booked" | "booked_parking"> &
+  Partial<Pick<Slot, "quota" | "parking_quota" | "closed" | "note">>;
+
 /** How much room is left, for the colour scale: none = not offered (capacity 0). */
 export function availabilityLevel(free: number, capacity: number): Level {
   if (capacity <= 0) return "none";
@@ -65,6 +69,12 @@ export interface DayCell {
   parkingLeft: number;
   level: Level;
   parkingLevel: Level;
+  /** The day's effective capacity: the office's, or the day's override (SPEC §15). */
+  quota: number;
+  parkingQuota: number;
+  /** Closed by an admin that day (SPEC §15), with their note. */
+  closed: boolean;
+  note: string | null;
   /** The user's active booking at this office that day. */
   booking: Booking | null;
 }
@@ -74,7 +84,7 @@ export function buildWeek(options: {
   today: string;
   window: BookableWindow;
   office: Office;
-  slots: Slot[];
+  slots: SlotCounts[];
   bookings: Booking[];
 }): DayCell[] {
   const { monday, today, window, office, slots, bookings } = options;
@@ -84,8 +94,11 @@ export function buildWeek(options: {
     const inWindow = date >= window.first && date <= window.last;
     const booked = slot?.booked ?? 0;
     const bookedParking = slot?.booked_parking ?? 0;
-    const placesLeft = Math.max(0, office.quota - booked);
-    const parkingLeft = Math.max(0, office.parking_quota - bookedParking);
+    const quota = slot?.quota ?? office.quota;
+    const parkingQuota = slot?.parking_quota ?? office.parking_quota;
+    const closed = slot?.closed ?? false;
+    const placesLeft = closed ? 0 : Math.max(0, quota - booked);
+    const parkingLeft = closed ? 0 : Math.max(0, parkingQuota - bookedParking);
     const booking =
       bookings.find((b) => b.status === "active" && b.date === date && b.office.id === office.id) ?? null;
     return {
@@ -95,8 +108,12 @@ export function buildWeek(options: {
       bookable: inWindow && !office.retired,
       placesLeft,
       parkingLeft,
-      level: availabilityLevel(placesLeft, office.quota),
-      parkingLevel: availabilityLevel(parkingLeft, office.parking_quota),
+      level: availabilityLevel(placesLeft, quota),
+      parkingLevel: availabilityLevel(parkingLeft, parkingQuota),
+      quota,
+      parkingQuota,
+      closed,
+      note: slot?.note ?? null,
       booking,
     };
   });
@@ -106,6 +123,7 @@ export function buildWeek(options: {
 export function bookingBlocker(day: DayCell, remaining: number): string | null {
   if (!day.bookable) return day.isPast ? "This day has passed" : "Not bookable yet";
   if (day.booking) return "You have booked this day";
+  if (day.closed) return "Office closed on this day";
   if (day.placesLeft <= 0) return "Office full";
   if (remaining <= 0) return "No bookings left this week";
   return null;
@@ -130,7 +148,7 @@ export function splitByDate(bookings: Booking[], today: string): { upcoming: Boo
  * Slots just read from the server, merged with what the screen shows: a day whose live event
  * arrived after the read was sent keeps the event's counts (the read may predate it).
  */
-export function mergeSlots(fresh: Slot[], current: Slot[] | null, updatedSinceRead: (date: string) => boolean): Slot[] {
+export function mergeSlots<T extends SlotCounts>(fresh: T[], current: T[] | null, updatedSinceRead: (date: string) => boolean): T[] {
   if (!current) return fresh;
   const shown = new Map(current.map((s) => [s.date, s]));
   return fresh.map((s) => {
@@ -140,6 +158,14 @@ export function mergeSlots(fresh: Slot[], current: Slot[] | null, updatedSinceRe
 }
 
 /** Apply one live availability event to the slots of its office. */
-export function applyAvailability(slots: Slot[], event: { date: string; booked: number; booked_parking: number }): Slot[] {
-  return slots.map((s) => (s.date === event.date ? { ...s, booked: event.booked, booked_parking: event.booked_parking } : s));
+export function applyAvailability<T extends SlotCounts>(slots: T[], event: SlotCounts): T[] {
+  // A day override's event (SPEC §15) also carries the day's capacity, closure and note.
+  const day: Partial<SlotCounts> = {};
+  if (event.quota !== undefined) day.quota = event.quota;
+  if (event.parking_quota !== undefined) day.parking_quota = event.parking_quota;
+  if (event.closed !== undefined) day.closed = event.closed;
+  if (event.note !== undefined) day.note = event.note;
+  return slots.map((s) =>
+    s.date === event.date ? { ...s, ...day, booked: event.booked, booked_parking: event.booked_parking } : s,
+  );
 }

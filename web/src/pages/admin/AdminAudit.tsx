@@ -1,9 +1,9 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { api } from "../../api";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { TableWrap } from "../../components/TableWrap";
 import { Loading } from "../../components/Loading";
 import { useTitle } from "../../components/useTitle";
+import { describeRecord } from "../../lib/auditText";
 import { formatDateTime } from "../../lib/dates";
 import type { AuditRecord } from "../../types";
 import { useManagedOffices } from "./useManagedOffices";
@@ -18,11 +18,11 @@ interface Filters {
 const EMPTY: Filters = { actor: "", office: "", from: "", to: "" };
 
 function Change({ record }: { record: AuditRecord }) {
-  if (record.before == null && record.after == null) return <span className="muted">—</span>;
+  if (record.before == null && record.after == null) return null;
   return (
     <details>
       <summary>
-        Details{" "}<span className="visually-hidden">of {record.action} {record.entity_id ?? ""}</span>
+        Details{" "}<span className="visually-hidden">of {record.action.replace(/_/g, " ")} {record.entity_id ?? ""}</span>
       </summary>
       <div className="audit-change">
         {record.before != null && (
@@ -83,6 +83,12 @@ export function AdminAudit() {
     }
   }
 
+  const officeName = (id: string) => offices?.find((o) => o.id === id)?.name ?? id;
+  const context = {
+    officeName,
+    officeZone: (id: string) => offices?.find((o) => o.id === id)?.timezone,
+  };
+
   function submit(event: FormEvent) {
     event.preventDefault();
     setFilters({ ...draft, actor: draft.actor.trim().toLowerCase() });
@@ -123,40 +129,18 @@ export function AdminAudit() {
       {!records && !error && <Loading />}
       {records && records.length === 0 && <p>No changes recorded.</p>}
       {records && records.length > 0 && (
-        <TableWrap label="Audit records">
-          <table className="audit-table">
-            <caption className="visually-hidden">Change history, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">What</th>
-                <th scope="col">Office</th>
-                <th scope="col">Change</th>
-              </tr>
-            </thead>
-            <tbody>
-              {records.map((r) => (
-                <tr key={r.id}>
-                  <td>{formatDateTime(r.at)}</td>
-                  <td className="break">{r.actor ?? "system"}</td>
-                  <td>
-                    {r.action}
-                    <br />
-                    <span className="muted break">
-                      {r.entity}
-                      {r.entity_id ? ` ${r.entity_id}` : ""}
-                    </span>
-                  </td>
-                  <td>{r.office ?? "—"}</td>
-                  <td>
-                    <Change record={r} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <ol className="audit-list" aria-label="Change history, newest first">
+          {records.map((r) => (
+            <li key={r.id} className="audit-item" data-action={r.action}>
+              <p className="audit-sentence">{describeRecord(r, context)}</p>
+              <p className="audit-meta">
+                <time dateTime={r.at}>{formatDateTime(r.at)}</time> · <span className="break">{r.actor ?? "system"}</span>
+                {r.office ? <> · {officeName(r.office)}</> : null}
+              </p>
+              <Change record={r} />
+            </li>
+          ))}
+        </ol>
       )}
       {next && (
         <button type="button" className="button-secondary" onClick={() => void more()} disabled={busy}>

@@ -14,6 +14,7 @@ import { sortBy, toggleSort, type SortState } from "../../lib/sort";
 import { KEYS, load, save } from "../../lib/storage";
 import { useSession } from "../../session";
 import type { Booking } from "../../types";
+import { DayEditor } from "./DayEditor";
 import { useManagedOffices } from "./useManagedOffices";
 
 type Column = "user" | "parking" | "checked_in_at" | "created_at";
@@ -235,6 +236,9 @@ export function AdminBookings() {
             <p>No bookings on this day.</p>
           )}
         </>
+      )}
+      {!office.retired && date >= todayIn(office.timezone) && (
+        <DayEditor office={office} date={date} onChanged={() => void reload()} />
       )}
       {!office.retired && (
         <NewBookingForm
