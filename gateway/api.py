@@ -111,7 +111,7 @@ def _too_deep(raw: bytes) -> bool:
 def load_json_body(message: str = "Bad request body") -> Any:
     """The request's JSON body, or 400 `message` for anything that is not one well-formed JSON
     document in UTF-8: bad syntax or encoding, nesting deeper than MAX_JSON_DEPTH, duplicate keys,
-    numbers too large to convert (issue 9: never a 500)."""
+    numbers too large to convert (never a 500)."""
     raw = request.get_data(cache=True) or b""
     if _too_deep(raw):
         raise ApiError(400, message, code="bad_request_body")

@@ -65,7 +65,7 @@ class EventHub:
 
     def subscribe(self, last_id: Optional[str], session_id: str = "") -> tuple[queue.Queue, list[tuple[str, dict]]]:
         """A queue of live events and the backlog after `last_id`. TooManyStreams when the
-        session already holds `per_session` streams or the replica `per_replica` (issue 9: one
+        session already holds `per_session` streams or the replica `per_replica` (one
         session could hold every connection slot of a replica)."""
         q: queue.Queue = queue.Queue(maxsize=1000)
         with self.lock:

@@ -65,7 +65,7 @@ def verify_pass():
             return jsonify({"valid": False, "status": "invalid", "checked_in_at": None, "first_check_in": False})
     if result["status"] == "wrong_office":
         # The scanner does not manage that office: who booked it, when and with what is not theirs
-        # to see (issue 9). Only which office the pass is for.
+        # to see. Only which office the pass is for.
         return jsonify({"valid": False, "status": "wrong_office", "office": result["booking"]["office"],
                         "checked_in_at": None, "first_check_in": False})
     # `first_check_in`: this scan recorded the check-in; a repeat scan answers the first time.

@@ -33,7 +33,7 @@ class SessionCache:
         self._fetch = fetch
         self._by_id: dict[str, dict] = {}
         self._by_email: dict[str, set[str]] = {}
-        # Made-up or expired tokens (issue 9): answered from here for a while, so a stream of them
+        # Made-up or expired tokens: answered from here for a while, so a stream of them
         # neither sends every request to identity nor disturbs the cache of real sessions. A
         # session id is a hash of a token identity generates at sign-in, so a token unknown now
         # cannot become a valid session later: caching "unknown" never hides a real session.

@@ -1,4 +1,4 @@
-"""Every metric an alert rule or the Grafana dashboard uses is really exposed (issue 6): by the
+"""Every metric an alert rule or the Grafana dashboard uses is really exposed: by the
 running stack's gateway and services, and by RabbitMQ's rabbitmq_prometheus plugin (scraped from
 a private broker node with the plugin on)."""
 import os

@@ -1,4 +1,4 @@
-"""schemathesis over /api/openapi.json against a running stack (issue 4): for every documented
+"""schemathesis over /api/openapi.json against a running stack: for every documented
 operation, generated requests (valid per the document, then invalid ones) never get a 5xx, and
 every response conforms to the document: its status is listed for the operation, its content type
 and body match what is documented for that status.

@@ -1,4 +1,4 @@
-"""The gateway's RPC pool after a broker outage (issue 10): proxies that sat idle while the broker
+"""The gateway's RPC pool after a broker outage: proxies that sat idle while the broker
 went away are not used again (their reply queue died with their connection, so a call through one
 would wait for its timeout and answer 503); the first call after the broker is back is answered.
 Real broker (the shared stack's vhost) reached through a proxy the test cuts, real booking."""

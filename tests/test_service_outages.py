@@ -1,4 +1,4 @@
-"""Outages under the real booking process, broker and database (issue 10). The broker or the
+"""Outages under the real booking process, broker and database. The broker or the
 database "goes away" through a proxy only booking uses (its connections reset, new ones refused),
 so the test's own connections and every other test's servers stay up.
 

@@ -1,4 +1,4 @@
-"""Benchmark of the booking engine (issue 3), against the real stack, in one run:
+"""Benchmark of the booking engine, against the real stack, in one run:
 
 1. booking decisions per second (201 booked + 409 rejected by a rule; any other status is
    reported apart and not counted) and p50/p99 at 50 concurrent clients: wrk POSTs
@@ -13,7 +13,7 @@
 Two gateway processes by default, sharing one port (SO_REUSEPORT), as the baseline has two
 gunicorn workers: a gateway process is one eventlet loop, so it uses one core at most.
 
-Targets (issue 3): >= 500 decisions/s, p99 <= 100 ms, reads >= 60 % of bare Flask.
+Targets: >= 500 decisions/s, p99 <= 100 ms, reads >= 60 % of bare Flask.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ export default defineConfig({
   },
   build: {
     outDir: "dist",
-    sourcemap: false, // production builds ship no source maps (issue 9)
+    sourcemap: false, // production builds ship no source maps
     chunkSizeWarningLimit: 1024,
   },
   test: {

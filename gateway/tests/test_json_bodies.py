@@ -1,5 +1,5 @@
 """The gateway's JSON body parser: anything that is not one well-formed JSON document is a 400
-"Bad request body" (issue 9), checked without a broker on an endpoint that parses before any RPC."""
+"Bad request body", checked without a broker on an endpoint that parses before any RPC."""
 import pytest
 
 from gateway.api import MAX_JSON_DEPTH

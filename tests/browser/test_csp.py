@@ -1,4 +1,4 @@
-"""The web app runs under the gateway's Content-Security-Policy (issue 9); the browser tests
+"""The web app runs under the gateway's Content-Security-Policy; the browser tests
 would notice a violation (tests/browser/support.py fails a test on any)."""
 from __future__ import annotations
 

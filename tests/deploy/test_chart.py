@@ -1,4 +1,4 @@
-"""The Helm chart lints, renders, validates against the Kubernetes schemas and follows issue 6."""
+"""The Helm chart lints, renders, validates against the Kubernetes schemas and follows the deployment rules checked below."""
 import json
 import shutil
 import subprocess

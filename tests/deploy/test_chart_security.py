@@ -1,4 +1,4 @@
-"""The chart's part of the security review (issue 9): every install runs in production mode and
+"""The chart's part of the security review: every install runs in production mode and
 must name an SMTP server; probes and metrics stay off the Ingress; behind trusted proxies only
 the Ingress controller reaches the gateway; each process has its own RabbitMQ user."""
 import base64

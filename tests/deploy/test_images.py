@@ -1,4 +1,4 @@
-"""The container images (issue 6): multi-stage, slim, non-root, nothing but the runtime in the
+"""The container images: multi-stage, slim, non-root, nothing but the runtime in the
 final image, no HEALTHCHECK, and every package the code imports installed."""
 import ast
 import re

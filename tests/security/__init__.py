@@ -1,1 +1,1 @@
-"""Security review (issue 9): each finding's behaviour, against the real stack."""
+"""Security review: each finding's behaviour, against the real stack."""

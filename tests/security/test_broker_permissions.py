@@ -1,4 +1,4 @@
-"""Each process has its own RabbitMQ user and only the gateway's may call RPC methods (issue 9, Low:
+"""Each process has its own RabbitMQ user and only the gateway's may call RPC methods (the review finding
 "services trust any message on the broker"). The permissions of the chart
 (charts/office-booker/files/rabbitmq-permissions.yaml) are applied to a real broker: the whole
 system works with them, and a service's user cannot publish an RPC request such as

@@ -1,4 +1,4 @@
-"""Sign-in codes cannot be brute-forced across reissues (issue 9, Medium 1): wrong codes are
+"""Sign-in codes cannot be brute-forced across reissues: wrong codes are
 counted per address and per client address, across codes, for a day; at the limit the gateway
 answers 429 "Too many requests" with Retry-After, for a fresh code too."""
 import uuid

@@ -1,4 +1,4 @@
-"""Production mode and browser security headers at the gateway (issue 9; SPEC §17).
+"""Production mode and browser security headers at the gateway (SPEC §17).
 
 The test stack runs as every deployment does: no OB_MODE, so production mode.
 """

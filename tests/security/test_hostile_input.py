@@ -1,4 +1,4 @@
-"""Hostile request bodies (issue 9, medium 3): every parse failure is 400 "Bad request body",
+"""Hostile request bodies: every parse failure is 400 "Bad request body",
 never a 5xx, and never an ERROR log line (ERROR means something broke that should have worked).
 
 Every operation of the OpenAPI document that takes a JSON body gets each hostile body, signed in

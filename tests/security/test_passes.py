@@ -1,4 +1,4 @@
-"""The door check tells a scanner only what is theirs to know (issue 9, low)."""
+"""The door check tells a scanner only what is theirs to know."""
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,4 @@
-"""SPEC §17 in production mode (issue 9, High): test stacks run like a cluster does, with an SMTP
+"""SPEC §17 in production mode: test stacks run like a cluster does, with an SMTP
 server and without OB_MODE, so no process may log a sign-in code; and notify without an SMTP
 server refuses to start instead of falling back to logging the codes."""
 import json

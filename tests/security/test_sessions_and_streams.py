@@ -1,4 +1,4 @@
-"""Resource limits at the gateway (issue 9): live-event streams per session, made-up tokens,
+"""Resource limits at the gateway: live-event streams per session, made-up tokens,
 and the readiness probe."""
 from __future__ import annotations
 

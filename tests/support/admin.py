@@ -1,4 +1,4 @@
-"""Helpers for the administration tests (issue 4): signed-in API clients and small waits."""
+"""Helpers for the administration tests: signed-in API clients and small waits."""
 from __future__ import annotations
 
 import time

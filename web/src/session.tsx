@@ -52,7 +52,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const signOut = useCallback(async () => {
     // Only a confirmed sign-out (or a session that had already ended: 401) signs the app out.
     // Anything else leaves the session valid on the server and in the cookie, so the caller
-    // shows the failure instead of pretending (issue 9: a shared computer stays signed in).
+    // shows the failure instead of pretending (a shared computer stays signed in).
     try {
       await api.logout();
     } catch (e) {

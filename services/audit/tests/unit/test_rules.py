@@ -114,7 +114,7 @@ def test_every_service_contract_is_audited():
     assert set(AUDITED_CONTRACTS) == {f"services.{s}.contract" for s in SERVICES if s != "audit"}
 
 
-# ------------------------------------------------------------------------------ erasure (issue 4)
+# ------------------------------------------------------------------------------ erasure
 
 
 def test_emails_in_a_record_and_their_substitution():

@@ -6,10 +6,9 @@ offices is back, booking must have every office within seconds, not at the next 
 """
 from __future__ import annotations
 
-import time
-
 import psycopg
 
+from obcommon.messaging import wait_for
 from obcommon.migrate import upgrade
 from tests.support.infra import fresh_database, fresh_vhost
 from tests.support.stack import Stack
@@ -35,14 +34,15 @@ def test_a_failed_first_sync_is_retried_within_seconds(database_server, amqp_ser
 
             stack.launch("booking")
             stack.wait_ready()
-            time.sleep(7)  # the start-up sync has asked and given up (offices is down)
+            booking_log = stack.processes["booking"].log_path
+            # the start-up sync has asked and given up (offices is down): booking logs it
+            wait_for(lambda: "office sync deferred" in booking_log.read_text(errors="replace"), timeout=15,
+                     interval=0.2, what="booking's deferred office sync")
             assert office_ids(db_url) == set()
 
             stack.launch("offices")
             stack.wait_ready()
-            deadline = time.monotonic() + CATCH_UP_SECONDS
-            while office_ids(db_url) != {"alpha", "beta"} and time.monotonic() < deadline:
-                time.sleep(0.5)
-            assert office_ids(db_url) == {"alpha", "beta"}
+            wait_for(lambda: office_ids(db_url) == {"alpha", "beta"}, timeout=CATCH_UP_SECONDS, interval=0.5,
+                     what="booking's copy of the offices")
         finally:
             stack.stop()

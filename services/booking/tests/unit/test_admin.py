@@ -1,4 +1,4 @@
-"""The stats range of issue 4: today − retention … end of the bookable window, over the zones."""
+"""The stats range: today − retention … end of the bookable window, over the zones."""
 from datetime import UTC, date, datetime
 
 from services.booking.rules import clamp_range, visible_range

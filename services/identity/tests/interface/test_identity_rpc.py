@@ -48,7 +48,7 @@ def test_get_user(stack):
         assert admin["role"] == {"name": "System Admin", "offices": ["alpha", "beta"]}
 
 
-# ------------------------------------------------------------------------------ admin: users (issue 4)
+# ------------------------------------------------------------------------------ admin: users
 
 from services.identity.exceptions import InvalidUserQuery, InvalidUserUpdate  # noqa: E402
 

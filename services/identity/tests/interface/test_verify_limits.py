@@ -1,6 +1,6 @@
 """Wrong sign-in codes are counted per address and per client address across codes, in identity's
 database, and lock out at the limit, also under concurrent verifies on two identity replicas
-(issue 9, docs/security.md "Sign-in code guessing bound")."""
+(docs/security.md "Sign-in code guessing bound")."""
 import uuid
 
 import psycopg

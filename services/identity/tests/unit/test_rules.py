@@ -55,7 +55,7 @@ def test_quota_default_and_override():
     assert not any(zero["permissions"][k] for k in ("can_view_admin", "can_view_users", "can_edit_users"))
 
 
-# ------------------------------------------------------------------------------ admin: users (issue 4)
+# ------------------------------------------------------------------------------ admin: users
 
 import pytest  # noqa: E402
 
@@ -118,7 +118,7 @@ def test_flags_and_limits():
     assert [rules.clamp_limit(v) for v in (None, "", 0, "7", 10**9)] == [50, 50, 1, 7, 200]
 
 
-# ------------------------------------------------------------------------------ guessing bound (issue 9)
+# ------------------------------------------------------------------------------ guessing bound
 
 from datetime import UTC, datetime, timedelta  # noqa: E402
 

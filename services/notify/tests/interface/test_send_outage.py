@@ -1,5 +1,5 @@
-"""No duplicate mail when the database goes away right after the SMTP server accepted a mail
-(issue 10, item 2): the sender keeps retrying the `sent_at` commit instead of sending again, and
+"""No duplicate mail when the database goes away right after the SMTP server accepted a mail:
+the sender keeps retrying the `sent_at` commit instead of sending again, and
 another replica's sender does not take the claimed mail meanwhile. Real PostgreSQL, through a
 proxy the test cuts; the SMTP side is a recording transport."""
 import threading

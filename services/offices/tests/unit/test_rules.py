@@ -14,7 +14,7 @@ def test_filled_table_ignores_the_config_and_names_new_ones():
     assert seed_plan([A, B], {"a", "b"}) == ([], [])
 
 
-# ------------------------------------------------------------------------------ office fields (issue 4)
+# ------------------------------------------------------------------------------ office fields
 
 import pytest  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
