@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import overload
 
 from flask import g, jsonify, request
 
@@ -17,7 +18,14 @@ from .schemas import Booking, BookingListQuery, BookingRequest, ErrorBody
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+@overload
+def parse_date(value: str, message: str = ...) -> str: ...
+@overload
+def parse_date(value: None, message: str = ...) -> None: ...
+@overload
+def parse_date(value: str | None, message: str = ...) -> str | None: ...
 def parse_date(value: str | None, message: str = "Invalid date format") -> str | None:
+    """`value` as YYYY-MM-DD (None stays None); 400 "invalid_date_format" otherwise."""
     if value is None:
         return None
     try:
