@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 from flask import Flask, g, jsonify, request, send_from_directory
+from flask.json.provider import DefaultJSONProvider
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -57,9 +58,10 @@ def create_app(config: Optional[AppConfig] = None, env: Optional[Env] = None, li
     app = Flask(__name__, static_folder=None)
     instrument_flask(app)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
-    app.json.sort_keys = False
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.sort_keys = False
     if config.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)  # type: ignore[method-assign]
 
     pool = RpcPool(env.amqp_uri)
 

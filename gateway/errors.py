@@ -23,12 +23,13 @@ from services.booking import exceptions as booking
 from services.identity.exceptions import (DependencyUnavailable, InvalidCode, InvalidUserQuery, InvalidUserUpdate,
                                          RateLimited, UserNotFound)
 from obcommon.messaging import DependencyUnavailable as ServiceDependencyUnavailable
+from obcommon.messaging import ServiceError
 from services.offices.exceptions import InvalidOffice, OfficeExists, OfficeNotFound
 
 log = logging.getLogger("gateway.errors")
 
 # Remote error type -> HTTP status. The error's own message is shown to the user.
-REMOTE_ERRORS: dict[type, int] = {
+REMOTE_ERRORS: dict[type[ServiceError], int] = {
     InvalidCode: 401,
     RateLimited: 429,
     UserNotFound: 404,
@@ -181,7 +182,8 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         message = STANDARD_MESSAGES.get(status, exc.name)
         log.info("%s %s", status, message, extra={"reference": reference(), "status": status})
-        headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
+        valid_methods = getattr(exc, "valid_methods", None)  # MethodNotAllowed
+        headers = {"Allow": ", ".join(valid_methods)} if valid_methods else None
         return error_response(status, message, standard_code(status), headers)
 
     @app.errorhandler(Exception)

@@ -2,7 +2,7 @@
 the OpenAPI document."""
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,7 +13,10 @@ from services.offices.schemas import Office
 from .errors import ERROR_CODES
 
 
-ErrorCode = Literal[tuple(ERROR_CODES)]  # type: ignore[valid-type]
+if TYPE_CHECKING:
+    ErrorCode = str
+else:  # the enum of the error codes, in the OpenAPI document
+    ErrorCode = Literal[tuple(ERROR_CODES)]
 
 
 class ErrorBody(BaseModel):

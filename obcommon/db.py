@@ -198,6 +198,18 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def delete_rows(session: Session, model: type[DeclarativeBase], *where: Any) -> int:
+    """`DELETE FROM <model's table> WHERE <where>` as a Core statement (no ORM synchronisation of the
+    session); returns the row count."""
+    from sqlalchemy import Table
+    from sqlalchemy.engine import CursorResult
+
+    table = model.__table__
+    assert isinstance(table, Table)
+    result = session.execute(table.delete().where(*where))
+    return result.rowcount if isinstance(result, CursorResult) else 0
+
+
 def ping(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))

@@ -114,7 +114,7 @@ class AuditService(BaseService):
         except Exception:
             time.sleep(RETRY_PAUSE)  # no hot requeue loop while the database is away
             raise
-        if pseudonymised is not None:
+        if pseudonymised is not None and erasure is not None:
             log.info("pseudonymised %d audit records of an erased user (%s)", pseudonymised, erasure[1])
         return stored
 

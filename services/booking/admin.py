@@ -10,6 +10,7 @@ from typing import Optional
 from sqlalchemy import select
 
 from obcommon.config import AppConfig
+from obcommon.db import delete_rows
 from obcommon.emails import normalize_email
 from obcommon.service import Db
 
@@ -88,10 +89,10 @@ def erase_user_bookings(db: Db, email: str, pseudonym: Optional[str], actor: Opt
             counts = repository.change_counts(repository.lock_day(s, office, day), freed[(office, day)])
             changed.append(repository.availability(office, day, counts))
         if rows:
-            s.execute(Booking.__table__.delete().where(Booking.id.in_([b.id for b in rows])))
-        s.execute(UserSettings.__table__.delete().where(UserSettings.email == email))
-        s.execute(IdempotencyKey.__table__.delete().where(
-            (IdempotencyKey.caller == email) | (IdempotencyKey.response["booking"]["user"].astext == email)))
+            delete_rows(s, Booking, Booking.id.in_([b.id for b in rows]))
+        delete_rows(s, UserSettings, UserSettings.email == email)
+        delete_rows(s, IdempotencyKey,
+                    (IdempotencyKey.caller == email) | (IdempotencyKey.response["booking"]["user"].astext == email))
         s.flush()
         if rows:
             uow.emit(USER_BOOKINGS_ERASED, actor=actor, entity="user", entity_id=pseudonym or "erased",

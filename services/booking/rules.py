@@ -207,7 +207,7 @@ def decide(request: Request, snapshot: Snapshot, settings: Settings, now: dateti
     required = reason_required(settings, snapshot)
     return NewBooking(user=request.user, office=office, day=request.day, parking=request.parking,
                       counts=snapshot.counts.changed(CounterChange(1, 1 if request.parking else 0)),
-                      reason_required=required, reason=request.reason.strip() if required else None)
+                      reason_required=required, reason=(request.reason or "").strip() if required else None)
 
 
 # ------------------------------------------------------------------------------ day overrides (SPEC §15)

@@ -1,4 +1,4 @@
-"""Notify: sends email (SPEC §2 sign-in codes; booking emails of §4 come later).
+"""Notify: sends email: sign-in codes (SPEC §2) and the booking mails (confirmations, notices).
 
 Events are never mailed inline: a handler stores the mail with `enqueue()` (one row per source
 event, so a redelivered event never mails twice) and returns, so the broker message is acked only
