@@ -11,7 +11,7 @@ import json
 import queue
 import threading
 from collections import deque
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 from flask import Response, request, stream_with_context
 
@@ -63,7 +63,7 @@ class EventHub:
             except queue.Full:  # a stuck client loses live updates rather than memory
                 pass
 
-    def subscribe(self, last_id: Optional[str], session_id: str = "") -> tuple[queue.Queue, list[tuple[str, dict]]]:
+    def subscribe(self, last_id: str | None, session_id: str = "") -> tuple[queue.Queue, list[tuple[str, dict]]]:
         """A queue of live events and the backlog after `last_id`. TooManyStreams when the
         session already holds `per_session` streams or the replica `per_replica` (one
         session could hold every connection slot of a replica)."""
