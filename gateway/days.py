@@ -28,7 +28,9 @@ def _office_for(office_id: str) -> dict:
 
 
 def _day(value: str) -> str:
-    return parse_date(value, "Invalid date format: the day must be YYYY-MM-DD")
+    day = parse_date(value, "Invalid date format: the day must be YYYY-MM-DD")
+    assert day is not None  # a path segment is never absent
+    return day
 
 
 @endpoint("/offices/<office_id>/days/<day>", "PUT", "Override one day of an office: quota, parking quota, closed,"

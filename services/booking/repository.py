@@ -21,13 +21,13 @@ from sqlalchemy import select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 
 from obcommon.config import AppConfig, Env
-from obcommon.db import delete_rows
 from obcommon.emails import normalize_email
 from obcommon.service import Db
 
 from . import rules
 from .contract import BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED, DAY_CHANGED
-from .exceptions import REPLAYABLE, BookingError, BookingNotFound, DayChangeInvalid, IdempotencyKeyReused
+from .exceptions import (REPLAYABLE, BookingError, BookingNotFound, DayChangeInvalid, IdempotencyKeyReused,
+                         OfficeNotFound)
 from .models import Booking, DayCount, DayOverride, IdempotencyKey, Office, UserSettings
 
 
@@ -166,7 +166,6 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
     user_quota, auto_approved = (row[1], bool(row[2])) if row else (None, False)
     # Rules 5–7 need no lock: an unknown office or a day outside the window locks nothing.
     rules.admit(wanted, rules.Snapshot(office, user_quota, auto_approved), settings, now)
-    assert office is not None  # rule 5: admit refused an unknown office
 
     # Lock the office-day counter row, then the user's week (always in this order).
     monday, sunday = rules.week_of(wanted.day)
@@ -216,9 +215,8 @@ def cancel_booking(db: Db, booking_id: str, caller: dict, now: datetime) -> dict
         s = uow.session
         row = s.execute(select(Booking, Office).join(Office, Office.id == Booking.office)
                         .where(Booking.id == booking_id).with_for_update(of=Booking)).first()
-        change = rules.decide_cancel(_stored(row[0], row[1]) if row else None, who, now)
-        assert row is not None  # decide_cancel refused an unknown booking
-        booking, office = row
+        booking, office = row if row else (None, None)
+        change = rules.decide_cancel(_stored(booking, office) if row else None, who, now)
         before = booking_json(booking, office)
         booking.status = "cancelled"
         booking.cancelled_at = now
@@ -297,12 +295,12 @@ def slots(db: Db, office_id: str, days: list[date]) -> list[dict]:
     with db.uow() as uow:
         rows = {r.date: r for r in uow.session.scalars(
             select(DayCount).where(DayCount.office == office_id, DayCount.date.in_(days)))}
-        overrides = {r.date: _override(r) for r in uow.session.scalars(
+        overrides = {r.date: rules.Override(r.quota, r.parking_quota, r.closed, r.note) for r in uow.session.scalars(
             select(DayOverride).where(DayOverride.office == office_id, DayOverride.date.in_(days)))}
         return [{"date": d.isoformat(), "booked": rows[d].booked if d in rows else 0,
                  "booked_parking": rows[d].booked_parking if d in rows else 0,
                  "version": rows[d].version if d in rows else 0,
-                 "override": o.as_dict() if (o := overrides.get(d)) is not None else None} for d in days]
+                 "override": overrides[d].as_dict() if d in overrides else None} for d in days]
 
 
 # ------------------------------------------------------------------------------ day overrides (SPEC §15)
@@ -328,24 +326,24 @@ def set_day(db: Db, office_id: str, day_value: str, fields: dict, actor: str, no
     with db.uow() as uow:
         s = uow.session
         row = s.get(Office, office_id)
-        office = _office(row) if row else None
+        if row is None:
+            raise OfficeNotFound()
+        office = _office(row)
         change = rules.DayChange() if remove else rules.DayChange.of(fields)
-        if remove and office is not None:
-            decision = rules.DayDecision(None, False)
+        decision: Optional[rules.DayDecision] = None
+        if remove:
             rules.decide_day(office, day, None, change, now)  # the date check alone
-        else:
-            decision = None
+            decision = rules.DayDecision(None, False)
         # Lock order as a cancellation's: the day's booking rows first, then the counter row.
-        doomed = []
+        doomed: list[Booking] = []
         if not remove and bool(fields.get("cancel_existing")):
-            doomed = s.scalars(select(Booking).where(Booking.office == office_id, Booking.date == day,
-                                                     Booking.status == "active")
-                               .order_by(Booking.id).with_for_update()).all()
-        counter = lock_day(s, office_id, day) if office is not None else None
+            doomed = list(s.scalars(select(Booking).where(Booking.office == office_id, Booking.date == day,
+                                                          Booking.status == "active")
+                                    .order_by(Booking.id).with_for_update()).all())
+        counter = lock_day(s, office_id, day)
         current = _override(s.get(DayOverride, (office_id, day), populate_existing=True))
         if decision is None:
             decision = rules.decide_day(office, day, current, change, now)  # raises the 400s
-        assert office is not None and counter is not None  # decide_day refused an unknown office
         if decision.cancel_existing:  # bookings made before we held the lock
             seen = {b.id for b in doomed}
             doomed += [b for b in s.scalars(select(Booking).where(Booking.office == office_id, Booking.date == day,
@@ -402,11 +400,14 @@ def purge_expired(db: Db, config: AppConfig, now: datetime) -> dict:
         latest = (now - timedelta(hours=12)).date() - retention
         bookings = 0
         for office, cutoff in cutoffs.items():
-            bookings += delete_rows(s, Booking, Booking.office == office, Booking.date < cutoff)
-            delete_rows(s, DayCount, DayCount.office == office, DayCount.date < cutoff)
-        bookings += delete_rows(s, Booking, Booking.office.not_in(list(cutoffs)), Booking.date < latest)
-        delete_rows(s, DayCount, DayCount.office.not_in(list(cutoffs)), DayCount.date < latest)
-        keys = delete_rows(s, IdempotencyKey, IdempotencyKey.created_at <= now - rules.IDEMPOTENCY_TTL)
+            bookings += s.execute(Booking.__table__.delete().where(Booking.office == office,
+                                                                   Booking.date < cutoff)).rowcount
+            s.execute(DayCount.__table__.delete().where(DayCount.office == office, DayCount.date < cutoff))
+        bookings += s.execute(Booking.__table__.delete().where(Booking.office.not_in(list(cutoffs)),
+                                                               Booking.date < latest)).rowcount
+        s.execute(DayCount.__table__.delete().where(DayCount.office.not_in(list(cutoffs)), DayCount.date < latest))
+        keys = s.execute(IdempotencyKey.__table__.delete()
+                         .where(IdempotencyKey.created_at <= now - rules.IDEMPOTENCY_TTL)).rowcount
         uow.commit()
     return {"bookings": bookings, "idempotency_keys": keys}
 
@@ -426,7 +427,7 @@ def upsert_user_settings(db: Db, email: str, after: Optional[dict]) -> None:
     email = normalize_email(email)
     with db.uow() as uow:
         if after is None:  # erased
-            delete_rows(uow.session, UserSettings, UserSettings.email == email)
+            uow.session.execute(UserSettings.__table__.delete().where(UserSettings.email == email))
         else:
             values = {"email": email, "quota": after.get("quota"),
                       "auto_approved": bool(after.get("auto_approved"))}

@@ -5,15 +5,15 @@ Revises: e41c0a7d5b21
 Create Date: 2026-12-02 01:50:00
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'c3d15a0e7f02'
-down_revision: Union[str, Sequence[str], None] = 'e41c0a7d5b21'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = 'e41c0a7d5b21'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
