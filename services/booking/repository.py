@@ -21,6 +21,7 @@ from sqlalchemy import select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 
 from obcommon.config import AppConfig, Env
+from obcommon.db import delete_rows
 from obcommon.emails import normalize_email
 from obcommon.service import Db
 
@@ -166,6 +167,7 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
     user_quota, auto_approved = (row[1], bool(row[2])) if row else (None, False)
     # Rules 5–7 need no lock: an unknown office or a day outside the window locks nothing.
     rules.admit(wanted, rules.Snapshot(office, user_quota, auto_approved), settings, now)
+    assert office is not None  # rule 5: admit refused an unknown office
 
     # Lock the office-day counter row, then the user's week (always in this order).
     monday, sunday = rules.week_of(wanted.day)
@@ -215,8 +217,9 @@ def cancel_booking(db: Db, booking_id: str, caller: dict, now: datetime) -> dict
         s = uow.session
         row = s.execute(select(Booking, Office).join(Office, Office.id == Booking.office)
                         .where(Booking.id == booking_id).with_for_update(of=Booking)).first()
-        booking, office = row if row else (None, None)
-        change = rules.decide_cancel(_stored(booking, office) if row else None, who, now)
+        change = rules.decide_cancel(_stored(row[0], row[1]) if row else None, who, now)
+        assert row is not None  # decide_cancel refused an unknown booking
+        booking, office = row
         before = booking_json(booking, office)
         booking.status = "cancelled"
         booking.cancelled_at = now
@@ -295,12 +298,12 @@ def slots(db: Db, office_id: str, days: list[date]) -> list[dict]:
     with db.uow() as uow:
         rows = {r.date: r for r in uow.session.scalars(
             select(DayCount).where(DayCount.office == office_id, DayCount.date.in_(days)))}
-        overrides = {r.date: rules.Override(r.quota, r.parking_quota, r.closed, r.note) for r in uow.session.scalars(
+        overrides = {r.date: _override(r) for r in uow.session.scalars(
             select(DayOverride).where(DayOverride.office == office_id, DayOverride.date.in_(days)))}
         return [{"date": d.isoformat(), "booked": rows[d].booked if d in rows else 0,
                  "booked_parking": rows[d].booked_parking if d in rows else 0,
                  "version": rows[d].version if d in rows else 0,
-                 "override": overrides[d].as_dict() if d in overrides else None} for d in days]
+                 "override": o.as_dict() if (o := overrides.get(d)) is not None else None} for d in days]
 
 
 # ------------------------------------------------------------------------------ day overrides (SPEC §15)
@@ -400,14 +403,11 @@ def purge_expired(db: Db, config: AppConfig, now: datetime) -> dict:
         latest = (now - timedelta(hours=12)).date() - retention
         bookings = 0
         for office, cutoff in cutoffs.items():
-            bookings += s.execute(Booking.__table__.delete().where(Booking.office == office,
-                                                                   Booking.date < cutoff)).rowcount
-            s.execute(DayCount.__table__.delete().where(DayCount.office == office, DayCount.date < cutoff))
-        bookings += s.execute(Booking.__table__.delete().where(Booking.office.not_in(list(cutoffs)),
-                                                               Booking.date < latest)).rowcount
-        s.execute(DayCount.__table__.delete().where(DayCount.office.not_in(list(cutoffs)), DayCount.date < latest))
-        keys = s.execute(IdempotencyKey.__table__.delete()
-                         .where(IdempotencyKey.created_at <= now - rules.IDEMPOTENCY_TTL)).rowcount
+            bookings += delete_rows(s, Booking, Booking.office == office, Booking.date < cutoff)
+            delete_rows(s, DayCount, DayCount.office == office, DayCount.date < cutoff)
+        bookings += delete_rows(s, Booking, Booking.office.not_in(list(cutoffs)), Booking.date < latest)
+        delete_rows(s, DayCount, DayCount.office.not_in(list(cutoffs)), DayCount.date < latest)
+        keys = delete_rows(s, IdempotencyKey, IdempotencyKey.created_at <= now - rules.IDEMPOTENCY_TTL)
         uow.commit()
     return {"bookings": bookings, "idempotency_keys": keys}
 
@@ -427,7 +427,7 @@ def upsert_user_settings(db: Db, email: str, after: Optional[dict]) -> None:
     email = normalize_email(email)
     with db.uow() as uow:
         if after is None:  # erased
-            uow.session.execute(UserSettings.__table__.delete().where(UserSettings.email == email))
+            delete_rows(uow.session, UserSettings, UserSettings.email == email)
         else:
             values = {"email": email, "quota": after.get("quota"),
                       "auto_approved": bool(after.get("auto_approved"))}
