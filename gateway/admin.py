@@ -102,9 +102,10 @@ def get_stats():
     if q.format == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["office", "date", "bookings", "parking"])
+        writer.writerow(["office", "date", "bookings", "parking", "checked_in", "released"])  # SPEC §11 appends two
         for row in rows:
-            writer.writerow([row["office"], row["date"], row["bookings"], row["parking"]])
+            writer.writerow([row["office"], row["date"], row["bookings"], row["parking"], row.get("checked_in", 0),
+                             row.get("released", 0)])
         days = sorted({row["date"] for row in rows})
         name = f"office-booker-stats-{days[0]}-to-{days[-1]}.csv" if days else "office-booker-stats.csv"
         return Response(out.getvalue(), mimetype="text/csv",

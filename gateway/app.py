@@ -94,6 +94,7 @@ def create_app(config: Optional[AppConfig] = None, env: Optional[Env] = None, li
     app.extensions["ob"] = Gateway(config, env, pool, sessions, availability, hub, listener, env.derive_key("csrf"))
 
     from . import bookings, live, passes  # noqa: F401 - register their routes on the blueprint
+    from . import checkins  # noqa: F401 - door codes, check-ins, release (SPEC §11)
     from . import users, admin  # noqa: F401 - users, offices admin, stats, audit, self-test (issue 4)
     from . import days  # noqa: F401 - day overrides and closures (SPEC §15)
     from .api import api

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from obcommon.messaging import EventPayload
 from obcommon.service import consumes
+from services.booking.contract import BOOKING_RELEASED
+from services.booking.schemas import BookingReleased
 from services.booking.contract import BOOKING_CANCELLED, BOOKING_CREATED, DAY_CHANGED, USER_BOOKINGS_ERASED
 from services.booking.schemas import BookingEvent, DayChanged, UserBookingsErased
 from services.identity.contract import SESSION_REVOKED, USER_CHANGED
@@ -30,7 +32,7 @@ class GatewayEvents:
     def handlers(self) -> list:
         """Every handler, bound (the listener binds its queue to each one's event)."""
         return [self.session_revoked, self.user_changed, self.office_created, self.office_updated,
-                self.booking_created, self.booking_cancelled, self.user_bookings_erased, self.day_changed]
+                self.booking_created, self.booking_cancelled, self.booking_released, self.user_bookings_erased, self.day_changed]
 
     @consumes(SESSION_REVOKED)
     def session_revoked(self, event: SessionRevoked) -> None:
@@ -60,6 +62,11 @@ class GatewayEvents:
 
     @consumes(BOOKING_CANCELLED)
     def booking_cancelled(self, event: BookingEvent) -> None:
+        self._counts_changed(event.event_id, event.at, event.availability.model_dump())
+
+    @consumes(BOOKING_RELEASED)
+    def booking_released(self, event: BookingReleased) -> None:
+        """SPEC §11: a released place is free at once (read model and live stream)."""
         self._counts_changed(event.event_id, event.at, event.availability.model_dump())
 
     @consumes(USER_BOOKINGS_ERASED)

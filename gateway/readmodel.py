@@ -51,8 +51,9 @@ class Availability:
             return
         with self._lock:
             if self._offices is not None:
-                self._offices[office["id"]] = {k: office[k] for k in
-                                               ("id", "name", "quota", "parking_quota", "timezone", "retired")}
+                self._offices[office["id"]] = {**{k: office[k] for k in
+                                                  ("id", "name", "quota", "parking_quota", "timezone", "retired")},
+                                               "check_in_deadline": office.get("check_in_deadline")}
 
     # ------------------------------------------------------------------ availability
 

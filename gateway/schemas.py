@@ -94,7 +94,7 @@ class VerifyPassRequest(BaseModel):
 
 class VerifyPassResponse(BaseModel):
     valid: bool
-    status: Literal["ok", "wrong_day", "wrong_office", "cancelled", "invalid"]
+    status: Literal["ok", "wrong_day", "wrong_office", "cancelled", "released", "invalid"]
     booking: Optional[Booking] = None  # absent for invalid and wrong_office
     office: Optional[OfficeRef] = None  # wrong_office only: the office the pass is for
     checked_in_at: Optional[str] = None

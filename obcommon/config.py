@@ -77,6 +77,18 @@ def _check_email(value: str) -> str:
     return value
 
 
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def check_deadline(value: Optional[str]) -> Optional[str]:
+    """A check-in deadline (SPEC §11): office-local "HH:MM" (00:00-23:59), or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _HHMM.fullmatch(value):
+        raise ValueError('must be a local time "HH:MM" (00:00-23:59) or null')
+    return value
+
+
 class OfficeSeed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -86,8 +98,10 @@ class OfficeSeed(BaseModel):
     parking_quota: int = Field(0, ge=0, le=100000)
     timezone: Optional[str] = None
     retired: bool = False
+    check_in_deadline: Optional[str] = None  # None: default_check_in_deadline
 
     _tz = field_validator("timezone")(lambda v: v if v is None else _check_timezone(v))
+    _deadline = field_validator("check_in_deadline")(check_deadline)
 
 
 class AppConfig(BaseModel):
@@ -104,6 +118,11 @@ class AppConfig(BaseModel):
     notification_to_address: Optional[str] = None
     from_address: str = "office-booker@my-company.example"
     default_timezone: str = "Europe/London"
+    # SPEC §11: an office's check-in deadline when none is given for it; null: no automatic release
+    default_check_in_deadline: Optional[str] = None
+    # Where users open the web app (e.g. https://booker.my-company.example): absolute links in mails
+    # (the release link, SPEC §11). null: mails give the path only.
+    web_url: Optional[str] = None
     show_test_banner: bool = False
     selftest_user: str = "selftest@my-company.example"
     code_ttl_minutes: int = Field(10, ge=1, le=1440)
@@ -149,6 +168,11 @@ class AppConfig(BaseModel):
     @classmethod
     def _tz(cls, value: str) -> str:
         return _check_timezone(value)
+
+    @field_validator("default_check_in_deadline")
+    @classmethod
+    def _deadline(cls, value: Optional[str]) -> Optional[str]:
+        return check_deadline(value)
 
     @model_validator(mode="after")
     def _cross_field(self) -> "AppConfig":

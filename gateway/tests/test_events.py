@@ -54,7 +54,7 @@ def test_the_listener_binds_one_handler_per_consumed_event():
     listener, *_ = stack()
     assert set(listener.handlers) == {
         ("identity", "session_revoked"), ("identity", "user_changed"), ("offices", "office_created"),
-        ("offices", "office_updated"), ("booking", "booking_created"), ("booking", "booking_cancelled"),
+        ("offices", "office_updated"), ("booking", "booking_created"), ("booking", "booking_cancelled"), ("booking", "booking_released"),
         ("booking", "user_bookings_erased"), ("booking", "day_changed")}
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DataError
 from obcommon.db import utcnow
 from obcommon.emails import normalize_email
 from obcommon.service import BaseService, Database, command, consumes, rpc
+from services.booking.contract import BOOKING_RELEASED
 from services.booking.contract import (BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED, DAY_CHANGED,
                                        USER_BOOKINGS_ERASED)
 from services.identity.contract import LOGIN_CODE_ISSUED, SESSION_REVOKED, USER_CHANGED, USER_ERASED, USER_SIGNED_IN
@@ -83,6 +84,11 @@ class AuditService(BaseService):
 
     @consumes(BOOKING_CHECKED_IN, reader=Envelope)
     def on_booking__booking_checked_in(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(BOOKING_RELEASED, reader=Envelope)
+    def on_booking__booking_released(self, event: Envelope) -> None:
+        """SPEC §11: `booking_released`, actor `system` at the deadline (else the holder or admin)."""
         self.record(event)
 
     @consumes(USER_BOOKINGS_ERASED, reader=Envelope)

@@ -46,7 +46,9 @@ def stats(db: Db, config: AppConfig, now: datetime, offices: Optional[list[str]]
         query = select(Office)
         if offices is not None:
             query = query.where(Office.id.in_([str(o) for o in offices]))
-        known = {o.id: (o.timezone, o.retired) for o in s.scalars(query)}
+        office_rows = list(s.scalars(query))
+        known = {o.id: (o.timezone, o.retired) for o in office_rows}
+        deadlines = {o.id: o.check_in_deadline for o in office_rows}
         visible = rules.visible_range(now, sorted({tz for tz, _ in known.values()}), config.data_retention_days,
                                 config.advance_booking_days)
         days = rules.clamp_range(visible, start, end)
@@ -55,6 +57,13 @@ def stats(db: Db, config: AppConfig, now: datetime, offices: Optional[list[str]]
         counts = {(c.office, c.date): (c.booked, c.booked_parking) for c in s.scalars(
             select(DayCount).where(DayCount.office.in_(list(known)), DayCount.date >= days[0],
                                    DayCount.date <= days[-1]))}
+        outcomes: dict = {}  # (office, day) -> [(status, checked in, created_at)] (SPEC §11)
+        for office_id, day, status, checked, created in s.execute(
+                select(Booking.office, Booking.date, Booking.status, Booking.checked_in_at.is_not(None),
+                       Booking.created_at)
+                .where(Booking.office.in_(list(known)), Booking.date >= days[0], Booking.date <= days[-1],
+                       Booking.status != "cancelled")):
+            outcomes.setdefault((office_id, day), []).append((status, checked, created))
     order = [str(o) for o in offices if str(o) in known] if offices is not None else sorted(known)
     used = {office for (office, _), (booked, _) in counts.items() if booked > 0}
     rows = []
@@ -63,7 +72,11 @@ def stats(db: Db, config: AppConfig, now: datetime, offices: Optional[list[str]]
             continue
         for d in days:
             booked, parking = counts.get((office_id, d), (0, 0))
-            rows.append({"office": office_id, "date": d.isoformat(), "bookings": booked, "parking": parking})
+            checked_in, released, rate = rules.day_outcomes(
+                outcomes.get((office_id, d), []),
+                rules.deadline_at(d, known[office_id][0], deadlines[office_id]), now)
+            rows.append({"office": office_id, "date": d.isoformat(), "bookings": booked, "parking": parking,
+                         "checked_in": checked_in, "released": released, "no_show_rate": rate})
     return rows
 
 

@@ -5,6 +5,8 @@ from .exceptions import (BookingForbidden, BookingNotFound, DateOutOfRange, DayC
                          IdempotencyKeyReused, InvalidRange, OfficeClosed, OfficeFull, OfficeNotFound, ParkingFull,
                          ReasonRequired, TooLateToCancel, UserQuotaExceeded)
 from .schemas import BookingEvent, DayChanged, UserBookingsErased
+from .exceptions import NoBookingToday, ReleaseBeforeDay, TooLateToRelease
+from .schemas import BookingReleased
 
 SERVICE = "booking"
 
@@ -12,6 +14,9 @@ BOOKING_CREATED = EventSpec(SERVICE, "booking_created", BookingEvent, "a booking
 BOOKING_CANCELLED = EventSpec(SERVICE, "booking_cancelled", BookingEvent, "a booking was cancelled")
 BOOKING_CHECKED_IN = EventSpec(SERVICE, "booking_checked_in", EventPayload,
                                "the first valid scan of a pass at its office on its day")
+BOOKING_RELEASED = EventSpec(SERVICE, "booking_released", BookingReleased,
+                             "a booking was released: no check-in by the office's deadline (actor system),"
+                             " or its holder is not coming (SPEC §11)")
 USER_BOOKINGS_ERASED = EventSpec(SERVICE, "user_bookings_erased", UserBookingsErased,
                                  "an erased user's bookings were deleted (identity.user_erased)")
 DAY_CHANGED = EventSpec(SERVICE, "day_changed", DayChanged,
@@ -26,6 +31,10 @@ CONTRACT = Contract(
         RpcMethod("get_booking", "(booking_id) -> Booking", "one booking, cancelled ones included"),
         RpcMethod("verify_pass", "(booking_id, office, actor) -> {status, booking, checked_in_at}",
                   "SPEC §5: ok | wrong_day | wrong_office | cancelled; the first ok records the check-in"),
+        RpcMethod("release_booking", "(booking_id, caller: {email, system_admin, offices}) -> Booking",
+                  "SPEC §11 \"I'm not coming\": status released, place freed"),
+        RpcMethod("check_in", "(user, office, actor) -> {booking, first_check_in}",
+                  "SPEC §11 door check-in: the user's active booking today at that office"),
         RpcMethod("list_bookings", "(user=None, offices=None, office=None, date_from=None, date_to=None,"
                   " include_cancelled=False) -> [Booking]", "by date then office"),
         RpcMethod("get_slots", "(office_id, dates: [YYYY-MM-DD]) -> [Slot + version]",
@@ -38,8 +47,9 @@ CONTRACT = Contract(
                   " that day's bookings); under the office-day lock"),
         RpcMethod("clear_day", "(office_id, date, actor) -> Day", "SPEC §15: remove an office-day's override"),
     ],
-    events=[BOOKING_CREATED, BOOKING_CANCELLED, BOOKING_CHECKED_IN, USER_BOOKINGS_ERASED, DAY_CHANGED],
+    events=[BOOKING_CREATED, BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_RELEASED, USER_BOOKINGS_ERASED, DAY_CHANGED],
     errors=[InvalidRange, OfficeNotFound, DateOutOfRange, ReasonRequired, DuplicateBooking, OfficeClosed,
             DayChangeInvalid, OfficeFull, ParkingFull,
-            UserQuotaExceeded, IdempotencyKeyReused, BookingNotFound, BookingForbidden, TooLateToCancel],
+            UserQuotaExceeded, IdempotencyKeyReused, BookingNotFound, BookingForbidden, TooLateToCancel,
+            TooLateToRelease, ReleaseBeforeDay, NoBookingToday],
 )

@@ -112,6 +112,27 @@ class TooLateToCancel(BookingError):
     code = "too_late_to_cancel"
 
 
+@remote_error
+class TooLateToRelease(BookingError):
+    default_message = "No longer able to release booking"  # SPEC §11: after the day, or the owner past the deadline (403)
+    reason = "too_late_to_release"
+    code = "too_late_to_release"
+
+
+@remote_error
+class ReleaseBeforeDay(BookingError):
+    default_message = "Not yet the booking day: cancel the booking instead"  # SPEC §11: before the day (403)
+    reason = "release_before_day"
+    code = "release_before_day"
+
+
+@remote_error
+class NoBookingToday(BookingError):
+    default_message = "No booking today at this office"  # SPEC §11 door check-in (404)
+    reason = "no_booking_today"
+    code = "no_booking_today"
+
+
 # Rejections a stored idempotent response can replay, by name.
 REPLAYABLE = {cls.__name__: cls for cls in (OfficeNotFound, DateOutOfRange, ReasonRequired, DuplicateBooking,
                                              OfficeClosed, OfficeFull, ParkingFull, UserQuotaExceeded)}

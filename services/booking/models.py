@@ -28,14 +28,19 @@ class Booking(Base):
     office: Mapped[str] = mapped_column(String(64))
     date: Mapped[date] = mapped_column(Date)
     parking: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(10), default="active")  # active | cancelled
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active | cancelled | released
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(254))
     cancelled_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
     cancelled_by: Mapped[Optional[str]] = mapped_column(String(254), nullable=True)
     checked_in_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    # SPEC §11: released at the check-in deadline (by "system") or by its holder / an admin
+    released_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    released_by: Mapped[Optional[str]] = mapped_column(String(254), nullable=True)
     __table_args__ = (
         Index("ix_bookings_office_date", "office", "date"),
+        Index("ix_bookings_due_release", "office", "date",
+              postgresql_where=text("status = 'active' AND checked_in_at IS NULL")),
         Index("ix_bookings_user_date", "user", "date"),
         # Rule 8 as a last line of defence: one active booking per user, office and day.
         Index("uq_bookings_active_user_office_date", "user", "office", "date", unique=True,
@@ -83,6 +88,10 @@ class Office(Base):
     parking_quota: Mapped[int] = mapped_column(Integer)
     timezone: Mapped[str] = mapped_column(String(64))
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    check_in_deadline: Mapped[Optional[str]] = mapped_column(String(5), nullable=True)  # "HH:MM" office time
+    # When this process's copy first saw the current deadline: the release job applies it only to
+    # deadlines that fall after this moment, so setting a deadline never releases past days.
+    deadline_since: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class UserSettings(Base):

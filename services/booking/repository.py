@@ -17,7 +17,9 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import select, text, true, update
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 
 from obcommon.config import AppConfig, Env
@@ -26,6 +28,8 @@ from obcommon.emails import normalize_email
 from obcommon.service import Db
 
 from . import rules
+from .contract import BOOKING_RELEASED
+from .exceptions import NoBookingToday
 from .contract import BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED, DAY_CHANGED
 from .exceptions import (REPLAYABLE, BookingError, BookingNotFound, DayChangeInvalid, IdempotencyKeyReused,
                          OfficeNotFound)
@@ -44,6 +48,7 @@ def booking_json(b: Booking, office: Office | rules.Office) -> dict:
         "created_at": rules.iso_utc(b.created_at),
         "cancellable_until": rules.start_of_day(b.date, office.timezone).isoformat(),
         "checked_in_at": rules.iso_utc(b.checked_in_at) if b.checked_in_at else None,
+        "released_at": rules.iso_utc(b.released_at) if b.released_at else None,
     }
 
 
@@ -70,12 +75,13 @@ def availability(office: str, day: date, counts: rules.Counts) -> dict:
 
 
 def _office(row: Office) -> rules.Office:
-    return rules.Office(row.id, row.name, row.quota, row.parking_quota, row.timezone, row.retired)
+    return rules.Office(row.id, row.name, row.quota, row.parking_quota, row.timezone, row.retired,
+                        row.check_in_deadline)
 
 
 def _stored(booking: Booking, office: Office) -> rules.Stored:
     return rules.Stored(booking.user, booking.office, booking.date, booking.parking, booking.status == "active",
-                        office.timezone)
+                        office.timezone, booking.status == "released", office.check_in_deadline)
 
 
 # ------------------------------------------------------------------------------ create
@@ -415,11 +421,22 @@ def purge_expired(db: Db, config: AppConfig, now: datetime) -> dict:
 # ------------------------------------------------------------------------------ read models
 
 
-def upsert_office(db: Db, office: dict) -> None:
+def upsert_office(db: Db, office: dict, changed_at: Optional[datetime] = None) -> None:
+    """Copy an office into the read model. `deadline_since` becomes `changed_at` (when the change
+    happened: the event's `at`; the sync's own time otherwise) whenever the check-in deadline
+    changes, so the release job applies a new deadline only to deadlines after it (SPEC §11: a new
+    deadline never releases past days)."""
     values = {k: office[k] for k in ("id", "name", "quota", "parking_quota", "timezone", "retired")}
+    values["check_in_deadline"] = office.get("check_in_deadline")
+    since = changed_at or datetime.now(tz=ZoneInfo("UTC"))
     with db.uow() as uow:
-        uow.session.execute(insert(Office).values(**values).on_conflict_do_update(
-            index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"}))
+        stmt = insert(Office).values(**values, deadline_since=since)
+        uow.session.execute(stmt.on_conflict_do_update(
+            index_elements=["id"], set_={**{k: v for k, v in values.items() if k != "id"},
+                                         "deadline_since": case(
+                                             (Office.check_in_deadline.is_distinct_from(
+                                                 stmt.excluded.check_in_deadline), stmt.excluded.deadline_since),
+                                             else_=Office.deadline_since)}))
         uow.commit()
 
 
@@ -434,3 +451,105 @@ def upsert_user_settings(db: Db, email: str, after: Optional[dict]) -> None:
             uow.session.execute(insert(UserSettings).values(**values).on_conflict_do_update(
                 index_elements=["email"], set_={"quota": values["quota"], "auto_approved": values["auto_approved"]}))
         uow.commit()
+
+
+# ------------------------------------------------------------------------------ check-in and release (SPEC §11)
+
+RELEASE_BATCH = 200
+SYSTEM_ACTOR = "system"
+
+
+def release_due(db: Db, now: datetime) -> int:
+    """The release job: every active booking with no check-in whose office's deadline has come
+    (`rules.release_due_days`: today's once passed, earlier days missed while the system was down)
+    is released, in batches of one transaction each: the rows are locked `FOR UPDATE SKIP LOCKED`
+    and re-checked under the lock (still active, still not checked in), so replicas running the
+    job at once, a cancellation, a check-in or an "I'm not coming" never release a booking twice;
+    the counters and the events (outbox) commit with the status. Only bookings made before their
+    day's deadline are due (a booking made after it is not a no-show). Returns how many it
+    released."""
+    with db.uow() as uow:
+        offices = [(o.id, o.timezone, o.check_in_deadline, o.deadline_since) for o in uow.session.scalars(
+            select(Office).where(Office.check_in_deadline.is_not(None)))]
+    released = 0
+    for office_id, timezone, deadline, since in offices:
+        for day in rules.release_due_days(now, timezone, deadline, since):
+            while True:
+                count = _release_batch(db, office_id, day, rules.deadline_at(day, timezone, deadline), now)
+                released += count
+                if count < RELEASE_BATCH:
+                    break
+    return released
+
+
+def _release_batch(db: Db, office_id: str, day: date, deadline: datetime, now: datetime) -> int:
+    with db.uow() as uow:
+        s = uow.session
+        office = s.get(Office, office_id)
+        rows = s.scalars(select(Booking).where(
+            Booking.office == office_id, Booking.date == day, Booking.status == "active",
+            Booking.checked_in_at.is_(None), Booking.created_at < deadline,
+        ).order_by(Booking.id).limit(RELEASE_BATCH).with_for_update(skip_locked=True)).all()
+        if not rows:
+            return 0
+        counter = lock_day(s, office_id, day)  # after the booking rows, as a cancellation locks
+        for booking in rows:
+            before = booking_json(booking, office)
+            booking.status, booking.released_at, booking.released_by = "released", now, SYSTEM_ACTOR
+            counts = change_counts(counter, rules.CounterChange(-1, -1 if booking.parking else 0))
+            uow.emit(BOOKING_RELEASED, actor=SYSTEM_ACTOR, entity="booking", entity_id=booking.id, office=office_id,
+                     before=before, after=booking_json(booking, office),
+                     availability=availability(office_id, day, counts), office_timezone=office.timezone,
+                     automatic=True, check_in_deadline=office.check_in_deadline)
+        s.flush()
+        uow.commit()
+        return len(rows)
+
+
+def release_booking(db: Db, booking_id: str, caller: dict, now: datetime) -> dict:
+    """"I'm not coming" (SPEC §11, `rules.decide_release`): the booking is released and its place
+    freed at once. An already released booking answers as it is (nothing changes)."""
+    who = rules.Caller.of(caller)
+    with db.uow() as uow:
+        s = uow.session
+        row = s.execute(select(Booking, Office).join(Office, Office.id == Booking.office)
+                        .where(Booking.id == booking_id).with_for_update(of=Booking)).first()
+        booking, office = row if row else (None, None)
+        change = rules.decide_release(_stored(booking, office) if row else None, who, now)
+        if change is None:
+            return booking_json(booking, office)
+        before = booking_json(booking, office)
+        booking.status, booking.released_at, booking.released_by = "released", now, who.email
+        counts = change_counts(lock_day(s, booking.office, booking.date), change)
+        s.flush()
+        result = booking_json(booking, office)
+        uow.emit(BOOKING_RELEASED, actor=who.email, entity="booking", entity_id=booking.id, office=booking.office,
+                 before=before, after=result, availability=availability(booking.office, booking.date, counts),
+                 office_timezone=office.timezone, automatic=False, check_in_deadline=office.check_in_deadline)
+        uow.commit()
+        return result
+
+
+def check_in(db: Db, user: str, office_id: str, actor: str, now: datetime) -> dict:
+    """A door check-in (SPEC §11): the user's active booking today (office time) at that office is
+    checked in; a second check-in answers the first time. None (or only a cancelled or released
+    one): NoBookingToday."""
+    user = normalize_email(user)
+    with db.uow() as uow:
+        s = uow.session
+        office = s.get(Office, office_id)
+        if office is None:
+            raise NoBookingToday()
+        today = rules.office_today(now, office.timezone)
+        booking = s.scalars(select(Booking).where(Booking.user == user, Booking.office == office_id,
+                                                  Booking.date == today, Booking.status == "active")
+                            .with_for_update()).first()
+        first = rules.door_check_in(_stored(booking, office) if booking else None) and booking.checked_in_at is None
+        if first:
+            before = booking_json(booking, office)
+            booking.checked_in_at = now
+            uow.emit(BOOKING_CHECKED_IN, actor=normalize_email(actor), entity="booking", entity_id=booking.id,
+                     office=office_id, before=before, after=booking_json(booking, office))
+        result = booking_json(booking, office)
+        uow.commit()
+    return {"booking": result, "first_check_in": first}

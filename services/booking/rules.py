@@ -12,6 +12,8 @@ passes the real time.
 - `pass_status`: a pass at the door (SPEC §5).
 - `effective_day` / `decide_day`: a day's override of the office's capacity, or its closure (SPEC §15).
 - `bookable_window` / `bookable_days`: rule 6's window, also used by the gateway.
+- `deadline_at` / `release_due_days` / `decide_release` / `door_check_in` / `no_show_rate`:
+  check-in and release of no-shows (SPEC §11).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from obcommon.emails import normalize_email
 from .exceptions import (BookingForbidden, BookingNotFound, DateOutOfRange, DayChangeInvalid, DuplicateBooking,
                          InvalidRange, OfficeClosed, OfficeFull, OfficeNotFound, ParkingFull, ReasonRequired,
                          TooLateToCancel, UserQuotaExceeded)
+from .exceptions import NoBookingToday, ReleaseBeforeDay, TooLateToRelease
 
 MAX_RANGE_DAYS = 400
 IDEMPOTENCY_TTL = timedelta(hours=24)  # SPEC §4: an Idempotency-Key is kept 24 hours
@@ -58,6 +61,7 @@ class Office:
     parking_quota: int
     timezone: str
     retired: bool = False
+    check_in_deadline: Optional[str] = None  # "HH:MM" office time (SPEC §11); None: no automatic release
 
 
 @dataclass(frozen=True)
@@ -296,6 +300,8 @@ class Stored:
     parking: bool
     active: bool
     timezone: str
+    released: bool = False  # status `released` (SPEC §11); neither active nor released: cancelled
+    check_in_deadline: Optional[str] = None  # the office's, "HH:MM"
 
 
 @dataclass(frozen=True)
@@ -331,7 +337,7 @@ def pass_status(booking: Stored, door_office: str, now: datetime) -> str:
     """SPEC §5 at the door of `door_office`: cancelled, wrong_office, wrong_day (the office's
     today) or ok, in that order."""
     if not booking.active:
-        return "cancelled"
+        return "released" if booking.released else "cancelled"
     if booking.office != door_office:
         return "wrong_office"
     if booking.day != office_today(now, booking.timezone):
@@ -438,6 +444,99 @@ def freed_by(active: list[tuple[str, date, bool]]) -> dict[tuple[str, date], Cou
         was = freed.get((office, day), CounterChange(0, 0))
         freed[(office, day)] = CounterChange(was.places - 1, was.parking - (1 if parking else 0))
     return freed
+
+
+# ------------------------------------------------------------------------------ check-in and release (SPEC §11)
+
+RELEASE_LOOKBACK_DAYS = 7  # a deadline missed while the system was down is applied up to a week late
+
+
+def deadline_at(day: date, timezone: str, deadline: Optional[str]) -> Optional[datetime]:
+    """The moment of `day`'s check-in deadline ("HH:MM" office time), None without a deadline. A
+    local time that does not exist (a DST gap) resolves as zoneinfo does (fold 0: the later
+    offset), a repeated one to its first occurrence."""
+    if not deadline:
+        return None
+    hours, minutes = (int(part) for part in deadline.split(":"))
+    return datetime.combine(day, time(hours, minutes), tzinfo=ZoneInfo(timezone))
+
+
+def release_due_days(now: datetime, timezone: str, deadline: Optional[str], since: Optional[datetime],
+                     lookback_days: int = RELEASE_LOOKBACK_DAYS) -> list[date]:
+    """The office's days whose deadline has come (at or before `now`, never early) and falls after
+    `since` (when the office's copy got this deadline: a new deadline never releases past days),
+    going back at most `lookback_days`: the release job releases these days' no-shows, late when
+    the system was down at the deadline. Oldest first."""
+    if not deadline:
+        return []
+    today = office_today(now, timezone)
+    days = []
+    for back in range(lookback_days, -1, -1):
+        day = today - timedelta(days=back)
+        moment = deadline_at(day, timezone, deadline)
+        if moment <= now and (since is None or moment > since):
+            days.append(day)
+    return days
+
+
+def decide_release(booking: Optional[Stored], caller: Caller, now: datetime) -> Optional[CounterChange]:
+    """"I'm not coming" (SPEC §11): unknown or cancelled 404; someone else's without rights 403;
+    before the day 403 (cancel instead); after the day 403 "No longer able to release booking"; the
+    owner until the deadline (all day without one), admins of the office all day. Returns the
+    counter change, or None when the booking is already released (the same answer again)."""
+    if booking is None or not (booking.active or booking.released):
+        raise BookingNotFound()
+    as_admin = caller.system_admin or booking.office in caller.offices
+    if booking.user != caller.email and not as_admin:
+        raise BookingForbidden()
+    if booking.released:
+        return None
+    today = office_today(now, booking.timezone)
+    if booking.day > today:
+        raise ReleaseBeforeDay()
+    if booking.day < today:
+        raise TooLateToRelease()
+    deadline = deadline_at(booking.day, booking.timezone, booking.check_in_deadline)
+    if not as_admin and deadline is not None and now >= deadline:
+        raise TooLateToRelease()
+    return CounterChange(-1, -1 if booking.parking else 0)
+
+
+def release_until(day: date, timezone: str, deadline: Optional[str], as_admin: bool) -> datetime:
+    """Until when the owner (or an admin) may release a booking of `day`."""
+    if as_admin or not deadline:
+        return end_of_day(day, timezone)
+    return deadline_at(day, timezone, deadline)
+
+
+def door_check_in(booking: Optional[Stored]) -> bool:
+    """A check-in at the door (door code) of the caller's booking found for today at that office:
+    True for the first check-in; False when it is already checked in (the same answer, first time);
+    no active booking (none, cancelled, released) is 404 "No booking today at this office"."""
+    if booking is None or not booking.active:
+        raise NoBookingToday()
+    return True
+
+
+def day_outcomes(bookings: list[tuple[str, bool, datetime]], deadline: Optional[datetime],
+                 now: datetime) -> tuple[int, int, Optional[float]]:
+    """Stats of one office-day (SPEC §11) from its bookings (status, checked in, created_at):
+    (checked_in, released, no_show_rate). A booking reached its deadline when the day's deadline
+    has come, it was made before it and was not cancelled; the rate is the released share of
+    those (None when none did: no deadline, not yet, or no such booking)."""
+    checked_in = sum(1 for status, checked, _ in bookings if checked and status != "cancelled")
+    released = sum(1 for status, _, _ in bookings if status == "released")
+    if deadline is None or deadline > now:
+        return checked_in, released, None
+    reached = [status for status, _, created in bookings if status != "cancelled" and created < deadline]
+    return checked_in, released, no_show_rate(sum(1 for s in reached if s == "released"), len(reached))
+
+
+def no_show_rate(released: int, reached_deadline: int) -> Optional[float]:
+    """Stats (SPEC §11): released / bookings that reached their deadline; None when none did."""
+    if reached_deadline <= 0:
+        return None
+    return round(released / reached_deadline, 4)
 
 
 def iso_utc(moment: datetime) -> str:

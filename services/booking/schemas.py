@@ -32,10 +32,11 @@ class Booking(BaseModel):
     office: OfficeRef
     date: str
     parking: bool
-    status: Literal["active", "cancelled"]
+    status: Literal["active", "cancelled", "released"]
     created_at: str
     cancellable_until: str
     checked_in_at: Optional[str]  # always present (null until the first valid scan)
+    released_at: Optional[str] = None  # SPEC §11: ISO UTC when released (at the deadline, or "I'm not coming")
 
 
 class Availability(BaseModel):
@@ -59,6 +60,15 @@ class BookingEvent(EventPayload):
     note: Optional[str] = None  # booking_cancelled by a closure (SPEC §15): the day's note, for the mail
 
 
+class BookingReleased(BookingEvent):
+    """booking_released (SPEC §11): `before`/`after` hold the Booking; `automatic` when the
+    release job released it at the check-in deadline (actor `system`), else the holder or an admin
+    did ("I'm not coming"); `check_in_deadline` is the office's "HH:MM" (for the mail)."""
+
+    automatic: bool = False
+    check_in_deadline: Optional[str] = None
+
+
 class UserBookingsErased(EventPayload):
     """user_bookings_erased: an erased user's bookings were deleted (SPEC §4). The envelope names
     the user by pseudonym only; `availability` has the counters of every office and day that
@@ -74,6 +84,9 @@ class StatsRow(BaseModel):
     date: str
     bookings: int
     parking: int
+    checked_in: int = 0  # SPEC §11: bookings of that day checked in
+    released: int = 0  # released (at the deadline, or by their holder / an admin)
+    no_show_rate: Optional[float] = None  # released / bookings that reached their deadline; null when none did
 
 
 class DayOverrideState(BaseModel):

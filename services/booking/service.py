@@ -8,6 +8,7 @@ identity services' events, so a decision needs no further RPC.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Optional
 
@@ -36,6 +37,16 @@ _offices_synced_at = float("-inf")  # monotonic time of the last full sync that 
 
 DECISIONS = Counter("ob_booking_decisions_total", "Booking decisions by office and outcome", ["office", "outcome"])
 CANCELLED = Counter("ob_bookings_cancelled_total", "Bookings cancelled by office", ["office"])
+RELEASED = Counter("ob_bookings_released_total", "Bookings released by the check-in deadline job")
+RELEASE_JOB_SECONDS = 5
+
+
+def release_clock():
+    """The release job's clock: the real time, shifted by RELEASE_CLOCK_SKEW_SECONDS (tests only:
+    a deadline a few minutes ahead is passed for the job without waiting; unset in deployments)."""
+    from datetime import timedelta
+
+    return utcnow() + timedelta(seconds=float(os.environ.get("RELEASE_CLOCK_SKEW_SECONDS") or 0))
 
 
 class BookingService(BaseService):
@@ -67,6 +78,33 @@ class BookingService(BaseService):
         cancelled = repository.cancel_booking(self.db, str(booking_id), caller, utcnow())
         CANCELLED.labels(cancelled["office"]).inc()
         return cancelled
+
+    # ---------------------------------------------------------------- check-in and release (SPEC §11)
+
+    @command
+    def release_booking(self, booking_id: str, caller: dict) -> dict:
+        """"I'm not coming": the booking's place is freed at once (rules.decide_release)."""
+        booking = repository.release_booking(self.db, str(booking_id), caller, utcnow())
+        return booking
+
+    @command
+    def check_in(self, user: str, office: str, actor: str) -> dict:
+        """A door check-in (the gateway checked the door code): the user's booking today there."""
+        return repository.check_in(self.db, str(user), str(office), str(actor), utcnow())
+
+    @timer(interval=RELEASE_JOB_SECONDS, eager=True)
+    def release_no_shows(self) -> None:
+        """The release job (SPEC §11): every few seconds in every replica; exactly once per booking
+        (see repository.release_due). A deadline missed while the service was down is applied at
+        the first tick after start."""
+        try:
+            released = repository.release_due(self.db, release_clock())
+        except Exception as exc:  # the database away: the next tick tries again
+            log.info("release job deferred: %r", exc)
+            return
+        if released:
+            RELEASED.inc(released)
+            log.info("released %d bookings with no check-in by their office's deadline", released)
 
     # ---------------------------------------------------------------- reads
 
@@ -107,7 +145,7 @@ class BookingService(BaseService):
         if not event.after:  # the contract's `after` holds the office: without it there is nothing to copy
             log.error("%s event %s without the office: ignored", event.type, event.event_id)
             return
-        repository.upsert_office(self.db, event.after)
+        repository.upsert_office(self.db, event.after, _at(event.at))
 
     @consumes(USER_CHANGED)
     def on_user_changed(self, event: UserChanged) -> None:
@@ -189,6 +227,16 @@ class BookingService(BaseService):
         """An erased user's bookings, settings and idempotency keys go (SPEC §4)."""
         deleted = admin.erase_user_bookings(self.db, event.email, event.pseudonym, event.actor)
         log.info("erased %d bookings of %s", deleted, event.pseudonym)
+
+
+def _at(value: Optional[str]):
+    """An event's `at` (ISO) as a datetime; None when unreadable."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 Service = BookingService

@@ -104,6 +104,7 @@ def choose_route(env: Env) -> Optional[Route]:
 
 BOOKING_CONFIRMATION = "booking_confirmation"
 BOOKING_CANCELLED = "booking_cancelled"
+BOOKING_RELEASED = "booking_released"
 REASON_NOTIFICATION = "reason_notification"
 
 
@@ -138,7 +139,7 @@ def booking_calendar(booking: dict, office_timezone: str, organizer: str) -> str
     return cal.to_ical().decode()
 
 
-def booking_confirmation_mail(booking: dict, booked_by: str) -> tuple[str, str]:
+def booking_confirmation_mail(booking: dict, booked_by: str, release_link: Optional[str] = None) -> tuple[str, str]:
     day = _day_label(booking["date"])
     office = booking["office"]["name"]
     lines = [f"You have a place at {office} on {day}" + (", with a parking space." if booking["parking"] else "."), ""]
@@ -146,6 +147,8 @@ def booking_confirmation_mail(booking: dict, booked_by: str) -> tuple[str, str]:
         lines += [f"Booked for you by {booked_by}.", ""]
     lines += ["Show your pass at the door: it is in Office Booker under your bookings.",
               f"You can cancel until {booking['cancellable_until']} (the start of that day at the office).", ""]
+    if release_link:  # SPEC §11: on the day, free the place without signing in (the page asks to confirm)
+        lines += ["Not coming on the day? Release your place for someone else:", release_link, ""]
     return f"Booking confirmed: {office}, {day}", "\n".join(lines)
 
 
@@ -160,6 +163,21 @@ def booking_cancelled_mail(booking: dict, cancelled_by: str, closure_note: Optio
     body = (f"Your booking at {office} on {day} was cancelled by {cancelled_by}.\n\n"
             "If this is unexpected, contact them or your office administrator.\n")
     return f"Booking cancelled: {office}, {day}", body
+
+
+def booking_released_mail(booking: dict, deadline: Optional[str], automatic: bool) -> tuple[str, str]:
+    """SPEC §11: the holder's notice of a release. At the deadline the body's first line is
+    exactly "Your place at <office> on <date> was released: no check-in by <HH:MM>" (<date> as
+    YYYY-MM-DD)."""
+    office = booking["office"]["name"]
+    if automatic:
+        body = (f"Your place at {office} on {booking['date']} was released: no check-in by {deadline}\n\n"
+                "The place went to someone else who needed it. Check in at the door (scan the code at reception,"
+                " or show your pass) before the deadline to keep a booking.\n")
+        return f"Place released: {office}, {booking['date']}", body
+    body = (f"Your place at {office} on {booking['date']} was released, as asked. Thank you for freeing it"
+            " for someone else.\n")
+    return f"Place released: {office}, {booking['date']}", body
 
 
 def reason_notification_mail(booking: dict, reason: Optional[str]) -> tuple[str, str]:

@@ -15,7 +15,10 @@ from nameko.timer import timer
 
 from obcommon.db import utcnow
 from obcommon.service import BaseService, Database, consumes, rpc
-from services.booking.contract import BOOKING_CANCELLED, BOOKING_CREATED
+from obcommon.config import ConfigError, Env
+from obcommon.links import RELEASE_LINK_PURPOSE, release_url
+from services.booking.contract import BOOKING_CANCELLED, BOOKING_CREATED, BOOKING_RELEASED
+from services.booking.schemas import BookingReleased
 from services.identity.contract import LOGIN_CODE_ISSUED, USER_ERASED
 from services.booking.schemas import BookingEvent
 from services.identity.schemas import LoginCodeIssued, UserErased
@@ -58,7 +61,8 @@ class NotifyService(BaseService):
             log.error("booking_created event %s without the booking: no mail", event.event_id)
             return
         booking, cfg = event.after, self.settings
-        subject, body = rules.booking_confirmation_mail(booking, event.actor or booking["user"])
+        subject, body = rules.booking_confirmation_mail(booking, event.actor or booking["user"],
+                                                        self._release_link(booking["id"]))
         ics = rules.booking_calendar(booking, event.office_timezone, cfg.from_address)
         attachment = {"filename": "booking.ics", "content_type": "text/calendar; method=PUBLISH", "content": ics}
         with self.db.uow() as uow:
@@ -81,6 +85,28 @@ class NotifyService(BaseService):
         with self.db.uow() as uow:
             enqueue(uow, f"{event.event_id}:{rules.BOOKING_CANCELLED}", event.before["user"], subject, body,
                     rules.BOOKING_CANCELLED)
+            uow.commit()
+        self.sender.wake()
+
+    def _release_link(self, booking_id: str) -> Optional[str]:
+        """The signed "I'm not coming" link of the confirmation mail (SPEC §11); None without SECRET_KEY."""
+        try:
+            key = Env.from_environ().derive_key(RELEASE_LINK_PURPOSE)
+        except ConfigError:
+            return None
+        return release_url(key, booking_id, self.settings.web_url)
+
+    @consumes(BOOKING_RELEASED)
+    def on_booking_released(self, event: BookingReleased) -> None:
+        """SPEC §11: the holder is told their place was released (at the deadline, or by an admin
+        or themselves from another device: every release is mailed, once per event)."""
+        if not event.before:
+            log.error("booking_released event %s without the booking: no mail", event.event_id)
+            return
+        subject, body = rules.booking_released_mail(event.before, event.check_in_deadline, event.automatic)
+        with self.db.uow() as uow:
+            enqueue(uow, f"{event.event_id}:{rules.BOOKING_RELEASED}", event.before["user"], subject, body,
+                    rules.BOOKING_RELEASED)
             uow.commit()
         self.sender.wake()
 

@@ -25,7 +25,8 @@ def seed_offices(uow, config, event) -> int:
         return 0
     for seed in to_insert:
         office = Office(id=seed.id, name=seed.name, quota=seed.quota, parking_quota=seed.parking_quota,
-                        timezone=seed.timezone or config.default_timezone, retired=seed.retired)
+                        timezone=seed.timezone or config.default_timezone, retired=seed.retired,
+                        check_in_deadline=seed.check_in_deadline or config.default_check_in_deadline)
         s.add(office)
         uow.emit(event, actor="config", entity="office", entity_id=seed.id, office=seed.id,
                  after=office.to_dict())

@@ -1,5 +1,6 @@
 """Offices tables, in the `offices` schema."""
 from datetime import datetime
+from typing import Optional
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Identity, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -29,8 +30,9 @@ class Office(Base):
     parking_quota: Mapped[int] = mapped_column(Integer, default=0)
     timezone: Mapped[str] = mapped_column(String(64))
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    check_in_deadline: Mapped[Optional[str]] = mapped_column(String(5), nullable=True)  # "HH:MM" (SPEC §11)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "quota": self.quota, "parking_quota": self.parking_quota,
-                "timezone": self.timezone, "retired": self.retired}
+                "timezone": self.timezone, "retired": self.retired, "check_in_deadline": self.check_in_deadline}

@@ -4,7 +4,7 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from obcommon.config import OFFICE_ID_PATTERN, _check_timezone
+from obcommon.config import OFFICE_ID_PATTERN, _check_timezone, check_deadline
 
 
 class Office(BaseModel):
@@ -16,6 +16,7 @@ class Office(BaseModel):
     parking_quota: int
     timezone: str
     retired: bool
+    check_in_deadline: Optional[str] = None  # SPEC §11: office-local "HH:MM"; null: no automatic release
 
 
 def _timezone(value: Optional[str]) -> Optional[str]:
@@ -44,9 +45,12 @@ class OfficeCreate(BaseModel):
     parking_quota: int = Field(0, ge=0, le=100000)
     timezone: Optional[str] = Field(None, max_length=64)
     retired: bool = False
+    check_in_deadline: Optional[str] = Field(None, max_length=5, description='"HH:MM" office time, or null;'
+                                             ' absent: default_check_in_deadline')
 
     _tz = field_validator("timezone")(_timezone)
     _name = field_validator("name")(_name)
+    _deadline = field_validator("check_in_deadline")(check_deadline)
 
 
 class OfficeUpdate(BaseModel):
@@ -59,6 +63,8 @@ class OfficeUpdate(BaseModel):
     parking_quota: Optional[int] = Field(None, ge=0, le=100000)
     timezone: Optional[str] = Field(None, max_length=64)
     retired: Optional[bool] = None
+    check_in_deadline: Optional[str] = Field(None, max_length=5, description='"HH:MM" office time; null removes it')
 
     _tz = field_validator("timezone")(_timezone)
     _name = field_validator("name")(_name)
+    _deadline = field_validator("check_in_deadline")(check_deadline)

@@ -32,7 +32,9 @@ class OfficesService(BaseService):
         """A new office (System Admins, SPEC §3); its position puts it after every existing one."""
         data = _validated(OfficeCreate, fields)
         values = {"id": data.id, "name": data.name, "quota": data.quota, "parking_quota": data.parking_quota,
-                  "timezone": data.timezone or self.settings.default_timezone, "retired": data.retired}
+                  "timezone": data.timezone or self.settings.default_timezone, "retired": data.retired,
+                  "check_in_deadline": (data.check_in_deadline if "check_in_deadline" in data.model_fields_set
+                                        else self.settings.default_check_in_deadline)}
         return repository.create_office(self.db, values, _actor(actor))
 
     @command
@@ -41,7 +43,7 @@ class OfficesService(BaseService):
         bookings are never touched: a lower quota only stops new ones while a day is full, and
         bookings keep their dates when the time zone changes."""
         data = _validated(OfficeUpdate, changes)
-        nulls = sorted(k for k in data.model_fields_set if getattr(data, k) is None)
+        nulls = sorted(k for k in data.model_fields_set if getattr(data, k) is None and k != "check_in_deadline")
         if nulls:
             raise InvalidOffice("; ".join(f"Invalid {k}: must not be null" for k in nulls))
         changes = {key: getattr(data, key) for key in data.model_fields_set}

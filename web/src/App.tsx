@@ -19,6 +19,9 @@ import { PassPage } from "./pages/Pass";
 import { Privacy } from "./pages/Privacy";
 import { SignIn } from "./pages/SignIn";
 import { Verify } from "./pages/Verify";
+import { Checkin } from "./pages/checkin/Checkin";
+import { Kiosk } from "./pages/checkin/Kiosk";
+import { Release } from "./pages/checkin/Release";
 import { useSession } from "./session";
 
 /** Screens that need a signed-in user show the sign-in form in place, keeping the deep link. */
@@ -48,6 +51,9 @@ export function App() {
           <Route path="/booking/:id" element={<RequireSignIn><PassPage /></RequireSignIn>} />
           <Route path="/booking/:id/pass" element={<RequireSignIn><PassPage /></RequireSignIn>} />
           <Route path="/verify" element={<RequireSignIn><Verify /></RequireSignIn>} />
+          <Route path="/kiosk/:office" element={<RequireSignIn><Kiosk /></RequireSignIn>} />
+          <Route path="/checkin" element={<RequireSignIn><Checkin /></RequireSignIn>} />
+          <Route path="/release" element={<Release />} />
           <Route path="/admin" element={<RequireSignIn admin><AdminLayout /></RequireSignIn>}>
             <Route index element={<Navigate to="/admin/bookings" replace />} />
             <Route path="bookings" element={<AdminBookings />} />

@@ -73,6 +73,24 @@ export interface paths {
     /** Check a pass at the door of an office (admins of that office) */
     post: operations["post_/api/passes/verify"];
   };
+  "/api/offices/{office_id}/door-code": {
+    /** The office's current door code for the kiosk's QR code (admins of that office; valid 90 s) */
+    get: operations["get_/api/offices/{office_id}/door-code"];
+  };
+  "/api/checkins": {
+    /** Check in at the door with the kiosk's door code (the caller's booking today at that office) */
+    post: operations["post_/api/checkins"];
+  };
+  "/api/bookings/{booking_id}/release": {
+    /** I'm not coming: release a booking on its day (owner until the check-in deadline, admins of the office all day) */
+    post: operations["post_/api/bookings/{booking_id}/release"];
+  };
+  "/api/release-links": {
+    /** The booking a release link names (no sign-in: the token is the credential; nothing changes) */
+    get: operations["get_/api/release-links"];
+    /** Release the booking a release link names, as its holder would (no sign-in; the page asks to confirm first) */
+    post: operations["post_/api/release-links"];
+  };
   "/api/users": {
     /** Users with a profile, by email (admins); search by prefix, filter, paginate */
     get: operations["get_/api/users"];
@@ -144,6 +162,11 @@ export interface components {
        * - `forbidden`: the caller may not do this
        * - `csrf_token_invalid`: a cookie-authenticated write without the matching X-CSRF-Token header
        * - `too_late_to_cancel`: the booking can no longer be cancelled
+       * - `too_late_to_release`: the booking can no longer be released (after its day; the owner: past the check-in deadline)
+       * - `release_before_day`: a booking can be released on its day only: before it, cancel it
+       * - `no_booking_today`: a door check-in by someone with no active booking today at that office
+       * - `invalid_door_code`: a door code that is forged, expired (90 s) or for another day
+       * - `invalid_release_link`: a release link that is forged or damaged
        * - `not_found`: no such resource
        * - `method_not_allowed`: the path does not take this method
        * - `conflict`: a conflict with the current state
@@ -156,7 +179,7 @@ export interface components {
        * - `internal_error`: a bug: report the reference
        * @enum {string}
        */
-      code: "bad_request" | "bad_request_body" | "invalid_field" | "bad_query" | "invalid_cursor" | "invalid_email" | "invalid_user_email" | "invalid_date_format" | "invalid_range" | "invalid_idempotency_key" | "invalid_user_update" | "office_not_found" | "date_out_of_range" | "reason_required" | "duplicate_booking" | "office_full" | "parking_full" | "office_closed" | "user_quota_exceeded" | "idempotency_key_reused" | "office_exists" | "unauthorized" | "invalid_code" | "forbidden" | "csrf_token_invalid" | "too_late_to_cancel" | "not_found" | "method_not_allowed" | "conflict" | "too_large" | "unsupported_media_type" | "too_many_requests" | "read_only" | "selftest_failed" | "service_unavailable" | "internal_error";
+      code: "bad_request" | "bad_request_body" | "invalid_field" | "bad_query" | "invalid_cursor" | "invalid_email" | "invalid_user_email" | "invalid_date_format" | "invalid_range" | "invalid_idempotency_key" | "invalid_user_update" | "office_not_found" | "date_out_of_range" | "reason_required" | "duplicate_booking" | "office_full" | "parking_full" | "office_closed" | "user_quota_exceeded" | "idempotency_key_reused" | "office_exists" | "unauthorized" | "invalid_code" | "forbidden" | "csrf_token_invalid" | "too_late_to_cancel" | "too_late_to_release" | "release_before_day" | "no_booking_today" | "invalid_door_code" | "invalid_release_link" | "not_found" | "method_not_allowed" | "conflict" | "too_large" | "unsupported_media_type" | "too_many_requests" | "read_only" | "selftest_failed" | "service_unavailable" | "internal_error";
     };
     /** ConfigResponse */
     ConfigResponse: {
@@ -247,6 +270,11 @@ export interface components {
       timezone: string;
       /** Retired */
       retired: boolean;
+      /**
+       * Check In Deadline
+       * @default null
+       */
+      check_in_deadline?: string | null;
     };
     /**
      * Slot
@@ -283,6 +311,11 @@ export interface components {
       timezone: string;
       /** Retired */
       retired: boolean;
+      /**
+       * Check In Deadline
+       * @default null
+       */
+      check_in_deadline?: string | null;
       /** Slots */
       slots: components["schemas"]["Slot"][];
     };
@@ -333,13 +366,18 @@ export interface components {
        * Status
        * @enum {string}
        */
-      status: "active" | "cancelled";
+      status: "active" | "cancelled" | "released";
       /** Created At */
       created_at: string;
       /** Cancellable Until */
       cancellable_until: string;
       /** Checked In At */
       checked_in_at: string | null;
+      /**
+       * Released At
+       * @default null
+       */
+      released_at?: string | null;
     };
     /** PassResponse */
     PassResponse: {
@@ -362,7 +400,7 @@ export interface components {
        * Status
        * @enum {string}
        */
-      status: "ok" | "wrong_day" | "wrong_office" | "cancelled" | "invalid";
+      status: "ok" | "wrong_day" | "wrong_office" | "cancelled" | "released" | "invalid";
       /** @default null */
       booking?: components["schemas"]["Booking"] | null;
       /** @default null */
@@ -377,6 +415,43 @@ export interface components {
        * @default false
        */
       first_check_in?: boolean;
+    };
+    /** DoorCode */
+    DoorCode: {
+      /**
+       * Code
+       * @description what the kiosk's QR code carries inside `url`
+       */
+      code: string;
+      /**
+       * Url
+       * @description the web app's /checkin?code=… page: the QR code holds this
+       */
+      url: string;
+      /**
+       * Expires At
+       * @description ISO 8601 UTC; the kiosk fetches a new code before then
+       */
+      expires_at: string;
+    };
+    /** CheckinRequest */
+    CheckinRequest: {
+      /** Code */
+      code: string;
+    };
+    /** CheckinResponse */
+    CheckinResponse: {
+      booking: components["schemas"]["Booking"];
+      /**
+       * First Check In
+       * @description this request recorded the check-in (a repeat: false, same time)
+       */
+      first_check_in: boolean;
+    };
+    /** ReleaseLinkRequest */
+    ReleaseLinkRequest: {
+      /** Token */
+      token: string;
     };
     /** UserPage */
     UserPage: {
@@ -440,6 +515,12 @@ export interface components {
        * @default false
        */
       retired?: boolean;
+      /**
+       * Check In Deadline
+       * @description "HH:MM" office time, or null; absent: default_check_in_deadline
+       * @default null
+       */
+      check_in_deadline?: string | null;
     };
     /**
      * OfficeUpdate
@@ -471,6 +552,12 @@ export interface components {
        * @default null
        */
       retired?: boolean | null;
+      /**
+       * Check In Deadline
+       * @description "HH:MM" office time; null removes it
+       * @default null
+       */
+      check_in_deadline?: string | null;
     };
     /**
      * StatsRow
@@ -485,6 +572,21 @@ export interface components {
       bookings: number;
       /** Parking */
       parking: number;
+      /**
+       * Checked In
+       * @default 0
+       */
+      checked_in?: number;
+      /**
+       * Released
+       * @default 0
+       */
+      released?: number;
+      /**
+       * No Show Rate
+       * @default null
+       */
+      no_show_rate?: number | null;
     };
     /** StatsResponse */
     StatsResponse: {
@@ -1581,6 +1683,284 @@ export interface operations {
       };
       /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
       403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not JSON */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The office's current door code for the kiosk's QR code (admins of that office; valid 90 s) */
+  "get_/api/offices/{office_id}/door-code": {
+    parameters: {
+      path: {
+        office_id: string;
+      };
+    };
+    responses: {
+      /** @description success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["DoorCode"];
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request line over 8 KiB (answered by the HTTP server, without a body) */
+      414: {
+        content: never;
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Check in at the door with the kiosk's door code (the caller's booking today at that office) */
+  "post_/api/checkins": {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["CheckinRequest"];
+      };
+    };
+    responses: {
+      /** @description success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CheckinResponse"];
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not JSON */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** I'm not coming: release a booking on its day (owner until the check-in deadline, admins of the office all day) */
+  "post_/api/bookings/{booking_id}/release": {
+    parameters: {
+      path: {
+        booking_id: string;
+      };
+    };
+    responses: {
+      /** @description success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Booking"];
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request line over 8 KiB (answered by the HTTP server, without a body) */
+      414: {
+        content: never;
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** The booking a release link names (no sign-in: the token is the credential; nothing changes) */
+  "get_/api/release-links": {
+    parameters: {
+      query?: {
+        token?: string | null;
+      };
+    };
+    responses: {
+      /** @description success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Booking"];
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request line over 8 KiB (answered by the HTTP server, without a body) */
+      414: {
+        content: never;
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Release the booking a release link names, as its holder would (no sign-in; the page asks to confirm first) */
+  "post_/api/release-links": {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ReleaseLinkRequest"];
+      };
+    };
+    responses: {
+      /** @description success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Booking"];
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };

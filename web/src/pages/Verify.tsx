@@ -17,6 +17,7 @@ const STATUS: Record<PassStatus, { title: string; className: string }> = {
   wrong_day: { title: "Wrong day", className: "status-warn" },
   wrong_office: { title: "Wrong office", className: "status-warn" },
   cancelled: { title: "Cancelled", className: "status-bad" },
+  released: { title: "Released", className: "status-bad" },
   invalid: { title: "Not valid", className: "status-bad" },
 };
 
@@ -35,6 +36,8 @@ function explain(result: VerifyResult, office: Office | undefined): string {
       return result.office ? `This pass is for ${result.office.name}.` : "This pass is for another office.";
     case "cancelled":
       return "This booking was cancelled.";
+    case "released":
+      return "This booking was released (no check-in by the deadline, or its holder is not coming): it is not valid today.";
     default:
       return "This is not a genuine Office Booker pass, or it is damaged.";
   }

@@ -54,7 +54,8 @@ def test_stats_cover_every_office_and_day_in_the_given_order(stack):
     with stack.rpc() as rpc:
         rows = rpc.booking.stats(offices=["beta", "alpha", "nowhere"], date_from=day, date_to=day)
         assert [(r["office"], r["date"]) for r in rows] == [("beta", day), ("alpha", day)]
-        assert all(set(r) == {"office", "date", "bookings", "parking"} for r in rows)
+        assert all(set(r) == {"office", "date", "bookings", "parking", "checked_in", "released", "no_show_rate"}
+                   for r in rows)
         assert rpc.booking.stats(offices=[], date_from=day, date_to=day) == []
         assert rpc.booking.stats(offices=["alpha"], date_from="2000-01-01", date_to="2000-01-02") == []
         with pytest.raises(InvalidRange):

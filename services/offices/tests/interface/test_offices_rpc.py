@@ -9,8 +9,8 @@ def test_seeded_from_config_in_order(stack):
     with stack.rpc() as rpc:
         offices = rpc.offices.list_offices()
     assert offices == [
-        {"id": "alpha", "name": "Office Alpha", "quota": 100, "parking_quota": 60, "timezone": "Europe/London", "retired": False},
-        {"id": "beta", "name": "Office Beta", "quota": 200, "parking_quota": 150, "timezone": "Europe/London", "retired": False},
+        {"id": "alpha", "name": "Office Alpha", "quota": 100, "parking_quota": 60, "timezone": "Europe/London", "retired": False, "check_in_deadline": None},
+        {"id": "beta", "name": "Office Beta", "quota": 200, "parking_quota": 150, "timezone": "Europe/London", "retired": False, "check_in_deadline": None},
     ]
 
 

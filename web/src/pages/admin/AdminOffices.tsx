@@ -25,6 +25,7 @@ interface FormValues {
   quota: string;
   parking_quota: string;
   timezone: string;
+  check_in_deadline: string; // "HH:MM" or "" (none: no automatic release, SPEC §11)
 }
 
 function validate(values: FormValues, creating: boolean): string | null {
@@ -35,6 +36,8 @@ function validate(values: FormValues, creating: boolean): string | null {
   const parking = Number(values.parking_quota);
   if (!Number.isInteger(parking) || parking < 0) return "Parking spaces is a whole number, 0 or more.";
   if (!isValidTimeZone(values.timezone)) return "Choose a time zone from the list, like Europe/London.";
+  if (values.check_in_deadline && !/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(values.check_in_deadline))
+    return "The check-in deadline is a time like 10:00, or empty for none.";
   return null;
 }
 
@@ -67,13 +70,15 @@ function OfficeForm({
     setBusy(true);
     setError(null);
     try {
-      await onSubmit({
+      const fields: OfficeFields & { check_in_deadline: string | null } = {
         ...(creating ? { id: values.id } : {}),
         name: values.name.trim(),
         quota: Number(values.quota),
         parking_quota: Number(values.parking_quota),
         timezone: values.timezone,
-      });
+        check_in_deadline: values.check_in_deadline || null,
+      };
+      await onSubmit(fields);
       if (creating) setValues(initial);
     } catch (e) {
       setError(e);
@@ -108,6 +113,14 @@ function OfficeForm({
       <div className="field">
         <label htmlFor={`${idPrefix}-tz`}>Time zone</label>
         <input id={`${idPrefix}-tz`} list="time-zones" required value={values.timezone} onChange={set("timezone")} />
+      </div>
+      <div className="field">
+        <label htmlFor={`${idPrefix}-deadline`}>Check-in deadline (optional)</label>
+        <input id={`${idPrefix}-deadline`} type="time" step={60} value={values.check_in_deadline}
+          onChange={set("check_in_deadline")} aria-describedby={`${idPrefix}-deadline-hint`} />
+        <p id={`${idPrefix}-deadline-hint`} className="hint">
+          Office time. Bookings not checked in by then are released for others; leave empty for no release.
+        </p>
       </div>
       <datalist id="time-zones">
         {zones.map((z) => (
@@ -172,6 +185,7 @@ export function AdminOffices() {
                   Parking
                 </th>
                 <th scope="col">Time zone</th>
+                <th scope="col">Check-in by</th>
                 <th scope="col">Status</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
@@ -189,6 +203,7 @@ export function AdminOffices() {
                   <td className="num">{o.quota}</td>
                   <td className="num">{o.parking_quota}</td>
                   <td>{o.timezone}</td>
+                  <td>{o.check_in_deadline ?? "None"}</td>
                   <td>{o.retired ? "Retired" : "Active"}</td>
                   <td className="actions">
                     <button type="button" className="button-secondary button-small" onClick={() => setEditing(o)}>
@@ -216,7 +231,7 @@ export function AdminOffices() {
           idPrefix="new-office"
           creating
           submitLabel="Create office"
-          initial={{ id: "", name: "", quota: "50", parking_quota: "0", timezone: defaultTz }}
+          initial={{ id: "", name: "", quota: "50", parking_quota: "0", timezone: defaultTz, check_in_deadline: "" }}
           onSubmit={async (fields) => {
             const created = await api.createOffice(fields);
             setMessage(`Created ${created.name}.`);
@@ -237,6 +252,7 @@ export function AdminOffices() {
                 quota: String(editing.quota),
                 parking_quota: String(editing.parking_quota),
                 timezone: editing.timezone,
+                check_in_deadline: editing.check_in_deadline ?? "",
               }}
               onSubmit={async (fields) => {
                 const updated = await api.updateOffice(editing.id, fields);
