@@ -1,0 +1,97 @@
+"""Check-in at the door and "I'm not coming" (SPEC §11) in the browser: the kiosk shows the door
+code as a QR code; a phone opens the URL decoded from it and is checked in; the pass page's release
+button frees the place. axe at 360 px and on the desktop; the gateway's strict CSP applies."""
+from __future__ import annotations
+
+import subprocess
+import time
+import urllib.parse
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from .conftest import unique_email
+from .support import PHONE, WIDTHS, api_as, check_a11y, no_page_errors, office_today
+
+ADMIN = "admin@my-company.example"
+DECODER = Path(__file__).resolve().parents[2] / "web" / "scripts" / "decode-qr.mjs"
+
+
+def _office(stack) -> str:
+    office_id = f"kiosk-{time.monotonic_ns() % 10**8}"
+    r = api_as(stack, ADMIN).post(stack.url("/api/offices"), json={"id": office_id, "name": "Kiosk Office",
+                                                                    "quota": 5, "timezone": "Europe/London"})
+    assert r.status_code == 201, r.text
+    return office_id
+
+
+def _book_today(stack, email: str, office: str) -> dict:
+    r = api_as(stack, email).post(stack.url("/api/bookings"), json={
+        "user": email, "office": office, "date": office_today().isoformat()})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _decode(png: Path) -> str:
+    done = subprocess.run(["node", str(DECODER), str(png)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_kiosk_to_phone_check_in(ui, tmp_path):
+    office = _office(ui.stack)
+    holder = unique_email("kiosk")
+    _book_today(ui.stack, holder, office)
+
+    kiosk = ui.signed_in(ADMIN, WIDTHS["desktop"], f"/kiosk/{office}")
+    expect(kiosk.get_by_role("heading", name="Check in here")).to_be_visible()
+    qr = kiosk.get_by_test_id("kiosk-code").get_by_role("img")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert qr.bounding_box()["width"] >= 400  # readable across a lobby
+    png = tmp_path / "kiosk.png"
+    qr.screenshot(path=str(png))
+    url = _decode(png)
+    parsed = urllib.parse.urlparse(url)
+    assert parsed.path == "/checkin" and "code" in urllib.parse.parse_qs(parsed.query)
+    check_a11y(kiosk, "kiosk", "desktop")
+
+    phone = ui.signed_in(holder, PHONE, f"{parsed.path}?{parsed.query}")
+    result = phone.get_by_test_id("checkin-result")
+    expect(result.get_by_role("heading", name="You are checked in")).to_be_visible()
+    expect(result).to_contain_text("Kiosk Office")
+    check_a11y(phone, "checkin", "phone")
+    # opening it again: the same answer, the first time
+    phone.reload()
+    expect(phone.get_by_role("heading", name="Already checked in")).to_be_visible()
+    no_page_errors(kiosk)
+    no_page_errors(phone)
+
+
+def test_a_stale_door_code_is_explained(ui):
+    holder = unique_email("kiosk-stale")
+    page = ui.signed_in(holder, PHONE, "/checkin?code=not-a-door-code")
+    expect(page.get_by_role("heading", name="Not checked in")).to_be_visible()
+    expect(page.get_by_text("Invalid or expired door code")).to_be_visible()
+    check_a11y(page, "checkin-error", "phone")
+
+
+def test_release_button_on_the_pass(ui):
+    office = _office(ui.stack)
+    for width in ("phone", "desktop"):
+        holder = unique_email(f"release-{width}")
+        booking = _book_today(ui.stack, holder, office)
+        page = ui.signed_in(holder, WIDTHS[width], f"/booking/{booking['id']}")
+        button = page.get_by_role("button", name="I'm not coming")
+        expect(button).to_be_visible()
+        check_a11y(page, "pass-release", width)
+        button.click()
+        dialog = page.get_by_role("dialog", name="Release your place?")
+        expect(dialog).to_be_visible()
+        check_a11y(page, "pass-release-dialog", width)
+        dialog.get_by_role("button", name="Release my place").click()
+        expect(page.locator(".pass-status")).to_have_text("Released")
+        expect(page.get_by_role("button", name="I'm not coming")).to_have_count(0)
+        r = api_as(ui.stack, holder).get(ui.stack.url(f"/api/bookings/{booking['id']}/pass"))
+        assert r.json()["booking"]["status"] == "released"
+        no_page_errors(page)
