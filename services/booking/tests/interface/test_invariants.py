@@ -11,6 +11,7 @@ same repository functions the service runs, with an injected clock. After every 
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -45,6 +46,9 @@ CONFIG = AppConfig(advance_booking_days=ADVANCE, default_weekly_quota=2)
 def db(database_server):
     from tests.support.infra import fresh_database
 
+    # The repository runs in this process, as in the service: it derives the idempotency
+    # fingerprints' key from SECRET_KEY like a deployment does.
+    os.environ.setdefault("SECRET_KEY", "booking-invariants-secret-key-0123456789")
     with fresh_database(database_server) as url:
         upgrade(url, ["booking"])
         standalone = Db.standalone(url, Base, "booking")
