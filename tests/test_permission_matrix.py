@@ -156,6 +156,15 @@ ROWS = [
         lambda w, r: Req(f"/api/offices/{A}", {"name": "Office A"})),
     row("DELETE", "/api/offices/<office_id>", "retire", 401, 403, 403, 403, 204,
         lambda w, r: Req(f"/api/offices/{w.fresh_office()}")),
+    # ---- day overrides (SPEC §15): admins of that office (days past the bookable window: no booking is touched)
+    row("GET", "/api/offices/<office_id>/days/<day>", "a day of A", 401, 403, 200, 403, 200,
+        lambda w, r: Req(f"/api/offices/{A}/days/{day(20)}")),
+    row("PUT", "/api/offices/<office_id>/days/<day>", "a day of A", 401, 403, 200, 403, 200,
+        lambda w, r: Req(f"/api/offices/{A}/days/{day(20)}", {"note": "Permission matrix"})),
+    row("PUT", "/api/offices/<office_id>/days/<day>", "a day of B", 401, 403, 403, 200, 200,
+        lambda w, r: Req(f"/api/offices/{B}/days/{day(21)}", {"quota": 400})),
+    row("DELETE", "/api/offices/<office_id>/days/<day>", "a day of A", 401, 403, 200, 403, 200,
+        lambda w, r: Req(f"/api/offices/{A}/days/{day(20)}")),
     # ---- bookings
     row("GET", "/api/bookings", "no filter", 401, 200, 200, 200, 200, lambda w, r: Req("/api/bookings")),
     row("GET", "/api/bookings", "office A", 401, 200, 200, 403, 200,  # Default: their own, in A
