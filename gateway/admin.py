@@ -16,8 +16,17 @@ from .api import bookable_dates, endpoint, ob, rpc
 from .auth import Caller, current_caller
 from .bookings import parse_date
 from .errors import ApiError
-from .schemas import (AuditPage, AuditQuery, ErrorBody, Office, OfficeCreate, OfficeUpdate, SelftestResponse,
-                      StatsQuery, StatsResponse)
+from .schemas import (
+    AuditPage,
+    AuditQuery,
+    ErrorBody,
+    Office,
+    OfficeCreate,
+    OfficeUpdate,
+    SelftestResponse,
+    StatsQuery,
+    StatsResponse,
+)
 
 log = logging.getLogger("gateway.admin")
 

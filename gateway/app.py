@@ -5,7 +5,6 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from flask import Flask, g, jsonify, request, send_from_directory
 from flask.json.provider import DefaultJSONProvider
@@ -17,9 +16,9 @@ from obcommon.tracing import instrument_flask
 
 from .errors import ApiError, register_error_handlers
 from .events import GatewayEvents
-from .rpc import RpcPool
 from .live import EventHub
 from .readmodel import Availability
+from .rpc import RpcPool
 from .sessions import EventListener, SessionCache
 
 log = logging.getLogger("gateway")
@@ -44,7 +43,7 @@ class Gateway:
     sessions: SessionCache
     availability: Availability
     hub: EventHub
-    listener: Optional[EventListener]
+    listener: EventListener | None
     csrf_key: bytes
 
 
@@ -52,7 +51,7 @@ def _web_dir() -> Path:
     return (WEB_ROOT / "dist").resolve()  # only the built app is served (never web/'s sources)
 
 
-def create_app(config: Optional[AppConfig] = None, env: Optional[Env] = None, listen: bool = True) -> Flask:
+def create_app(config: AppConfig | None = None, env: Env | None = None, listen: bool = True) -> Flask:
     config = config or load_config()
     env = env or Env.from_environ()
     app = Flask(__name__, static_folder=None)
@@ -93,10 +92,15 @@ def create_app(config: Optional[AppConfig] = None, env: Optional[Env] = None, li
         listener.start()
     app.extensions["ob"] = Gateway(config, env, pool, sessions, availability, hub, listener, env.derive_key("csrf"))
 
-    from . import bookings, live, passes  # noqa: F401 - register their routes on the blueprint
-    from . import checkins  # noqa: F401 - door codes, check-ins, release (SPEC §11)
-    from . import users, admin  # noqa: F401 - users, offices admin, stats, audit, self-test (issue 4)
-    from . import days  # noqa: F401 - day overrides and closures (SPEC §15)
+    from . import (  # noqa: F401 - register their routes on the blueprint  # noqa: F401 - users, offices admin, stats, audit, self-test (issue 4)
+        admin,
+        bookings,
+        checkins,  # noqa: F401 - door codes, check-ins, release (SPEC §11)
+        days,  # noqa: F401 - day overrides and closures (SPEC §15)
+        live,
+        passes,
+        users,
+    )
     from .api import api
 
     app.register_blueprint(api)
@@ -148,7 +152,7 @@ class ReadinessCache:
             return self._answer
 
 
-def _check_dependencies(state: "Gateway") -> tuple[bool, dict]:
+def _check_dependencies(state: Gateway) -> tuple[bool, dict]:
     import psycopg
     from kombu import Connection
 

@@ -18,12 +18,18 @@ from flask import Flask, g, jsonify
 from nameko.exceptions import RemoteError, RpcTimeout
 from werkzeug.exceptions import HTTPException
 
-from services.audit.exceptions import InvalidCursor, InvalidFilter
-from services.booking import exceptions as booking
-from services.identity.exceptions import (DependencyUnavailable, InvalidCode, InvalidUserQuery, InvalidUserUpdate,
-                                         RateLimited, UserNotFound)
 from obcommon.messaging import DependencyUnavailable as ServiceDependencyUnavailable
 from obcommon.messaging import ServiceError
+from services.audit.exceptions import InvalidCursor, InvalidFilter
+from services.booking import exceptions as booking
+from services.identity.exceptions import (
+    DependencyUnavailable,
+    InvalidCode,
+    InvalidUserQuery,
+    InvalidUserUpdate,
+    RateLimited,
+    UserNotFound,
+)
 from services.offices.exceptions import InvalidOffice, OfficeExists, OfficeNotFound
 
 log = logging.getLogger("gateway.errors")

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from obcommon.messaging import EventPayload
 from obcommon.service import consumes
-from services.booking.contract import BOOKING_RELEASED
-from services.booking.schemas import BookingReleased
-from services.booking.contract import BOOKING_CANCELLED, BOOKING_CREATED, DAY_CHANGED, USER_BOOKINGS_ERASED
-from services.booking.schemas import BookingEvent, DayChanged, UserBookingsErased
+from services.booking.contract import (
+    BOOKING_CANCELLED,
+    BOOKING_CREATED,
+    BOOKING_RELEASED,
+    DAY_CHANGED,
+    USER_BOOKINGS_ERASED,
+)
+from services.booking.schemas import BookingEvent, BookingReleased, DayChanged, UserBookingsErased
 from services.identity.contract import SESSION_REVOKED, USER_CHANGED
 from services.identity.schemas import SessionRevoked, UserChanged
 from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED

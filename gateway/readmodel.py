@@ -15,7 +15,7 @@ else the office's (so an office's quota change shows at once on days without an 
 from __future__ import annotations
 
 import threading
-from typing import Callable, Optional
+from collections.abc import Callable
 
 
 class Availability:
@@ -23,9 +23,9 @@ class Availability:
                  load_slots: Callable[[str, list[str]], list[dict]]):
         self._load_offices = load_offices
         self._load_slots = load_slots
-        self._offices: Optional[dict[str, dict]] = None  # id -> office, in listing order
+        self._offices: dict[str, dict] | None = None  # id -> office, in listing order
         self._counts: dict[tuple[str, str], tuple[int, int, int]] = {}  # (office, date) -> (booked, parking, version)
-        self._overrides: dict[tuple[str, str], tuple[Optional[dict], int]] = {}  # (office, date) -> (override, version)
+        self._overrides: dict[tuple[str, str], tuple[dict | None, int]] = {}  # (office, date) -> (override, version)
         self._lock = threading.Lock()
         self.trusted = False
 
@@ -42,7 +42,7 @@ class Availability:
             current = loaded
         return list(current.values())
 
-    def office(self, office_id: str) -> Optional[dict]:
+    def office(self, office_id: str) -> dict | None:
         return next((o for o in self.offices() if o["id"] == office_id), None)
 
     def on_office_event(self, event: dict) -> None:
@@ -57,7 +57,7 @@ class Availability:
 
     # ------------------------------------------------------------------ availability
 
-    def slots(self, office_id: str, dates: list[str], office: Optional[dict] = None) -> list[dict]:
+    def slots(self, office_id: str, dates: list[str], office: dict | None = None) -> list[dict]:
         """The days' counters and effective capacity (`office`: the office, when the caller has it)."""
         known = self._counts if self.trusted else {}
         overrides = self._overrides if self.trusted else {}
@@ -86,7 +86,7 @@ class Availability:
         self._update(a["office"], a["date"], a["booked"], a["booked_parking"], a["version"])
         self._update_override(a["office"], a["date"], event.get("override"), a["version"])
 
-    def _update_override(self, office: str, day: str, override: Optional[dict], version: int) -> None:
+    def _update_override(self, office: str, day: str, override: dict | None, version: int) -> None:
         with self._lock:
             current = self._overrides.get((office, day))
             if self.trusted and (current is None or version > current[1]):

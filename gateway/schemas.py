@@ -2,7 +2,7 @@
 the OpenAPI document."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, Optional
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,7 +11,6 @@ from services.identity.schemas import User
 from services.offices.schemas import Office
 
 from .errors import ERROR_CODES
-
 
 if TYPE_CHECKING:
     ErrorCode = str
@@ -53,7 +52,7 @@ class VerifyResponse(BaseModel):
 
 
 class OfficeListQuery(BaseModel):
-    include_retired: Optional[Literal["true", "false"]] = None
+    include_retired: Literal["true", "false"] | None = None
 
 
 class OfficeWithSlots(Office):
@@ -67,18 +66,18 @@ class BookingRequest(BaseModel):
     user: str = Field(max_length=320)
     office: str = Field(max_length=64)
     date: str = Field(max_length=32)
-    parking: Optional[bool] = False
-    reason: Optional[str] = Field(None, max_length=2000)
+    parking: bool | None = False
+    reason: str | None = Field(None, max_length=2000)
 
 
 class BookingListQuery(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
-    user: Optional[str] = None
-    office: Optional[str] = None
-    date: Optional[str] = None
-    from_: Optional[str] = Field(None, alias="from")
-    to: Optional[str] = None
-    include_cancelled: Optional[Literal["true", "false"]] = None
+    user: str | None = None
+    office: str | None = None
+    date: str | None = None
+    from_: str | None = Field(None, alias="from")
+    to: str | None = None
+    include_cancelled: Literal["true", "false"] | None = None
 
 
 class PassResponse(BaseModel):
@@ -95,15 +94,15 @@ class VerifyPassRequest(BaseModel):
 class VerifyPassResponse(BaseModel):
     valid: bool
     status: Literal["ok", "wrong_day", "wrong_office", "cancelled", "released", "invalid"]
-    booking: Optional[Booking] = None  # absent for invalid and wrong_office
-    office: Optional[OfficeRef] = None  # wrong_office only: the office the pass is for
-    checked_in_at: Optional[str] = None
+    booking: Booking | None = None  # absent for invalid and wrong_office
+    office: OfficeRef | None = None  # wrong_office only: the office the pass is for
+    checked_in_at: str | None = None
     first_check_in: bool = False  # this scan recorded the check-in (a repeat scan: false)
 
 
 class Health(BaseModel):
     status: str
-    checks: Optional[dict[str, str]] = None
+    checks: dict[str, str] | None = None
 
 
 __all__ = ["User", "Office", "Slot", "Booking"]
@@ -111,26 +110,23 @@ __all__ = ["User", "Office", "Slot", "Booking"]
 
 # ------------------------------------------------------------------ administration (issue 4)
 
-from services.audit.schemas import AuditPage  # noqa: E402
 from services.booking.schemas import StatsRow  # noqa: E402
-from services.identity.schemas import UserPage, UserUpdate  # noqa: E402
-from services.offices.schemas import OfficeCreate, OfficeUpdate  # noqa: E402
 
 
 class UserListQuery(BaseModel):
-    role: Optional[Literal["Default", "Office Admin", "System Admin"]] = None
-    custom_quota: Optional[Literal["true", "false"]] = None
-    auto_approved: Optional[Literal["true", "false"]] = None
-    email_prefix: Optional[str] = Field(None, max_length=254)
-    limit: Optional[int] = Field(None, description="1-200, default 50 (larger values are clamped)")
-    cursor: Optional[str] = Field(None, max_length=500)
+    role: Literal["Default", "Office Admin", "System Admin"] | None = None
+    custom_quota: Literal["true", "false"] | None = None
+    auto_approved: Literal["true", "false"] | None = None
+    email_prefix: str | None = Field(None, max_length=254)
+    limit: int | None = Field(None, description="1-200, default 50 (larger values are clamped)")
+    cursor: str | None = Field(None, max_length=500)
 
 
 class StatsQuery(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
-    from_: Optional[str] = Field(None, alias="from", max_length=32)
-    to: Optional[str] = Field(None, max_length=32)
-    format: Optional[Literal["json", "csv"]] = None
+    from_: str | None = Field(None, alias="from", max_length=32)
+    to: str | None = Field(None, max_length=32)
+    format: Literal["json", "csv"] | None = None
 
 
 class StatsResponse(BaseModel):
@@ -139,12 +135,12 @@ class StatsResponse(BaseModel):
 
 class AuditQuery(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
-    actor: Optional[str] = Field(None, max_length=320)
-    office: Optional[str] = Field(None, max_length=64)
-    from_: Optional[str] = Field(None, alias="from", max_length=32)
-    to: Optional[str] = Field(None, max_length=32)
-    limit: Optional[int] = Field(None, description="1-200, default 50 (larger values are clamped)")
-    cursor: Optional[str] = Field(None, max_length=500)
+    actor: str | None = Field(None, max_length=320)
+    office: str | None = Field(None, max_length=64)
+    from_: str | None = Field(None, alias="from", max_length=32)
+    to: str | None = Field(None, max_length=32)
+    limit: int | None = Field(None, description="1-200, default 50 (larger values are clamped)")
+    cursor: str | None = Field(None, max_length=500)
 
 
 class SelftestResponse(BaseModel):

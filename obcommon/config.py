@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
@@ -38,7 +38,7 @@ _PYTHON_ONLY_REGEX = [
 ]
 
 
-def regex_portability_error(pattern: str) -> Optional[str]:
+def regex_portability_error(pattern: str) -> str | None:
     """Return why `pattern` is not valid in both Python and JavaScript, or None."""
     try:
         re.compile(pattern)
@@ -80,7 +80,7 @@ def _check_email(value: str) -> str:
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
-def check_deadline(value: Optional[str]) -> Optional[str]:
+def check_deadline(value: str | None) -> str | None:
     """A check-in deadline (SPEC §11): office-local "HH:MM" (00:00-23:59), or None."""
     if value is None:
         return None
@@ -96,9 +96,9 @@ class OfficeSeed(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     quota: int = Field(ge=0, le=100000)
     parking_quota: int = Field(0, ge=0, le=100000)
-    timezone: Optional[str] = None
+    timezone: str | None = None
     retired: bool = False
-    check_in_deadline: Optional[str] = None  # None: default_check_in_deadline
+    check_in_deadline: str | None = None  # None: default_check_in_deadline
 
     _tz = field_validator("timezone")(lambda v: v if v is None else _check_timezone(v))
     _deadline = field_validator("check_in_deadline")(check_deadline)
@@ -115,14 +115,14 @@ class AppConfig(BaseModel):
     email_regex: str = r"^(.*)@(my-company\.example)$"
     system_admin_emails: list[str] = Field(default_factory=list)
     reason_to_book_required: bool = False
-    notification_to_address: Optional[str] = None
+    notification_to_address: str | None = None
     from_address: str = "office-booker@my-company.example"
     default_timezone: str = "Europe/London"
     # SPEC §11: an office's check-in deadline when none is given for it; null: no automatic release
-    default_check_in_deadline: Optional[str] = None
+    default_check_in_deadline: str | None = None
     # Where users open the web app (e.g. https://booker.my-company.example): absolute links in mails
     # (the release link, SPEC §11). null: mails give the path only.
-    web_url: Optional[str] = None
+    web_url: str | None = None
     show_test_banner: bool = False
     selftest_user: str = "selftest@my-company.example"
     code_ttl_minutes: int = Field(10, ge=1, le=1440)
@@ -161,7 +161,7 @@ class AppConfig(BaseModel):
 
     @field_validator("notification_to_address")
     @classmethod
-    def _optional_email(cls, value: Optional[str]) -> Optional[str]:
+    def _optional_email(cls, value: str | None) -> str | None:
         return None if value is None else _check_email(value)
 
     @field_validator("default_timezone")
@@ -171,11 +171,11 @@ class AppConfig(BaseModel):
 
     @field_validator("default_check_in_deadline")
     @classmethod
-    def _deadline(cls, value: Optional[str]) -> Optional[str]:
+    def _deadline(cls, value: str | None) -> str | None:
         return check_deadline(value)
 
     @model_validator(mode="after")
-    def _cross_field(self) -> "AppConfig":
+    def _cross_field(self) -> AppConfig:
         if self.reason_to_book_required and not self.notification_to_address:
             raise ValueError(
                 "notification_to_address: required when reason_to_book_required is true"
@@ -215,7 +215,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     return overrides
 
 
-def load_config(path: Optional[str | os.PathLike] = None, environ: Optional[dict] = None) -> AppConfig:
+def load_config(path: str | os.PathLike | None = None, environ: dict | None = None) -> AppConfig:
     environ = dict(os.environ if environ is None else environ)
     path = Path(path or environ.get("OFFICE_BOOKER_CONFIG") or EXAMPLE_CONFIG)
     try:
@@ -245,17 +245,17 @@ class Env:
     """Deployment settings from the environment (SPEC §7, second table)."""
 
     amqp_uri: str
-    database_url: Optional[str]
-    smtp_host: Optional[str]
+    database_url: str | None
+    smtp_host: str | None
     smtp_port: int
-    smtp_username: Optional[str]
-    smtp_password: Optional[str]
+    smtp_username: str | None
+    smtp_password: str | None
     smtp_starttls: bool
-    dev_mailbox: Optional[str]
-    dev_mailbox_http: Optional[str]
+    dev_mailbox: str | None
+    dev_mailbox_http: str | None
     gateway_port: int
-    secret_key: Optional[str]
-    selftest_key: Optional[str]
+    secret_key: str | None
+    selftest_key: str | None
     mode: str = "production"
     hsts_max_age: int = 31536000
 
@@ -273,7 +273,7 @@ class Env:
         return hmac.new(self.secret_key.encode(), b"office-booker/" + purpose.encode(), hashlib.sha256).digest()
 
     @classmethod
-    def from_environ(cls, environ: Optional[dict] = None) -> "Env":
+    def from_environ(cls, environ: dict | None = None) -> Env:
         e = os.environ if environ is None else environ
         errors = []
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
-from typing import Optional
 
 from nameko.timer import timer
 from sqlalchemy.exc import DataError
@@ -18,9 +17,14 @@ from sqlalchemy.exc import DataError
 from obcommon.db import utcnow
 from obcommon.emails import normalize_email
 from obcommon.service import BaseService, Database, command, consumes, rpc
-from services.booking.contract import BOOKING_RELEASED
-from services.booking.contract import (BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED, DAY_CHANGED,
-                                       USER_BOOKINGS_ERASED)
+from services.booking.contract import (
+    BOOKING_CANCELLED,
+    BOOKING_CHECKED_IN,
+    BOOKING_CREATED,
+    BOOKING_RELEASED,
+    DAY_CHANGED,
+    USER_BOOKINGS_ERASED,
+)
 from services.identity.contract import LOGIN_CODE_ISSUED, SESSION_REVOKED, USER_CHANGED, USER_ERASED, USER_SIGNED_IN
 from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED
 
@@ -154,7 +158,7 @@ class AuditService(BaseService):
             raise InvalidFilter("email and pseudonym are required")
         return {"records": repository.pseudonymise(self.db, email, pseudonym)}
 
-    def _erasure(self, event: Envelope, row: dict) -> Optional[tuple[str, str]]:
+    def _erasure(self, event: Envelope, row: dict) -> tuple[str, str] | None:
         """identity.user_erased: (email, pseudonym) of the user whose records the repository
         pseudonymises (keeping a tombstone for their events still on the way). The event itself
         names them by pseudonym only; its `email` is used here and never stored."""

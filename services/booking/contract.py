@@ -1,12 +1,26 @@
 """The booking service's contract: RPC methods, events, errors."""
 from obcommon.messaging import Contract, EventPayload, EventSpec, RpcMethod
 
-from .exceptions import (BookingForbidden, BookingNotFound, DateOutOfRange, DayChangeInvalid, DuplicateBooking,
-                         IdempotencyKeyReused, InvalidRange, OfficeClosed, OfficeFull, OfficeNotFound, ParkingFull,
-                         ReasonRequired, TooLateToCancel, UserQuotaExceeded)
-from .schemas import BookingEvent, DayChanged, UserBookingsErased
-from .exceptions import NoBookingToday, ReleaseBeforeDay, TooLateToRelease
-from .schemas import BookingReleased
+from .exceptions import (
+                         BookingForbidden,
+                         BookingNotFound,
+                         DateOutOfRange,
+                         DayChangeInvalid,
+                         DuplicateBooking,
+                         IdempotencyKeyReused,
+                         InvalidRange,
+                         NoBookingToday,
+                         OfficeClosed,
+                         OfficeFull,
+                         OfficeNotFound,
+                         ParkingFull,
+                         ReasonRequired,
+                         ReleaseBeforeDay,
+                         TooLateToCancel,
+                         TooLateToRelease,
+                         UserQuotaExceeded,
+)
+from .schemas import BookingEvent, BookingReleased, DayChanged, UserBookingsErased
 
 SERVICE = "booking"
 

@@ -1,8 +1,7 @@
 """Booking tables, in the `booking` schema."""
 from datetime import date, datetime
-from typing import Optional
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Identity, Index, Integer, String, text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -31,12 +30,12 @@ class Booking(Base):
     status: Mapped[str] = mapped_column(String(10), default="active")  # active | cancelled | released
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(254))
-    cancelled_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
-    cancelled_by: Mapped[Optional[str]] = mapped_column(String(254), nullable=True)
-    checked_in_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # SPEC §11: released at the check-in deadline (by "system") or by its holder / an admin
-    released_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
-    released_by: Mapped[Optional[str]] = mapped_column(String(254), nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    released_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
     __table_args__ = (
         Index("ix_bookings_office_date", "office", "date"),
         Index("ix_bookings_due_release", "office", "date",
@@ -70,10 +69,10 @@ class DayOverride(Base):
     __tablename__ = "day_overrides"
     office: Mapped[str] = mapped_column(String(64), primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
-    quota: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
-    parking_quota: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    parking_quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
-    note: Mapped[Optional[str]] = mapped_column(String(500), nullable=True)
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(254))
 
@@ -88,10 +87,10 @@ class Office(Base):
     parking_quota: Mapped[int] = mapped_column(Integer)
     timezone: Mapped[str] = mapped_column(String(64))
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
-    check_in_deadline: Mapped[Optional[str]] = mapped_column(String(5), nullable=True)  # "HH:MM" office time
+    check_in_deadline: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "HH:MM" office time
     # When this process's copy first saw the current deadline: the release job applies it only to
     # deadlines that fall after this moment, so setting a deadline never releases past days.
-    deadline_since: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True), nullable=True)
+    deadline_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class UserSettings(Base):
@@ -99,7 +98,7 @@ class UserSettings(Base):
 
     __tablename__ = "user_settings"
     email: Mapped[str] = mapped_column(String(254), primary_key=True)
-    quota: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)  # None: default quota
+    quota: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: default quota
     auto_approved: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -110,5 +109,5 @@ class IdempotencyKey(Base):
     caller: Mapped[str] = mapped_column(String(254), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
-    response: Mapped[Optional[dict]] = mapped_column(JSONB, nullable=True)
+    response: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -1,5 +1,5 @@
 """Payload schemas of the booking service's RPC results and events."""
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,7 +16,7 @@ class Slot(BaseModel):
     quota: int
     parking_quota: int
     closed: bool
-    note: Optional[str]
+    note: str | None
 
 
 class OfficeRef(BaseModel):
@@ -35,8 +35,8 @@ class Booking(BaseModel):
     status: Literal["active", "cancelled", "released"]
     created_at: str
     cancellable_until: str
-    checked_in_at: Optional[str]  # always present (null until the first valid scan)
-    released_at: Optional[str] = None  # SPEC §11: ISO UTC when released (at the deadline, or "I'm not coming")
+    checked_in_at: str | None  # always present (null until the first valid scan)
+    released_at: str | None = None  # SPEC §11: ISO UTC when released (at the deadline, or "I'm not coming")
 
 
 class Availability(BaseModel):
@@ -55,9 +55,9 @@ class BookingEvent(EventPayload):
 
     availability: Availability
     office_timezone: str
-    reason: Optional[str] = None
+    reason: str | None = None
     reason_required: bool = False
-    note: Optional[str] = None  # booking_cancelled by a closure (SPEC §15): the day's note, for the mail
+    note: str | None = None  # booking_cancelled by a closure (SPEC §15): the day's note, for the mail
 
 
 class BookingReleased(BookingEvent):
@@ -66,7 +66,7 @@ class BookingReleased(BookingEvent):
     did ("I'm not coming"); `check_in_deadline` is the office's "HH:MM" (for the mail)."""
 
     automatic: bool = False
-    check_in_deadline: Optional[str] = None
+    check_in_deadline: str | None = None
 
 
 class UserBookingsErased(EventPayload):
@@ -86,16 +86,16 @@ class StatsRow(BaseModel):
     parking: int
     checked_in: int = 0  # SPEC §11: bookings of that day checked in
     released: int = 0  # released (at the deadline, or by their holder / an admin)
-    no_show_rate: Optional[float] = None  # released / bookings that reached their deadline; null when none did
+    no_show_rate: float | None = None  # released / bookings that reached their deadline; null when none did
 
 
 class DayOverrideState(BaseModel):
     """An office-day's override (SPEC §15): quotas of its own (null: the office's), closed, note."""
 
-    quota: Optional[int]
-    parking_quota: Optional[int]
+    quota: int | None
+    parking_quota: int | None
     closed: bool
-    note: Optional[str]
+    note: str | None
 
 
 class DayChanged(EventPayload):
@@ -104,7 +104,7 @@ class DayChanged(EventPayload):
     counters (its `version` orders it against booking events); `cancelled` how many bookings a
     closure with cancel_existing cancelled (each has its own booking_cancelled)."""
 
-    override: Optional[DayOverrideState]
+    override: DayOverrideState | None
     availability: Availability
     cancelled: int = 0
 
@@ -117,7 +117,7 @@ class Day(BaseModel):
     quota: int
     parking_quota: int
     closed: bool
-    note: Optional[str]
+    note: str | None
     booked: int
     booked_parking: int
     overridden: bool
@@ -131,8 +131,8 @@ class DayUpdate(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    quota: Optional[int] = Field(None, ge=0, le=100000)
-    parking_quota: Optional[int] = Field(None, ge=0, le=100000)
-    closed: Optional[bool] = None
-    note: Optional[str] = Field(None, max_length=500)
-    cancel_existing: Optional[bool] = None
+    quota: int | None = Field(None, ge=0, le=100000)
+    parking_quota: int | None = Field(None, ge=0, le=100000)
+    closed: bool | None = None
+    note: str | None = Field(None, max_length=500)
+    cancel_existing: bool | None = None

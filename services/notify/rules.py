@@ -4,9 +4,9 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
+from datetime import UTC
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Optional
 
 from obcommon.config import Env
 
@@ -27,7 +27,7 @@ def login_code_mail(code: str, ttl_minutes: int) -> tuple[str, str]:
 
 
 def build_message(from_address: str, to: str, subject: str, body: str,
-                  attachments: Optional[list[dict]] = None, message_id: Optional[str] = None) -> EmailMessage:
+                  attachments: list[dict] | None = None, message_id: str | None = None) -> EmailMessage:
     """A text email; attachments are `{filename, content_type, content}` (text for text/*
     types, base64 otherwise), e.g. an iCalendar file for a booking confirmation."""
     msg = EmailMessage()
@@ -72,8 +72,8 @@ class Route:
     host: str
     port: int
     starttls: bool = False
-    username: Optional[str] = None
-    password: Optional[str] = field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
     dev: bool = False
 
     def __str__(self) -> str:
@@ -87,7 +87,7 @@ def parse_host_port(value: str, default_port: int) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def choose_route(env: Env) -> Optional[Route]:
+def choose_route(env: Env) -> Route | None:
     """SMTP_HOST if set; else, in development mode only (SPEC §17), DEV_MAILBOX (host:port), else
     None: development without a mailbox, where mail is only logged."""
     if env.smtp_host:
@@ -116,7 +116,7 @@ def _day_label(day: str) -> str:
 
 def booking_calendar(booking: dict, office_timezone: str, organizer: str) -> str:
     """An all-day iCalendar event (RFC 5545) for the booked day, importable into any calendar."""
-    from datetime import date, datetime, timedelta, timezone
+    from datetime import date, datetime, timedelta
 
     from icalendar import Calendar, Event
 
@@ -127,7 +127,7 @@ def booking_calendar(booking: dict, office_timezone: str, organizer: str) -> str
     cal.add("method", "PUBLISH")
     event = Event()
     event.add("uid", f"{booking['id']}@office-booker")
-    event.add("dtstamp", datetime.now(timezone.utc))
+    event.add("dtstamp", datetime.now(UTC))
     event.add("dtstart", day)
     event.add("dtend", day + timedelta(days=1))
     event.add("summary", f"Office: {booking['office']['name']}" + (" (with parking)" if booking["parking"] else ""))
@@ -139,7 +139,7 @@ def booking_calendar(booking: dict, office_timezone: str, organizer: str) -> str
     return cal.to_ical().decode()
 
 
-def booking_confirmation_mail(booking: dict, booked_by: str, release_link: Optional[str] = None) -> tuple[str, str]:
+def booking_confirmation_mail(booking: dict, booked_by: str, release_link: str | None = None) -> tuple[str, str]:
     day = _day_label(booking["date"])
     office = booking["office"]["name"]
     lines = [f"You have a place at {office} on {day}" + (", with a parking space." if booking["parking"] else "."), ""]
@@ -152,7 +152,7 @@ def booking_confirmation_mail(booking: dict, booked_by: str, release_link: Optio
     return f"Booking confirmed: {office}, {day}", "\n".join(lines)
 
 
-def booking_cancelled_mail(booking: dict, cancelled_by: str, closure_note: Optional[str] = None) -> tuple[str, str]:
+def booking_cancelled_mail(booking: dict, cancelled_by: str, closure_note: str | None = None) -> tuple[str, str]:
     """The holder's notice; `closure_note` when the office closed that day (SPEC §15)."""
     day = _day_label(booking["date"])
     office = booking["office"]["name"]
@@ -165,7 +165,7 @@ def booking_cancelled_mail(booking: dict, cancelled_by: str, closure_note: Optio
     return f"Booking cancelled: {office}, {day}", body
 
 
-def booking_released_mail(booking: dict, deadline: Optional[str], automatic: bool) -> tuple[str, str]:
+def booking_released_mail(booking: dict, deadline: str | None, automatic: bool) -> tuple[str, str]:
     """SPEC §11: the holder's notice of a release. At the deadline the body's first line is
     exactly "Your place at <office> on <date> was released: no check-in by <HH:MM>" (<date> as
     YYYY-MM-DD)."""
@@ -180,7 +180,7 @@ def booking_released_mail(booking: dict, deadline: Optional[str], automatic: boo
     return f"Place released: {office}, {booking['date']}", body
 
 
-def reason_notification_mail(booking: dict, reason: Optional[str]) -> tuple[str, str]:
+def reason_notification_mail(booking: dict, reason: str | None) -> tuple[str, str]:
     """SPEC §4: subject with date, user and office; the body gives the reason or says none."""
     subject = f"Booking on {booking['date']} by {booking['user']} at {booking['office']['name']}"
     body = (f"{booking['user']} booked {booking['office']['name']} for {_day_label(booking['date'])}.\n\n"

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Optional
 
 from nameko.timer import timer
 
-from obcommon.db import utcnow
-from obcommon.service import BaseService, Database, consumes, rpc
 from obcommon.config import ConfigError, Env
+from obcommon.db import utcnow
 from obcommon.links import RELEASE_LINK_PURPOSE, release_url
+from obcommon.service import BaseService, Database, consumes, rpc
 from services.booking.contract import BOOKING_CANCELLED, BOOKING_CREATED, BOOKING_RELEASED
-from services.booking.schemas import BookingReleased
+from services.booking.schemas import BookingEvent, BookingReleased
 from services.identity.contract import LOGIN_CODE_ISSUED, USER_ERASED
-from services.booking.schemas import BookingEvent
 from services.identity.schemas import LoginCodeIssued, UserErased
 
 from . import repository, rules
@@ -88,7 +86,7 @@ class NotifyService(BaseService):
             uow.commit()
         self.sender.wake()
 
-    def _release_link(self, booking_id: str) -> Optional[str]:
+    def _release_link(self, booking_id: str) -> str | None:
         """The signed "I'm not coming" link of the confirmation mail (SPEC §11); None without SECRET_KEY."""
         try:
             key = Env.from_environ().derive_key(RELEASE_LINK_PURPOSE)

@@ -1,6 +1,5 @@
 """Offices tables, in the `offices` schema."""
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Identity, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -30,7 +29,7 @@ class Office(Base):
     parking_quota: Mapped[int] = mapped_column(Integer, default=0)
     timezone: Mapped[str] = mapped_column(String(64))
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
-    check_in_deadline: Mapped[Optional[str]] = mapped_column(String(5), nullable=True)  # "HH:MM" (SPEC §11)
+    check_in_deadline: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "HH:MM" (SPEC §11)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def to_dict(self) -> dict:

@@ -1,6 +1,5 @@
 """Payload schemas of the offices service."""
 import unicodedata
-from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -16,14 +15,14 @@ class Office(BaseModel):
     parking_quota: int
     timezone: str
     retired: bool
-    check_in_deadline: Optional[str] = None  # SPEC §11: office-local "HH:MM"; null: no automatic release
+    check_in_deadline: str | None = None  # SPEC §11: office-local "HH:MM"; null: no automatic release
 
 
-def _timezone(value: Optional[str]) -> Optional[str]:
+def _timezone(value: str | None) -> str | None:
     return value if value is None else _check_timezone(value)
 
 
-def _name(value: Optional[str]) -> Optional[str]:
+def _name(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip()
@@ -43,9 +42,9 @@ class OfficeCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     quota: int = Field(ge=0, le=100000)
     parking_quota: int = Field(0, ge=0, le=100000)
-    timezone: Optional[str] = Field(None, max_length=64)
+    timezone: str | None = Field(None, max_length=64)
     retired: bool = False
-    check_in_deadline: Optional[str] = Field(None, max_length=5, description='"HH:MM" office time, or null;'
+    check_in_deadline: str | None = Field(None, max_length=5, description='"HH:MM" office time, or null;'
                                              ' absent: default_check_in_deadline')
 
     _tz = field_validator("timezone")(_timezone)
@@ -58,12 +57,12 @@ class OfficeUpdate(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    name: Optional[str] = Field(None, min_length=1, max_length=200)
-    quota: Optional[int] = Field(None, ge=0, le=100000)
-    parking_quota: Optional[int] = Field(None, ge=0, le=100000)
-    timezone: Optional[str] = Field(None, max_length=64)
-    retired: Optional[bool] = None
-    check_in_deadline: Optional[str] = Field(None, max_length=5, description='"HH:MM" office time; null removes it')
+    name: str | None = Field(None, min_length=1, max_length=200)
+    quota: int | None = Field(None, ge=0, le=100000)
+    parking_quota: int | None = Field(None, ge=0, le=100000)
+    timezone: str | None = Field(None, max_length=64)
+    retired: bool | None = None
+    check_in_deadline: str | None = Field(None, max_length=5, description='"HH:MM" office time; null removes it')
 
     _tz = field_validator("timezone")(_timezone)
     _name = field_validator("name")(_name)

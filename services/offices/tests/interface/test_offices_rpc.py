@@ -23,10 +23,10 @@ def test_get_office_and_unknown(stack):
 
 def test_seeding_happens_once(stack):
     """A second start with the table filled leaves it alone (and says so in the log)."""
-    from services.offices.contract import OFFICE_CREATED
-    from services.offices.dependencies import seed_offices
     from obcommon.config import load_config
     from obcommon.service import Db
+    from services.offices.contract import OFFICE_CREATED
+    from services.offices.dependencies import seed_offices
     from services.offices.models import Base
 
     db = Db.standalone(stack.database_url, Base, "offices")
