@@ -110,7 +110,10 @@ __all__ = ["User", "Office", "Slot", "Booking"]
 
 # ------------------------------------------------------------------ administration (issue 4)
 
+from services.audit.schemas import AuditPage  # noqa: E402, F401 - re-exported for the routes
 from services.booking.schemas import StatsRow  # noqa: E402
+from services.identity.schemas import UserPage, UserUpdate  # noqa: E402, F401 - re-exported
+from services.offices.schemas import OfficeCreate, OfficeUpdate  # noqa: E402, F401 - re-exported
 
 
 class UserListQuery(BaseModel):
