@@ -9,8 +9,7 @@ The booking service finds the caller's booking and records the check-in (exactly
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Optional
+from datetime import UTC, datetime, timedelta
 
 from flask import g, jsonify, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -23,7 +22,7 @@ from services.booking.schemas import Booking
 
 from .api import endpoint, ob, rpc
 from .auth import current_caller
-from .bookings import can_manage, caller_scope
+from .bookings import caller_scope, can_manage
 from .errors import ApiError
 from .schemas import ErrorBody
 
@@ -55,7 +54,7 @@ class ReleaseLinkRequest(BaseModel):
 
 
 class ReleaseLinkQuery(BaseModel):
-    token: Optional[str] = Field(None, max_length=2000)
+    token: str | None = Field(None, max_length=2000)
 
 
 def _door_signer() -> URLSafeTimedSerializer:
@@ -67,7 +66,7 @@ def door_code(office: dict, now: datetime) -> str:
     return _door_signer().dumps({"o": office["id"], "d": today.isoformat()})
 
 
-def office_of_door_code(code: str, now: datetime) -> Optional[str]:
+def office_of_door_code(code: str, now: datetime) -> str | None:
     """The office a genuine, unexpired code of the office's today names; None otherwise."""
     try:
         data = _door_signer().loads(code, max_age=DOOR_CODE_SECONDS)
@@ -94,7 +93,7 @@ def get_door_code(office_id: str):
     office = ob().availability.office(office_id)
     if office is None:
         raise ApiError(404, "Not Found")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     code = door_code(office, now)
     expires = (now + timedelta(seconds=DOOR_CODE_SECONDS)).replace(microsecond=0)
     return jsonify({"code": code, "url": f"{_web_url()}/checkin?code={code}",
@@ -107,7 +106,7 @@ def get_door_code(office_id: str):
 def check_in():
     caller = current_caller()
     body: CheckinRequest = g.body
-    office_id = office_of_door_code(body.code.strip(), datetime.now(timezone.utc))
+    office_id = office_of_door_code(body.code.strip(), datetime.now(UTC))
     if office_id is None:
         raise ApiError(400, INVALID_DOOR_CODE, code="invalid_door_code")
     with rpc() as services:
@@ -131,7 +130,7 @@ def release_booking(booking_id: str):
 # ------------------------------------------------------------------ the mail's release link (no sign-in)
 
 
-def _linked_booking_id(token: Optional[str]) -> str:
+def _linked_booking_id(token: str | None) -> str:
     booking_id = booking_of_release_token(ob().env.derive_key(RELEASE_LINK_PURPOSE), (token or "").strip())
     if booking_id is None or not _BOOKING_ID.fullmatch(booking_id):
         raise ApiError(400, "Invalid release link", code="invalid_release_link")

@@ -7,8 +7,6 @@ page asks to confirm (mail scanners open links).
 """
 from __future__ import annotations
 
-from typing import Optional
-
 from itsdangerous import BadSignature, URLSafeSerializer
 
 RELEASE_LINK_PURPOSE = "release-links"
@@ -24,7 +22,7 @@ def release_token(key: bytes, booking_id: str) -> str:
     return _signer(key).dumps({"r": booking_id})
 
 
-def booking_of_release_token(key: bytes, token: str) -> Optional[str]:
+def booking_of_release_token(key: bytes, token: str) -> str | None:
     """The booking id a genuine token names; None for a forged, damaged or foreign one."""
     try:
         data = _signer(key).loads(str(token))
@@ -34,7 +32,7 @@ def booking_of_release_token(key: bytes, token: str) -> Optional[str]:
     return booking_id if isinstance(booking_id, str) else None
 
 
-def release_url(key: bytes, booking_id: str, web_url: Optional[str]) -> str:
+def release_url(key: bytes, booking_id: str, web_url: str | None) -> str:
     """The link of the confirmation mail: `<web_url>/release?token=…` (the path alone when the
     deployment did not configure `web_url`)."""
     path = f"{RELEASE_PATH}?token={release_token(key, booking_id)}"

@@ -6,15 +6,15 @@ Revises: c3d15a0e7f02
 Create Date: 2026-12-02 02:00:00
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'f3a9d2c6e811'
-down_revision: Union[str, Sequence[str], None] = 'c3d15a0e7f02'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = 'c3d15a0e7f02'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -25,7 +25,7 @@ QUOTA, PARKING = 8, 3
 
 
 def _zone_and_deadline() -> tuple[str, str]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for zone in ("UTC", "Etc/GMT-6", "Etc/GMT+6"):
         local = now.astimezone(ZoneInfo(zone))
         if 1 <= local.hour <= 22:
@@ -132,8 +132,10 @@ def _known(db_url: str, office: str) -> bool:
 
 def _active_not_checked_in(db_url: str, office: str) -> int:
     with psycopg.connect(db_url) as conn:
-        return conn.execute("SELECT count(*) FROM booking.bookings WHERE office = %s AND status = 'active'"
-                            " AND checked_in_at IS NULL", (office,)).fetchone()[0]
+        row = conn.execute("SELECT count(*) FROM booking.bookings WHERE office = %s AND status = 'active'"
+                           " AND checked_in_at IS NULL", (office,)).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def _released_records(db_url: str, office: str) -> list[str]:

@@ -1,14 +1,19 @@
 """Check-in and release rules (SPEC §11) with an injected clock, table-driven, no database."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from obcommon.config import check_deadline
 from services.booking import rules
-from services.booking.exceptions import (BookingForbidden, BookingNotFound, NoBookingToday, ReleaseBeforeDay,
-                                         TooLateToRelease)
+from services.booking.exceptions import (
+    BookingForbidden,
+    BookingNotFound,
+    NoBookingToday,
+    ReleaseBeforeDay,
+    TooLateToRelease,
+)
 
-UTC = timezone.utc
+UTC = UTC
 DAY = date(2027, 3, 10)  # a Wednesday; London is UTC+0 then
 
 

@@ -5,15 +5,15 @@ Revises: a83f5c2e9d10
 Create Date: 2026-12-02 02:00:00
 
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'd5e1c7a9b302'
-down_revision: Union[str, Sequence[str], None] = 'a83f5c2e9d10'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = 'a83f5c2e9d10'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
