@@ -11,9 +11,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Identity, MetaData, String, create_engine, text
+from sqlalchemy import BigInteger, DateTime, Identity, MetaData, String, Text, cast, create_engine, delete, func, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import NullPool
 
@@ -192,6 +192,17 @@ class NestedUnitOfWork:
 
     def emit(self, event, **fields: Any) -> dict:
         return self._parent.emit(event, **fields)
+
+
+def forget_answers_naming(session: Session, base: Any, text_: str) -> int:
+    """Erasure (SPEC §4): delete the stored command answers (`obcommon.service.command`) that
+    mention `text_` (an email address), in the erasure's transaction. Returns how many went."""
+    record = mapped_model(base, CommandColumns)
+    if record is None or not text_:
+        return 0
+    mentions = func.strpos(func.lower(cast(record.outcome, Text)), text_.lower()) > 0
+    result = session.execute(delete(record).where(mentions))
+    return result.rowcount if isinstance(result, CursorResult) else 0
 
 
 def new_id() -> str:

@@ -248,6 +248,11 @@ class Db:
         p = self._p
         return UnitOfWork(p.Session, p.outbox, p.service_name, on_commit=p.wake_relay)
 
+    def outside(self) -> "Db":
+        """Units of work of their own, outside the running command's transaction: for a read-model
+        cache a command fills on the way (another call must not wait for this command's commit)."""
+        return Db(self._p)
+
     def command(self, method: str, run: Callable[[], Any]) -> Any:
         """Run `run` as the command `method` of the current RPC call, once (see `command`)."""
         record = self._p.commands

@@ -10,13 +10,13 @@ from typing import Optional
 from sqlalchemy import select
 
 from obcommon.config import AppConfig
-from obcommon.db import delete_rows
+from obcommon.db import delete_rows, forget_answers_naming
 from obcommon.emails import normalize_email
 from obcommon.service import Db
 
 from . import repository, rules
 from .exceptions import InvalidRange
-from .models import Booking, DayCount, IdempotencyKey, Office, UserSettings
+from .models import Base, Booking, DayCount, IdempotencyKey, Office, UserSettings
 
 # ------------------------------------------------------------------------------ stats
 
@@ -106,6 +106,7 @@ def erase_user_bookings(db: Db, email: str, pseudonym: Optional[str], actor: Opt
         delete_rows(s, UserSettings, UserSettings.email == email)
         delete_rows(s, IdempotencyKey,
                     (IdempotencyKey.caller == email) | (IdempotencyKey.response["booking"]["user"].astext == email))
+        forget_answers_naming(s, Base, email)  # answers of earlier commands (bookings name the user)
         s.flush()
         if rows:
             uow.emit(USER_BOOKINGS_ERASED, actor=actor, entity="user", entity_id=pseudonym or "erased",

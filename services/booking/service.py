@@ -173,14 +173,16 @@ class BookingService(BaseService):
         """Booking's copy of the offices may lag a just-created office: fetch it. Once known, a
         process skips this query for good. (An unknown office is left to the decision to refuse.)"""
         if office_id not in _known_offices:
-            if repository.office_known(self.db, office_id) or self._sync_office(office_id):
+            # read-model work of its own (outside a decision's transaction): concurrent decisions
+            # for a new office must not queue behind the first one's commit
+            if repository.office_known(self.db.outside(), office_id) or self._sync_office(office_id):
                 _known_offices.add(office_id)
 
     def _sync_office(self, office_id: str) -> bool:
         try:
             with eventlet.Timeout(5):
                 office = self.offices_rpc.get_office(office_id)
-            repository.upsert_office(self.db, office)
+            repository.upsert_office(self.db.outside(), office)
             return True
         except (Exception, eventlet.Timeout):  # unknown office (or offices unreachable): the decision says so
             return False

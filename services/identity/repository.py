@@ -13,13 +13,13 @@ from sqlalchemy import and_, delete, func, not_, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from obcommon.config import AppConfig
-from obcommon.db import utcnow
+from obcommon.db import forget_answers_naming, utcnow
 from obcommon.service import Db
 
 from . import rules
 from .contract import LOGIN_CODE_ISSUED, SESSION_REVOKED, USER_CHANGED, USER_ERASED, USER_SIGNED_IN
 from .exceptions import InvalidCode, InvalidUserQuery, InvalidUserUpdate, RateLimited
-from .models import LoginCode, RateHit, Session, User, VerifyFailure
+from .models import Base, LoginCode, RateHit, Session, User, VerifyFailure
 
 View = Callable[[User | None, str], dict]
 
@@ -227,6 +227,7 @@ def erase_user(db: Db, email: str, actor: str, pseudonym: str) -> int:
         s.execute(delete(LoginCode).where(LoginCode.email == email))
         s.execute(delete(RateHit).where(RateHit.key == f"email:{email}"))
         s.execute(delete(VerifyFailure).where(VerifyFailure.key == f"email:{email}"))
+        forget_answers_naming(s, Base, email)  # answers of earlier commands about the user
         uow.emit(USER_ERASED, actor=actor, entity="user", entity_id=pseudonym, before=before, after=None,
                  email=email, pseudonym=pseudonym)
         uow.commit()

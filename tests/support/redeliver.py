@@ -17,8 +17,14 @@ class RawRpc:
         self.reply_key = uuid.uuid4().hex
         self.queue = Queue(f"rpc.reply-test-{self.reply_key}", exchange=self.exchange, routing_key=self.reply_key,
                            exclusive=True, auto_delete=True)
-        self.queue(self.conn.default_channel).declare()
         self._inbox: dict[str, list[dict]] = {}
+        # one consumer for the client's life: a reply delivered while nobody waits for it is kept
+        self._consumer = self.conn.Consumer(self.queue, callbacks=[self._on_message], accept=["json"])
+        self._consumer.consume()
+
+    def _on_message(self, body, message) -> None:
+        message.ack()
+        self._inbox.setdefault(message.properties.get("correlation_id"), []).append(body)
 
     def send(self, service: str, method: str, *args: Any, correlation_id: str | None = None, **kwargs: Any) -> str:
         correlation_id = correlation_id or uuid.uuid4().hex
@@ -31,15 +37,8 @@ class RawRpc:
     def reply(self, correlation_id: str, timeout: float = 10) -> dict:
         """The next reply body `{result, error}` for `correlation_id` (replies to other calls are
         kept for their own `reply`)."""
-
-        def on_message(body, message):
-            message.ack()
-            self._inbox.setdefault(message.properties.get("correlation_id"), []).append(body)
-
-        if not self._inbox.get(correlation_id):
-            with self.conn.Consumer(self.queue, callbacks=[on_message], accept=["json"]):
-                while not self._inbox.get(correlation_id):
-                    self.conn.drain_events(timeout=timeout)
+        while not self._inbox.get(correlation_id):
+            self.conn.drain_events(timeout=timeout)
         return self._inbox[correlation_id].pop(0)
 
     def call(self, service: str, method: str, *args: Any, correlation_id: str | None = None, wait: float = 10,
