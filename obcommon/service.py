@@ -248,7 +248,7 @@ class Db:
         p = self._p
         return UnitOfWork(p.Session, p.outbox, p.service_name, on_commit=p.wake_relay)
 
-    def outside(self) -> "Db":
+    def outside(self) -> Db:
         """Units of work of their own, outside the running command's transaction: for a read-model
         cache a command fills on the way (another call must not wait for this command's commit)."""
         return Db(self._p)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from typing import Optional
 
 import eventlet
 from nameko.timer import timer
@@ -58,7 +57,7 @@ class BookingService(BaseService):
     # ---------------------------------------------------------------- decisions
 
     @command
-    def create_booking(self, request: dict, caller: str, idempotency_key: Optional[str] = None) -> dict:
+    def create_booking(self, request: dict, caller: str, idempotency_key: str | None = None) -> dict:
         """Rules 5–11 of SPEC §4 (the gateway checked 1–4). Raises the rule's error."""
         office_id = str(request.get("office"))
         self._ensure_office(office_id)
@@ -117,9 +116,9 @@ class BookingService(BaseService):
         return repository.verify_pass(self.db, str(booking_id), str(office), actor, utcnow())
 
     @rpc
-    def list_bookings(self, user: Optional[str] = None, offices: Optional[list[str]] = None,
-                      office: Optional[str] = None, date_from: Optional[str] = None,
-                      date_to: Optional[str] = None, include_cancelled: bool = False) -> list[dict]:
+    def list_bookings(self, user: str | None = None, offices: list[str] | None = None,
+                      office: str | None = None, date_from: str | None = None,
+                      date_to: str | None = None, include_cancelled: bool = False) -> list[dict]:
         return repository.list_bookings(self.db, self.settings, utcnow(), user=user, offices=offices, office=office,
                                         date_from=date_from, date_to=date_to, include_cancelled=include_cancelled)
 
@@ -199,8 +198,8 @@ class BookingService(BaseService):
     # ---------------------------------------------------------------- admin (issue 4)
 
     @rpc
-    def stats(self, offices: Optional[list[str]] = None, date_from: Optional[str] = None,
-              date_to: Optional[str] = None) -> list[dict]:
+    def stats(self, offices: list[str] | None = None, date_from: str | None = None,
+              date_to: str | None = None) -> list[dict]:
         """Every office x day of the visible range (clamped), zeros included (GET /api/stats)."""
         if isinstance(offices, str):
             offices = [offices]
@@ -231,7 +230,7 @@ class BookingService(BaseService):
         log.info("erased %d bookings of %s", deleted, event.pseudonym)
 
 
-def _at(value: Optional[str]):
+def _at(value: str | None):
     """An event's `at` (ISO) as a datetime; None when unreadable."""
     from datetime import datetime
 
