@@ -11,7 +11,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from .conftest import unique_email
-from .support import PHONE, WIDTHS, api_as, check_a11y, no_page_errors, office_today
+from .support import PHONE, WIDTHS, api_as, check_a11y, no_page_errors, office_today, screenshot
 
 ADMIN = "admin@my-company.example"
 DECODER = Path(__file__).resolve().parents[2] / "web" / "scripts" / "decode-qr.mjs"
@@ -55,12 +55,14 @@ def test_kiosk_to_phone_check_in(ui, tmp_path):
     parsed = urllib.parse.urlparse(url)
     assert parsed.path == "/checkin" and "code" in urllib.parse.parse_qs(parsed.query)
     check_a11y(kiosk, "kiosk", "desktop")
+    screenshot(kiosk, "kiosk", "desktop")
 
     phone = ui.signed_in(holder, PHONE, f"{parsed.path}?{parsed.query}")
     result = phone.get_by_test_id("checkin-result")
     expect(result.get_by_role("heading", name="You are checked in")).to_be_visible()
     expect(result).to_contain_text("Kiosk Office")
     check_a11y(phone, "checkin", "phone")
+    screenshot(phone, "checkin", "phone")
     # opening it again: the same answer, the first time
     phone.reload()
     expect(phone.get_by_role("heading", name="Already checked in")).to_be_visible()
