@@ -3,6 +3,7 @@ code as a QR code; a phone opens the URL decoded from it and is checked in; the 
 button frees the place. axe at 360 px and on the desktop; the gateway's strict CSP applies."""
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 import urllib.parse
@@ -96,4 +97,28 @@ def test_release_button_on_the_pass(ui):
         expect(page.get_by_role("button", name="I'm not coming")).to_have_count(0)
         r = api_as(ui.stack, holder).get(ui.stack.url(f"/api/bookings/{booking['id']}/pass"))
         assert r.json()["booking"]["status"] == "released"
+        no_page_errors(page)
+
+
+def test_admin_sets_and_removes_the_check_in_deadline(ui):
+    office = _office(ui.stack)
+    for width in ("phone", "desktop"):
+        page = ui.signed_in(ADMIN, WIDTHS[width], "/admin/offices")
+        row = page.locator(f'tr[data-office="{office}"]')
+        expect(row).to_contain_text("None")
+        row.get_by_role("button", name=re.compile("^Edit")).click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_label("Check-in deadline (optional)").fill("10:30")
+        check_a11y(page, "admin-office-deadline", width)
+        dialog.get_by_role("button", name="Save").click()
+        expect(row).to_contain_text("10:30")
+        got = api_as(ui.stack, ADMIN).get(ui.stack.url(f"/api/offices/{office}")).json()
+        assert got["check_in_deadline"] == "10:30"
+        # emptied: no automatic release
+        row.get_by_role("button", name=re.compile("^Edit")).click()
+        page.get_by_role("dialog").get_by_label("Check-in deadline (optional)").fill("")
+        page.get_by_role("dialog").get_by_role("button", name="Save").click()
+        expect(row).to_contain_text("None")
+        got = api_as(ui.stack, ADMIN).get(ui.stack.url(f"/api/offices/{office}")).json()
+        assert got["check_in_deadline"] is None
         no_page_errors(page)
