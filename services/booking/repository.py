@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from obcommon.config import AppConfig, Env
 from obcommon.db import delete_rows
+from obcommon.db import delete_rows
 from obcommon.emails import normalize_email
 from obcommon.service import Db
 
@@ -173,6 +174,7 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
     user_quota, auto_approved = (row[1], bool(row[2])) if row else (None, False)
     # Rules 5–7 need no lock: an unknown office or a day outside the window locks nothing.
     rules.admit(wanted, rules.Snapshot(office, user_quota, auto_approved), settings, now)
+    assert office is not None  # rule 5: admit refused an unknown office
     assert office is not None  # rule 5: admit refused an unknown office
 
     # Lock the office-day counter row, then the user's week (always in this order).
@@ -353,6 +355,7 @@ def set_day(db: Db, office_id: str, day_value: str, fields: dict, actor: str, no
         current = _override(s.get(DayOverride, (office_id, day), populate_existing=True))
         if decision is None:
             decision = rules.decide_day(office, day, current, change, now)  # raises the 400s
+        assert office is not None and counter is not None  # decide_day refused an unknown office
         if decision.cancel_existing:  # bookings made before we held the lock
             seen = {b.id for b in doomed}
             doomed += [b for b in s.scalars(select(Booking).where(Booking.office == office_id, Booking.date == day,
@@ -474,8 +477,9 @@ def release_due(db: Db, now: datetime) -> int:
     released = 0
     for office_id, timezone, deadline, since in offices:
         for day in rules.release_due_days(now, timezone, deadline, since):
-            while True:
-                count = _release_batch(db, office_id, day, rules.deadline_at(day, timezone, deadline), now)
+            moment = rules.deadline_at(day, timezone, deadline)
+            while moment is not None:
+                count = _release_batch(db, office_id, day, moment, now)
                 released += count
                 if count < RELEASE_BATCH:
                     break
@@ -514,8 +518,9 @@ def release_booking(db: Db, booking_id: str, caller: dict, now: datetime) -> dic
         s = uow.session
         row = s.execute(select(Booking, Office).join(Office, Office.id == Booking.office)
                         .where(Booking.id == booking_id).with_for_update(of=Booking)).first()
-        booking, office = row if row else (None, None)
-        change = rules.decide_release(_stored(booking, office) if row else None, who, now)
+        change = rules.decide_release(_stored(row[0], row[1]) if row else None, who, now)
+        assert row is not None  # decide_release refused an unknown booking
+        booking, office = row
         if change is None:
             return booking_json(booking, office)
         before = booking_json(booking, office)

@@ -474,7 +474,7 @@ def release_due_days(now: datetime, timezone: str, deadline: Optional[str], sinc
     for back in range(lookback_days, -1, -1):
         day = today - timedelta(days=back)
         moment = deadline_at(day, timezone, deadline)
-        if moment <= now and (since is None or moment > since):
+        if moment is not None and moment <= now and (since is None or moment > since):
             days.append(day)
     return days
 
@@ -504,9 +504,10 @@ def decide_release(booking: Optional[Stored], caller: Caller, now: datetime) -> 
 
 def release_until(day: date, timezone: str, deadline: Optional[str], as_admin: bool) -> datetime:
     """Until when the owner (or an admin) may release a booking of `day`."""
-    if as_admin or not deadline:
+    moment = deadline_at(day, timezone, deadline)
+    if as_admin or moment is None:
         return end_of_day(day, timezone)
-    return deadline_at(day, timezone, deadline)
+    return moment
 
 
 def door_check_in(booking: Optional[Stored]) -> bool:
