@@ -24,7 +24,6 @@ from sqlalchemy.dialects.postgresql import insert
 
 from obcommon.config import AppConfig, Env
 from obcommon.db import delete_rows
-from obcommon.db import delete_rows
 from obcommon.emails import normalize_email
 from obcommon.service import Db
 
@@ -174,7 +173,6 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
     user_quota, auto_approved = (row[1], bool(row[2])) if row else (None, False)
     # Rules 5–7 need no lock: an unknown office or a day outside the window locks nothing.
     rules.admit(wanted, rules.Snapshot(office, user_quota, auto_approved), settings, now)
-    assert office is not None  # rule 5: admit refused an unknown office
     assert office is not None  # rule 5: admit refused an unknown office
 
     # Lock the office-day counter row, then the user's week (always in this order).
@@ -355,7 +353,6 @@ def set_day(db: Db, office_id: str, day_value: str, fields: dict, actor: str, no
         current = _override(s.get(DayOverride, (office_id, day), populate_existing=True))
         if decision is None:
             decision = rules.decide_day(office, day, current, change, now)  # raises the 400s
-        assert office is not None and counter is not None  # decide_day refused an unknown office
         if decision.cancel_existing:  # bookings made before we held the lock
             seen = {b.id for b in doomed}
             doomed += [b for b in s.scalars(select(Booking).where(Booking.office == office_id, Booking.date == day,
