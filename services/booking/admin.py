@@ -5,7 +5,6 @@ availability payload are the repository's public helpers."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import select
 
@@ -29,8 +28,8 @@ def unknown_offices(db: Db, offices: list[str]) -> list[str]:
     return [o for o in wanted if o not in known]
 
 
-def stats(db: Db, config: AppConfig, now: datetime, offices: Optional[list[str]] = None,
-          date_from: Optional[str] = None, date_to: Optional[str] = None) -> list[dict]:
+def stats(db: Db, config: AppConfig, now: datetime, offices: list[str] | None = None,
+          date_from: str | None = None, date_to: str | None = None) -> list[dict]:
     """Bookings and parking per office and day: every office x day of the range, zeros included.
 
     Offices: those asked for (None: all) that are active, plus retired ones that still have active
@@ -83,7 +82,7 @@ def stats(db: Db, config: AppConfig, now: datetime, offices: Optional[list[str]]
 # ------------------------------------------------------------------------------ erasure
 
 
-def erase_user_bookings(db: Db, email: str, pseudonym: Optional[str], actor: Optional[str]) -> int:
+def erase_user_bookings(db: Db, email: str, pseudonym: str | None, actor: str | None) -> int:
     """Delete every booking of an erased user (SPEC §4), with their settings and idempotency keys,
     in one transaction; the counters of the days their active bookings held go down by exactly
     what is deleted, so they stay equal to a recount. Returns how many bookings were deleted.

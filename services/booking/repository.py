@@ -15,8 +15,6 @@ from __future__ import annotations
 import functools
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Optional
-
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, select, text, true, update
@@ -28,11 +26,16 @@ from obcommon.emails import normalize_email
 from obcommon.service import Db
 
 from . import rules
-from .contract import BOOKING_RELEASED
-from .exceptions import NoBookingToday
-from .contract import BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED, DAY_CHANGED
-from .exceptions import (REPLAYABLE, BookingError, BookingNotFound, DayChangeInvalid, IdempotencyKeyReused,
-                         OfficeNotFound)
+from .contract import BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED, BOOKING_RELEASED, DAY_CHANGED
+from .exceptions import (
+    REPLAYABLE,
+    BookingError,
+    BookingNotFound,
+    DayChangeInvalid,
+    IdempotencyKeyReused,
+    NoBookingToday,
+    OfficeNotFound,
+)
 from .models import Booking, DayCount, DayOverride, IdempotencyKey, Office, UserSettings
 
 
@@ -92,8 +95,8 @@ def office_known(db: Db, office_id: str) -> bool:
         return uow.session.get(Office, office_id) is not None
 
 
-def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempotency_key: Optional[str],
-                   now: datetime) -> tuple[dict, Optional[dict]]:
+def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempotency_key: str | None,
+                   now: datetime) -> tuple[dict, dict | None]:
     """Returns (booking, event). A replayed idempotent request returns (first booking, None)."""
     caller = normalize_email(caller)
     with db.uow() as uow:
@@ -128,7 +131,7 @@ def _fingerprint_key() -> bytes:
     return Env.from_environ().derive_key("idempotency-fingerprints")
 
 
-def _claim_idempotency_key(session, caller: str, key: str, fingerprint: str, now: datetime) -> Optional[dict]:
+def _claim_idempotency_key(session, caller: str, key: str, fingerprint: str, now: datetime) -> dict | None:
     """Insert the key (blocking while a concurrent first request with it is in flight), or return
     the stored first response. The same key with a different request is a conflict. A key is
     kept for IDEMPOTENCY_TTL: an older one (not purged yet) counts as never used."""
@@ -315,7 +318,7 @@ def slots(db: Db, office_id: str, days: list[date]) -> list[dict]:
 # ------------------------------------------------------------------------------ day overrides (SPEC §15)
 
 
-def _override(row: Optional[DayOverride]) -> Optional[rules.Override]:
+def _override(row: DayOverride | None) -> rules.Override | None:
     return rules.Override(row.quota, row.parking_quota, row.closed, row.note) if row is not None else None
 
 
@@ -339,7 +342,7 @@ def set_day(db: Db, office_id: str, day_value: str, fields: dict, actor: str, no
             raise OfficeNotFound()
         office = _office(row)
         change = rules.DayChange() if remove else rules.DayChange.of(fields)
-        decision: Optional[rules.DayDecision] = None
+        decision: rules.DayDecision | None = None
         if remove:
             rules.decide_day(office, day, None, change, now)  # the date check alone
             decision = rules.DayDecision(None, False)
@@ -421,7 +424,7 @@ def purge_expired(db: Db, config: AppConfig, now: datetime) -> dict:
 # ------------------------------------------------------------------------------ read models
 
 
-def upsert_office(db: Db, office: dict, changed_at: Optional[datetime] = None) -> None:
+def upsert_office(db: Db, office: dict, changed_at: datetime | None = None) -> None:
     """Copy an office into the read model. `deadline_since` becomes `changed_at` (when the change
     happened: the event's `at`; the sync's own time otherwise) whenever the check-in deadline
     changes, so the release job applies a new deadline only to deadlines after it (SPEC §11: a new
@@ -440,7 +443,7 @@ def upsert_office(db: Db, office: dict, changed_at: Optional[datetime] = None) -
         uow.commit()
 
 
-def upsert_user_settings(db: Db, email: str, after: Optional[dict]) -> None:
+def upsert_user_settings(db: Db, email: str, after: dict | None) -> None:
     email = normalize_email(email)
     with db.uow() as uow:
         if after is None:  # erased

@@ -22,15 +22,28 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 from obcommon.emails import normalize_email
 
-from .exceptions import (BookingForbidden, BookingNotFound, DateOutOfRange, DayChangeInvalid, DuplicateBooking,
-                         InvalidRange, OfficeClosed, OfficeFull, OfficeNotFound, ParkingFull, ReasonRequired,
-                         TooLateToCancel, UserQuotaExceeded)
-from .exceptions import NoBookingToday, ReleaseBeforeDay, TooLateToRelease
+from .exceptions import (
+    BookingForbidden,
+    BookingNotFound,
+    DateOutOfRange,
+    DayChangeInvalid,
+    DuplicateBooking,
+    InvalidRange,
+    NoBookingToday,
+    OfficeClosed,
+    OfficeFull,
+    OfficeNotFound,
+    ParkingFull,
+    ReasonRequired,
+    ReleaseBeforeDay,
+    TooLateToCancel,
+    TooLateToRelease,
+    UserQuotaExceeded,
+)
 
 MAX_RANGE_DAYS = 400
 IDEMPOTENCY_TTL = timedelta(hours=24)  # SPEC §4: an Idempotency-Key is kept 24 hours
@@ -47,7 +60,7 @@ class Settings:
     reason_to_book_required: bool = False
 
     @classmethod
-    def of(cls, config) -> "Settings":
+    def of(cls, config) -> Settings:
         """From the service's AppConfig."""
         return cls(config.advance_booking_days, config.default_weekly_quota, config.reason_to_book_required)
 
@@ -61,7 +74,7 @@ class Office:
     parking_quota: int
     timezone: str
     retired: bool = False
-    check_in_deadline: Optional[str] = None  # "HH:MM" office time (SPEC §11); None: no automatic release
+    check_in_deadline: str | None = None  # "HH:MM" office time (SPEC §11); None: no automatic release
 
 
 @dataclass(frozen=True)
@@ -72,7 +85,7 @@ class Counts:
     booked_parking: int = 0
     version: int = 0
 
-    def changed(self, change: "CounterChange") -> "Counts":
+    def changed(self, change: CounterChange) -> Counts:
         return Counts(self.booked + change.places, self.booked_parking + change.parking, self.version + 1)
 
 
@@ -97,10 +110,10 @@ class Request:
     office: str
     day: date
     parking: bool = False
-    reason: Optional[str] = None
+    reason: str | None = None
 
     @classmethod
-    def of(cls, request: dict) -> "Request":
+    def of(cls, request: dict) -> Request:
         """From the RPC's request dict (ValueError for a date that is not ISO)."""
         reason = request.get("reason")
         return cls(user=normalize_email(str(request["user"])), office=str(request["office"]),
@@ -112,10 +125,10 @@ class Request:
 class Override:
     """An admin's override of one office-day (SPEC §15): a quota or parking quota of its own
     (None: the office's), closed or not, and a note shown to users."""
-    quota: Optional[int] = None
-    parking_quota: Optional[int] = None
+    quota: int | None = None
+    parking_quota: int | None = None
     closed: bool = False
-    note: Optional[str] = None
+    note: str | None = None
 
     def is_empty(self) -> bool:
         return self == Override()
@@ -130,10 +143,10 @@ class Day:
     quota: int
     parking_quota: int
     closed: bool = False
-    note: Optional[str] = None
+    note: str | None = None
 
 
-def effective_day(office: Office, override: Optional[Override]) -> Day:
+def effective_day(office: Office, override: Override | None) -> Day:
     """What an office-day offers: the override's quotas where it sets them, else the office's."""
     if override is None:
         return Day(office.quota, office.parking_quota)
@@ -150,12 +163,12 @@ class Snapshot:
     default weekly quota; `counts` are the office-day's counters; `week` the user's active
     bookings of the request's Monday–Sunday week, in every office; `override` the day's override
     (SPEC §15), read under the office-day lock."""
-    office: Optional[Office]
-    user_quota: Optional[int] = None
+    office: Office | None
+    user_quota: int | None = None
     auto_approved: bool = False
     counts: Counts = Counts()
     week: tuple[Held, ...] = ()
-    override: Optional[Override] = None
+    override: Override | None = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +180,7 @@ class NewBooking:
     parking: bool
     counts: Counts
     reason_required: bool  # rule 7 applied: the booking is mailed to facilities
-    reason: Optional[str]  # what the mail says (trimmed); None unless required
+    reason: str | None  # what the mail says (trimmed); None unless required
 
 
 # ------------------------------------------------------------------------------ creation (SPEC §4)
@@ -231,7 +244,7 @@ class DayChange:
     cancel_existing: bool = False
 
     @classmethod
-    def of(cls, fields: dict) -> "DayChange":
+    def of(cls, fields: dict) -> DayChange:
         known = ("quota", "parking_quota", "closed", "note")
         return cls(**{k: fields[k] for k in known if k in fields},
                    cancel_existing=bool(fields.get("cancel_existing") or False))
@@ -241,7 +254,7 @@ class DayChange:
 class DayDecision:
     """What a day change writes: the override (None: removed) and whether that day's active
     bookings are cancelled (closing with cancel_existing)."""
-    override: Optional[Override]
+    override: Override | None
     cancel_existing: bool
 
 
@@ -252,7 +265,7 @@ def override_window(now: datetime, timezone: str) -> tuple[date, date]:
     return today, today + timedelta(days=OVERRIDE_DAYS_AHEAD)
 
 
-def decide_day(office: Optional[Office], day: date, current: Optional[Override], change: DayChange,
+def decide_day(office: Office | None, day: date, current: Override | None, change: DayChange,
                now: datetime) -> DayDecision:
     """SPEC §15: set or change one office-day's override. Absent fields keep the current override's
     values; `quota`/`parking_quota` null means the office's own. An override that overrides nothing
@@ -301,7 +314,7 @@ class Stored:
     active: bool
     timezone: str
     released: bool = False  # status `released` (SPEC §11); neither active nor released: cancelled
-    check_in_deadline: Optional[str] = None  # the office's, "HH:MM"
+    check_in_deadline: str | None = None  # the office's, "HH:MM"
 
 
 @dataclass(frozen=True)
@@ -312,13 +325,13 @@ class Caller:
     offices: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, caller: dict) -> "Caller":
+    def of(cls, caller: dict) -> Caller:
         """From the RPC's caller dict {email, system_admin, offices}."""
         return cls(normalize_email(caller["email"]), bool(caller.get("system_admin")),
                    tuple(caller.get("offices") or ()))
 
 
-def decide_cancel(booking: Optional[Stored], caller: Caller, now: datetime) -> CounterChange:
+def decide_cancel(booking: Stored | None, caller: Caller, now: datetime) -> CounterChange:
     """SPEC §4 cancellation: unknown or already cancelled 404; someone else's without rights 403;
     the owner until the day starts, a System Admin or an Office Admin of the office until it ends
     (also for their own bookings), else 403 "No longer able to cancel booking". Returns what the
@@ -355,7 +368,7 @@ def parse_dates(values: list[str]) -> list[date]:
     return [date.fromisoformat(v) for v in values]
 
 
-def parse_day(value: Optional[str]) -> Optional[date]:
+def parse_day(value: str | None) -> date | None:
     """An optional `from`/`to` filter: None when absent, InvalidRange "Invalid date format" when bad."""
     if value in (None, ""):
         return None
@@ -428,7 +441,7 @@ def visible_range(now: datetime, timezones: list[str], retention_days: int, adva
     return min(r[0] for r in ranges), max(r[1] for r in ranges)
 
 
-def clamp_range(visible: tuple[date, date], date_from: Optional[date], date_to: Optional[date]) -> list[date]:
+def clamp_range(visible: tuple[date, date], date_from: date | None, date_to: date | None) -> list[date]:
     """The days of [from, to] inside the visible range (from/to default to its ends); [] when the
     two do not overlap."""
     start = max(visible[0], date_from) if date_from else visible[0]
@@ -451,7 +464,7 @@ def freed_by(active: list[tuple[str, date, bool]]) -> dict[tuple[str, date], Cou
 RELEASE_LOOKBACK_DAYS = 7  # a deadline missed while the system was down is applied up to a week late
 
 
-def deadline_at(day: date, timezone: str, deadline: Optional[str]) -> Optional[datetime]:
+def deadline_at(day: date, timezone: str, deadline: str | None) -> datetime | None:
     """The moment of `day`'s check-in deadline ("HH:MM" office time), None without a deadline. A
     local time that does not exist (a DST gap) resolves as zoneinfo does (fold 0: the later
     offset), a repeated one to its first occurrence."""
@@ -461,7 +474,7 @@ def deadline_at(day: date, timezone: str, deadline: Optional[str]) -> Optional[d
     return datetime.combine(day, time(hours, minutes), tzinfo=ZoneInfo(timezone))
 
 
-def release_due_days(now: datetime, timezone: str, deadline: Optional[str], since: Optional[datetime],
+def release_due_days(now: datetime, timezone: str, deadline: str | None, since: datetime | None,
                      lookback_days: int = RELEASE_LOOKBACK_DAYS) -> list[date]:
     """The office's days whose deadline has come (at or before `now`, never early) and falls after
     `since` (when the office's copy got this deadline: a new deadline never releases past days),
@@ -479,7 +492,7 @@ def release_due_days(now: datetime, timezone: str, deadline: Optional[str], sinc
     return days
 
 
-def decide_release(booking: Optional[Stored], caller: Caller, now: datetime) -> Optional[CounterChange]:
+def decide_release(booking: Stored | None, caller: Caller, now: datetime) -> CounterChange | None:
     """"I'm not coming" (SPEC §11): unknown or cancelled 404; someone else's without rights 403;
     before the day 403 (cancel instead); after the day 403 "No longer able to release booking"; the
     owner until the deadline (all day without one), admins of the office all day. Returns the
@@ -502,7 +515,7 @@ def decide_release(booking: Optional[Stored], caller: Caller, now: datetime) -> 
     return CounterChange(-1, -1 if booking.parking else 0)
 
 
-def release_until(day: date, timezone: str, deadline: Optional[str], as_admin: bool) -> datetime:
+def release_until(day: date, timezone: str, deadline: str | None, as_admin: bool) -> datetime:
     """Until when the owner (or an admin) may release a booking of `day`."""
     moment = deadline_at(day, timezone, deadline)
     if as_admin or moment is None:
@@ -510,7 +523,7 @@ def release_until(day: date, timezone: str, deadline: Optional[str], as_admin: b
     return moment
 
 
-def door_check_in(booking: Optional[Stored]) -> bool:
+def door_check_in(booking: Stored | None) -> bool:
     """A check-in at the door (door code) of the caller's booking found for today at that office:
     True for the first check-in; False when it is already checked in (the same answer, first time);
     no active booking (none, cancelled, released) is 404 "No booking today at this office"."""
@@ -519,8 +532,8 @@ def door_check_in(booking: Optional[Stored]) -> bool:
     return True
 
 
-def day_outcomes(bookings: list[tuple[str, bool, datetime]], deadline: Optional[datetime],
-                 now: datetime) -> tuple[int, int, Optional[float]]:
+def day_outcomes(bookings: list[tuple[str, bool, datetime]], deadline: datetime | None,
+                 now: datetime) -> tuple[int, int, float | None]:
     """Stats of one office-day (SPEC §11) from its bookings (status, checked in, created_at):
     (checked_in, released, no_show_rate). A booking reached its deadline when the day's deadline
     has come, it was made before it and was not cancelled; the rate is the released share of
@@ -533,7 +546,7 @@ def day_outcomes(bookings: list[tuple[str, bool, datetime]], deadline: Optional[
     return checked_in, released, no_show_rate(sum(1 for s in reached if s == "released"), len(reached))
 
 
-def no_show_rate(released: int, reached_deadline: int) -> Optional[float]:
+def no_show_rate(released: int, reached_deadline: int) -> float | None:
     """Stats (SPEC §11): released / bookings that reached their deadline; None when none did."""
     if reached_deadline <= 0:
         return None
