@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,7 +33,7 @@ CONFIG = AppConfig(advance_booking_days=14, default_weekly_quota=3)
 
 def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     tomorrow = now.date() + timedelta(days=1)
     statements: list[str] = []
     with fresh_database(database_server_url(), "ob_bench") as url:
