@@ -1,4 +1,4 @@
-"""Booking decisions in one process against PostgreSQL, no broker or gateway (issue 11): the
+"""Booking decisions in one process against PostgreSQL, no broker or gateway: the
 statements a create and a cancel send, and sequential creates per second, through
 `services.booking.repository` as the service calls it.
 
