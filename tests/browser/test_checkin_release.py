@@ -46,6 +46,7 @@ def test_kiosk_to_phone_check_in(ui, tmp_path):
 
     kiosk = ui.signed_in(ADMIN, WIDTHS["desktop"], f"/kiosk/{office}")
     expect(kiosk.get_by_role("heading", name="Check in here")).to_be_visible()
+    expect(kiosk.locator(".kiosk-office")).to_have_text("Kiosk Office")
     qr = kiosk.get_by_test_id("kiosk-code").get_by_role("img")
     expect(qr).to_be_visible()
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
@@ -121,4 +122,34 @@ def test_admin_sets_and_removes_the_check_in_deadline(ui):
         expect(row).to_contain_text("None")
         got = api_as(ui.stack, ADMIN).get(ui.stack.url(f"/api/offices/{office}")).json()
         assert got["check_in_deadline"] is None
+        no_page_errors(page)
+
+
+def test_release_link_page_asks_before_releasing(ui):
+    """The confirmation mail's link opens /release without signing in; nothing changes until the
+    holder confirms."""
+    office = _office(ui.stack)
+    holder = unique_email("release-link")
+    booking = _book_today(ui.stack, holder, office)
+    mails = [m for m in ui.stack.smtp.to(holder) if m["Subject"].startswith("Booking confirmed")]
+    for _ in range(100):
+        if mails:
+            break
+        time.sleep(0.1)
+        mails = [m for m in ui.stack.smtp.to(holder) if m["Subject"].startswith("Booking confirmed")]
+    link = next(line.strip() for line in ui.stack.smtp.text(mails[-1]).splitlines() if "/release?token=" in line)
+    parsed = urllib.parse.urlparse(link)
+    for width in ("phone", "desktop"):
+        page = ui.page(WIDTHS[width])  # not signed in
+        page.goto(f"{parsed.path}?{parsed.query}")
+        expect(page.get_by_role("heading", name="Release your place")).to_be_visible()
+        expect(page.get_by_text("Kiosk Office")).to_be_visible()
+        check_a11y(page, "release-link", width)
+        r = api_as(ui.stack, holder).get(ui.stack.url(f"/api/bookings/{booking['id']}/pass"))
+        assert r.json()["booking"]["status"] == ("active" if width == "phone" else "released")
+        if width == "phone":
+            page.get_by_role("button", name="Yes, release my place").click()
+            expect(page.get_by_test_id("release-done")).to_contain_text("Done")
+        else:
+            expect(page.get_by_test_id("release-done")).to_contain_text("already released")
         no_page_errors(page)

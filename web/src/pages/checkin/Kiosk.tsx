@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { useParams } from "react-router";
+import { api } from "../../api";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { QrCode } from "../../components/QrCode";
 import { useTitle } from "../../components/useTitle";
@@ -15,6 +16,7 @@ export function Kiosk() {
   const [door, setDoor] = useState<DoorCode | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [size, setSize] = useState(() => qrSize());
+  const [officeName, setOfficeName] = useState<string | null>(null);
   const allowed =
     !!user && (user.permissions.can_manage_all_bookings || user.permissions.offices_can_manage.includes(office));
   useTitle("Check in");
@@ -24,6 +26,18 @@ export function Kiosk() {
     window.addEventListener("resize", onResize);
     return () => window.removeEventListener("resize", onResize);
   }, []);
+
+  useEffect(() => {
+    if (!allowed) return;
+    let live = true;
+    api.office(office).then(
+      (o) => live && setOfficeName(o.name),
+      () => undefined, // the door code's own request reports what is wrong
+    );
+    return () => {
+      live = false;
+    };
+  }, [office, allowed]);
 
   useEffect(() => {
     if (!allowed) return;
@@ -55,6 +69,7 @@ export function Kiosk() {
   return (
     <section className="kiosk" aria-labelledby="kiosk-title">
       <h1 id="kiosk-title">Check in here</h1>
+      {officeName && <p className="kiosk-office">{officeName}</p>}
       <p className="kiosk-help">Scan the code with your phone's camera to check in to your booking today.</p>
       <ErrorNotice error={error} title="Could not get a new door code" />
       {door && (
