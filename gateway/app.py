@@ -25,7 +25,7 @@ log = logging.getLogger("gateway")
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
 REQUESTS = Counter("ob_http_requests_total", "HTTP requests", ["method", "route", "status"])
-# Metric labels come from closed sets (issue 9): a made-up method is `other`, an unmatched path
+# Metric labels come from closed sets: a made-up method is `other`, an unmatched path
 # `unmatched`; routes are the app's own templates and statuses the codes it answers.
 READINESS_CHECKS = Counter("ob_readiness_checks_total", "Dependency checks made for /readyz (at most one a second)")
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -131,7 +131,7 @@ def _register_ops_routes(app: Flask) -> None:
 
 class ReadinessCache:
     """At most one dependency check per `ttl` seconds per process, however often /readyz is
-    called (issue 9: each call opened a broker and a database connection). Concurrent callers
+    called (each call opened a broker and a database connection). Concurrent callers
     during a check wait for it and share its answer."""
 
     def __init__(self, ttl: float = 1.0):
@@ -220,7 +220,7 @@ def _register_metrics(app: Flask) -> None:
         return response
 
 
-# Browser security headers (issue 9). The web app runs under this policy: scripts and styles from
+# Browser security headers. The web app runs under this policy: scripts and styles from
 # our origin only (no inline script), WebAssembly for the QR decoder ('wasm-unsafe-eval'), QR
 # images drawn as data:/blob: URLs, the camera only for this origin.
 CONTENT_SECURITY_POLICY = "; ".join([

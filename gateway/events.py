@@ -75,7 +75,7 @@ class GatewayEvents:
 
     @consumes(USER_BOOKINGS_ERASED)
     def user_bookings_erased(self, event: UserBookingsErased) -> None:
-        """An erased user's bookings went (issue 4): one update per office-day that changed, each
+        """An erased user's bookings went: one update per office-day that changed, each
         with its own id, as booking_created / booking_cancelled carry them."""
         for a in event.availability:
             self._counts_changed(f"{event.event_id}:{a.office}:{a.date}", event.at, a.model_dump())

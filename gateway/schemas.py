@@ -108,7 +108,7 @@ class Health(BaseModel):
 __all__ = ["User", "Office", "Slot", "Booking"]
 
 
-# ------------------------------------------------------------------ administration (issue 4)
+# ------------------------------------------------------------------ administration
 
 from services.audit.schemas import AuditPage  # noqa: E402, F401 - re-exported for the routes
 from services.booking.schemas import StatsRow  # noqa: E402

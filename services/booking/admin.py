@@ -1,4 +1,4 @@
-"""Booking's administration queries and erasure (issue 4): stats, and deleting an erased user's
+"""Booking's administration queries and erasure: stats, and deleting an erased user's
 bookings. Kept apart from `repository.py` (the decisions) so each can change on its own; the
 rules (ranges, what an erasure frees) are pure functions in `rules.py`, and the counter lock and
 availability payload are the repository's public helpers."""
