@@ -195,7 +195,7 @@ class BookingService(BaseService):
         if any(purged.values()):
             log.info("retention: deleted %(bookings)d bookings, %(idempotency_keys)d idempotency keys", purged)
 
-    # ---------------------------------------------------------------- admin (issue 4)
+    # ---------------------------------------------------------------- admin
 
     @rpc
     def stats(self, offices: list[str] | None = None, date_from: str | None = None,
