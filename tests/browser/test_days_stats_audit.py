@@ -91,6 +91,7 @@ def test_admin_day_editor_lowers_the_quota_then_closes_and_cancels_with_confirma
     expect(editor.get_by_role("status")).to_contain_text("Saved.")
     expect(editor.get_by_test_id("day-state")).to_contain_text("1 places, 2 parking spaces (changed for this day) · 2 booked")
     expect(page.locator("tbody tr")).to_have_count(2)  # lowering keeps the bookings
+    expect(page.get_by_test_id("booking-count")).to_contain_text("2 of 1 places booked, 1 of 2 parking spaces")
     check_a11y(page, "admin-day-editor", width)
 
     editor.get_by_label("Office closed this day").check()
@@ -103,6 +104,7 @@ def test_admin_day_editor_lowers_the_quota_then_closes_and_cancels_with_confirma
     dialog.get_by_role("button", name="Close and cancel bookings").click()
     expect(editor.get_by_role("status")).to_contain_text("2 bookings were cancelled")
     expect(page.get_by_text("No bookings on this day.")).to_be_visible()
+    expect(page.get_by_test_id("booking-count")).to_contain_text("Closed · 0 of 1 places booked")
     state = admin.get(stack.url(f"/api/offices/{office}/days/{day.isoformat()}")).json()
     assert (state["closed"], state["note"], state["booked"]) == (True, "Water main repair: work from home", 0)
     closure = stack.smtp.wait_for(ann, count=2)[-1]

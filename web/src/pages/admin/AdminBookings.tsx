@@ -13,7 +13,7 @@ import { retryTransient } from "../../lib/retry";
 import { sortBy, toggleSort, type SortState } from "../../lib/sort";
 import { KEYS, load, save } from "../../lib/storage";
 import { useSession } from "../../session";
-import type { Booking } from "../../types";
+import type { Booking, Day } from "../../types";
 import { DayEditor } from "./DayEditor";
 import { useManagedOffices } from "./useManagedOffices";
 
@@ -107,6 +107,7 @@ export function AdminBookings() {
   const [message, setMessage] = useState<string | null>(null);
   const [sort, setSort] = useState<SortState<Column>>({ key: "user", direction: "ascending" });
   const [pending, setPending] = useState<Booking | null>(null);
+  const [dayInfo, setDayInfo] = useState<Day | null>(null); // the day's effective capacity (SPEC §15)
 
   const officeId = params.get("office") ?? load(KEYS.adminOffice) ?? offices?.[0]?.id ?? "";
   const office = offices?.find((o) => o.id === officeId) ?? offices?.[0];
@@ -123,6 +124,7 @@ export function AdminBookings() {
     setError(null);
     void reload();
   }, [reload]);
+  useEffect(() => setDayInfo(null), [office?.id, date]);
 
   function update(next: { office?: string; date?: string }) {
     const p = new URLSearchParams(params);
@@ -193,8 +195,10 @@ export function AdminBookings() {
       ) : (
         <>
           <p className="summary" data-testid="booking-count">
-            <strong>{bookings?.length ?? 0}</strong> of {office.quota} places booked, <strong>{parkingCount}</strong> of{" "}
-            {office.parking_quota} parking spaces · {formatLongDate(date)}
+            {dayInfo?.closed && <strong>Closed · </strong>}
+            <strong>{bookings?.length ?? 0}</strong> of {dayInfo?.quota ?? office.quota} places booked,{" "}
+            <strong>{parkingCount}</strong> of {dayInfo?.parking_quota ?? office.parking_quota} parking spaces ·{" "}
+            {formatLongDate(date)}
           </p>
           {rows.length > 0 ? (
             <TableWrap label="Bookings table">
@@ -238,7 +242,7 @@ export function AdminBookings() {
         </>
       )}
       {!office.retired && date >= todayIn(office.timezone) && (
-        <DayEditor office={office} date={date} onChanged={() => void reload()} />
+        <DayEditor office={office} date={date} onChanged={() => void reload()} onDay={setDayInfo} />
       )}
       {!office.retired && (
         <NewBookingForm

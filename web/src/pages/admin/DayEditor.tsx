@@ -12,11 +12,13 @@ interface Props {
   date: string;
   /** Called after a change, so the page re-reads its bookings. */
   onChanged: (day: Day) => void;
+  /** Called with the day whenever it is read or saved (the page's summary shows its capacity). */
+  onDay?: (day: Day) => void;
 }
 
 const asNumber = (text: string): number | null => (text.trim() === "" ? null : Number(text));
 
-export function DayEditor({ office, date, onChanged }: Props) {
+export function DayEditor({ office, date, onChanged, onDay }: Props) {
   const [day, setDay] = useState<Day | null>(null);
   const [quota, setQuota] = useState("");
   const [parking, setParking] = useState("");
@@ -30,6 +32,7 @@ export function DayEditor({ office, date, onChanged }: Props) {
 
   function show(d: Day) {
     setDay(d);
+    onDay?.(d);
     setQuota(d.overridden && d.quota !== office.quota ? String(d.quota) : "");
     setParking(d.overridden && d.parking_quota !== office.parking_quota ? String(d.parking_quota) : "");
     setClosed(d.closed);
