@@ -56,7 +56,7 @@ class BookingService(BaseService):
 
     # ---------------------------------------------------------------- decisions
 
-    @command
+    @rpc  # not a command: its Idempotency-Key replays it (docs/reliability.md)
     def create_booking(self, request: dict, caller: str, idempotency_key: str | None = None) -> dict:
         """Rules 5–11 of SPEC §4 (the gateway checked 1–4). Raises the rule's error."""
         office_id = str(request.get("office"))

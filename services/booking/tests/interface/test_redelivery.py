@@ -39,12 +39,13 @@ def test_a_redelivered_cancel_answers_success_not_404(raw):
         raw.call("booking", "cancel_booking", booking["id"], caller)
 
 
-def test_a_redelivered_create_without_key_answers_the_booking_not_409(raw, stack):
+def test_a_redelivered_create_answers_the_booking_not_409(raw, stack):
+    """create_booking is replayed by its Idempotency-Key (the web app always sends one)."""
     email = user()
     request = {"user": email, "office": "beta", "date": day(3), "parking": True}
-    call = uuid.uuid4().hex
-    first = raw.call("booking", "create_booking", request, email, correlation_id=call)
-    again = raw.call("booking", "create_booking", request, email, correlation_id=call)
+    call, key = uuid.uuid4().hex, uuid.uuid4().hex
+    first = raw.call("booking", "create_booking", request, email, key, correlation_id=call)
+    again = raw.call("booking", "create_booking", request, email, key, correlation_id=call)
     assert again == first and first["status"] == "active"
     with psycopg.connect(stack.database_url) as conn:
         (count,) = conn.execute("SELECT count(*) FROM booking.bookings WHERE \"user\" = %s", (email,)).fetchone()
@@ -57,22 +58,22 @@ def test_a_redelivered_rejection_is_the_same_rejection(raw):
     email = user()
     request = {"user": email, "office": "alpha", "date": day(4)}
     raw.call("booking", "create_booking", request, email)
-    call = uuid.uuid4().hex
+    call, key = uuid.uuid4().hex, uuid.uuid4().hex
     with pytest.raises(DuplicateBooking):
-        raw.call("booking", "create_booking", request, email, correlation_id=call)
+        raw.call("booking", "create_booking", request, email, key, correlation_id=call)
     # cancel the booking: a fresh decision would now succeed, the redelivery must not
     [booking] = [b for b in raw.call("booking", "list_bookings", user=email)]
     raw.call("booking", "cancel_booking", booking["id"], {"email": email, "system_admin": False, "offices": []})
     with pytest.raises(DuplicateBooking):
-        raw.call("booking", "create_booking", request, email, correlation_id=call)
+        raw.call("booking", "create_booking", request, email, key, correlation_id=call)
 
 
 def test_two_deliveries_at_once_run_the_command_once(raw, stack):
     email = user()
     request = {"user": email, "office": "alpha", "date": day(5)}
-    call = uuid.uuid4().hex
-    raw.send("booking", "create_booking", request, email, correlation_id=call)
-    raw.send("booking", "create_booking", request, email, correlation_id=call)
+    call, key = uuid.uuid4().hex, uuid.uuid4().hex
+    raw.send("booking", "create_booking", request, email, key, correlation_id=call)
+    raw.send("booking", "create_booking", request, email, key, correlation_id=call)
     replies = [raw.reply(call), raw.reply(call)]
     assert [r["error"] for r in replies] == [None, None]
     assert replies[0]["result"] == replies[1]["result"]
