@@ -80,6 +80,10 @@ class World:
         """A booking of the caller (the victim's for anonymous) in C, on a day no other row uses."""
         return expect(self.admin.book(user=self.email(role), office=C, date_=day(5)), 201).json()
 
+    def today_booking(self, office: str, user: str | None = None) -> dict:
+        """A new booking for today (made by the System Admin): only today's may be released."""
+        return expect(self.admin.book(user=user or who("today"), office=office, date_=day(0)), 201).json()
+
     def pass_code(self, booking: dict) -> str:
         return expect(self.admin.get(f"/api/bookings/{booking['id']}/pass"), 200).json()["code"]
 
@@ -198,6 +202,21 @@ ROWS = [
     row("POST", "/api/passes/verify", "at office B", 401, 403, 403, 200, 200,
         lambda w, r: Req("/api/passes/verify", {"code": w.pass_code(w.victim_bookings[B]), "office": B})),
     row("GET", "/api/events", "stream", 401, 200, 200, 200, 200, lambda w, r: Req("/api/events", stream=True)),
+    # ---- check-in and release (SPEC §11)
+    row("GET", "/api/offices/<office_id>/door-code", "office A", 401, 403, 200, 403, 200,
+        lambda w, r: Req(f"/api/offices/{A}/door-code")),
+    row("GET", "/api/offices/<office_id>/door-code", "office B", 401, 403, 403, 200, 200,
+        lambda w, r: Req(f"/api/offices/{B}/door-code")),
+    row("POST", "/api/checkins", "a made-up door code", 401, 400, 400, 400, 400,
+        lambda w, r: Req("/api/checkins", {"code": "not-a-door-code"})),
+    row("POST", "/api/bookings/<booking_id>/release", "someone's today in A", 401, 403, 200, 403, 200,
+        lambda w, r: Req(f"/api/bookings/{w.today_booking(A)['id']}/release")),
+    row("POST", "/api/bookings/<booking_id>/release", "own today in C", 401, 200, 200, 200, 200,
+        lambda w, r: Req(f"/api/bookings/{w.today_booking(C, user=w.email(r))['id']}/release")),
+    row("GET", "/api/release-links", "a made-up link", 400, 400, 400, 400, 400,
+        lambda w, r: Req("/api/release-links", params={"token": "made-up"})),
+    row("POST", "/api/release-links", "a made-up link", 400, 400, 400, 400, 400,
+        lambda w, r: Req("/api/release-links", {"token": "made-up"})),
 ]
 
 # Not an endpoint: the JSON 404 for unknown paths under /api.
