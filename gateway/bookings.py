@@ -3,6 +3,7 @@ the booking service decides rules 5–11 in one transaction."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date
 from typing import overload
 
@@ -63,6 +64,10 @@ def create_booking():
         raise ApiError(400, "Invalid Idempotency-Key header", code="invalid_idempotency_key")
     payload = {"user": user, "office": body.office, "date": day, "parking": bool(body.parking),
                "reason": body.reason}
+    # Without a client key, the gateway names this request itself: the RPC message carries the
+    # key, so a call the broker delivers again after booking committed it (booking killed before
+    # its reply) is answered with the first booking, not a false 409 (docs/reliability.md).
+    key = key or f"gateway:{uuid.uuid4().hex}"
     with rpc() as services:
         booking = services.booking.create_booking(payload, caller.email, key)
     ob().availability.forget(booking["office"]["id"], booking["date"])

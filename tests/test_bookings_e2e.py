@@ -112,7 +112,8 @@ def test_booking_has_every_field(bstack):
     me = user(bstack)
     b = expect(me.book(date_=day(2), parking=True), 201).json()
     assert set(b) == {"id", "user", "office", "date", "parking", "status", "created_at", "cancellable_until",
-                      "checked_in_at"}
+                      "checked_in_at", "released_at"}  # released_at: SPEC §11
+    assert b["released_at"] is None
     assert b["user"] == me.email and b["office"] == {"id": "alpha", "name": "Office Alpha"}
     assert b["date"] == day(2) and b["parking"] is True and b["status"] == "active"
     assert b["created_at"].endswith("Z") and b["checked_in_at"] is None
@@ -508,3 +509,15 @@ def test_rule_7_applies_to_bookings_an_admin_makes_on_someones_behalf(rstack):
     mails = rstack.smtp.wait_for("facilities@my-company.example", before + 1)[before:]
     [mail] = [m for m in mails if reason in rstack.smtp.text(m)]
     assert mail["Subject"].strip() == f"Booking on {b['date']} by {someone} at Office Alpha"
+
+
+def test_a_create_without_a_key_is_named_by_the_gateway_so_a_redelivery_is_answered(bstack):
+    """Without an Idempotency-Key the gateway sends booking a key of its own, so a call the broker
+    delivers again after booking committed it is answered with the first booking (the redelivery
+    itself: services/booking/tests/interface/test_redelivery.py)."""
+    me = user(bstack)
+    b = expect(me.book(date_=day(3)), 201).json()
+    with psycopg.connect(bstack.database_url) as conn:
+        rows = conn.execute("SELECT key, response FROM booking.idempotency_keys WHERE caller = %s",
+                            (me.email,)).fetchall()
+    assert [(k.startswith("gateway:"), r["booking"]["id"]) for k, r in rows] == [(True, b["id"])]
