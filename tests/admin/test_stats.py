@@ -22,7 +22,8 @@ def test_stats_every_office_and_day_json_and_csv(astack, admin):
     assert dates[0] == first.isoformat() and dates[-1] in (last.isoformat(), (last + timedelta(days=1)).isoformat())
     assert dates == [(first + timedelta(days=i)).isoformat() for i in range(len(dates))]
     assert [(r["office"], r["date"]) for r in rows] == [(o, d) for o in offices for d in dates]
-    assert all(set(r) == {"office", "date", "bookings", "parking"} for r in rows)
+    assert all(set(r) == {"office", "date", "bookings", "parking", "checked_in", "released", "no_show_rate"}
+               for r in rows)  # checked_in, released, no_show_rate: SPEC §11
 
     date_ = day(9)
     start = {r["office"]: r for r in expect(admin.get("/api/stats", **{"from": date_, "to": date_}), 200)
@@ -50,8 +51,8 @@ def test_stats_every_office_and_day_json_and_csv(astack, admin):
     assert r.headers["Content-Type"].startswith("text/csv")
     assert r.headers["Content-Disposition"] == f'attachment; filename="office-booker-stats-{date_}-to-{date_}.csv"'
     table = list(csv.reader(io.StringIO(r.text)))
-    assert table[0] == ["office", "date", "bookings", "parking"]
-    assert ["tiny", date_, str(now["tiny"]["bookings"]), str(now["tiny"]["parking"])] in table[1:]
+    assert table[0] == ["office", "date", "bookings", "parking", "checked_in", "released"]  # SPEC §11 appends two
+    assert ["tiny", date_, str(now["tiny"]["bookings"]), str(now["tiny"]["parking"]), "0", "0"] in table[1:]
     assert len(table) == 1 + len(now)
 
 

@@ -19,8 +19,8 @@ def test_slots_count_from_the_counters(stack):
                      "VALUES ('gamma', '2030-01-02', 3, 1, 4)")
     with stack.rpc() as rpc:
         slots = rpc.booking.get_slots("gamma", ["2030-01-01", "2030-01-02"])
-    assert slots == [{"date": "2030-01-01", "booked": 0, "booked_parking": 0, "version": 0},
-                     {"date": "2030-01-02", "booked": 3, "booked_parking": 1, "version": 4}]
+    assert slots == [{"date": "2030-01-01", "booked": 0, "booked_parking": 0, "version": 0, "override": None},
+                     {"date": "2030-01-02", "booked": 3, "booked_parking": 1, "version": 4, "override": None}]
 
 
 def test_bad_dates_are_typed_errors(stack):
