@@ -129,9 +129,11 @@ def test_deep_link_survives_sign_in(ui):
 
 
 def test_local_development_hint_names_the_development_mailbox(ui):
-    """With no SMTP configured (local development, SPEC §2) the code screen says where to read
-    the code and links the development mailbox the runner serves."""
-    replica = ui.stack.launch("gateway", key="devgateway", env={"SMTP_HOST": "", "DEV_MAILBOX_HTTP": "127.0.0.1:8025"})
+    """In development mode (OB_MODE=development, which only ./ob run sets: SPEC §17) the code
+    screen says where to read the code and links the development mailbox the runner serves. The
+    other tests' stacks run in production mode, where no such hint is shown."""
+    replica = ui.stack.launch("gateway", key="devgateway", env={"OB_MODE": "development", "SMTP_HOST": "",
+                                                               "DEV_MAILBOX_HTTP": "127.0.0.1:8025"})
     try:
         ui.stack.wait_ready()
         email = unique_email()
