@@ -49,13 +49,14 @@ class Figures:
     fault_seconds: float | None = None  # how long the fault itself took (outage length)
     recovery: float | None = None  # from the fault's end to the first 2xx of an attempt started after it
     catch_up: float | None = None  # from the load's end until outboxes, mail and audit drained
+    duplicate_mails: int = 0  # second copies of a confirmation (same Message-ID; notify SIGKILL only)
     unplanned_exits: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     error_samples: list = field(default_factory=list)  # a few failed attempts, for the report
 
     HEADER = ("| scenario | requests | attempts | 201 | 204 | 409 | 5xx (500) | conn. errors | failed | "
-              "fault s | recovery s | catch-up s | unplanned exits |\n"
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+              "fault s | recovery s | catch-up s | dup. mails | unplanned exits |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 
     def row(self) -> str:
         def s(v):
@@ -63,7 +64,8 @@ class Figures:
         exits = ", ".join(self.unplanned_exits) or "none"
         return (f"| {self.scenario} | {self.requests} | {self.attempts} | {self.created} | {self.cancelled} | "
                 f"{self.conflicts} | {self.server_errors} ({self.answered_500}) | {self.connection_errors} | "
-                f"{self.failed} | {s(self.fault_seconds)} | {s(self.recovery)} | {s(self.catch_up)} | {exits} |")
+                f"{self.failed} | {s(self.fault_seconds)} | {s(self.recovery)} | {s(self.catch_up)} | "
+                f"{self.duplicate_mails} | {exits} |")
 
 
 def figures_of(name: str, requests: list[Request], t0: float) -> Figures:
@@ -95,7 +97,8 @@ class Rig:
         return dict(zip(emails, tokens, strict=True))
 
     def run(self, name: str, fault: Callable[[], None], *, fault_at: float = FAULT_AT,
-            load_seconds: float = LOAD_SECONDS, measure_recovery: bool = True) -> Figures:
+            load_seconds: float = LOAD_SECONDS, measure_recovery: bool = True,
+            same_message_id_duplicates: bool = False) -> Figures:
         """Load the system with CLIENTS clients, call `fault()` `fault_at` seconds in (it returns
         when the fault is over: a process killed, a server back), then check everything."""
         wait_all_ready(self.stack)
@@ -136,7 +139,8 @@ class Rig:
 
         exits = self.supervisor.unplanned_exits(since)
         figures.unplanned_exits = [f"{e.key} (status {e.returncode})" for e in exits]
-        found = problems(requests, state)
+        found = problems(requests, state, same_message_id_duplicates)
+        figures.duplicate_mails = sum(n - 1 for n in state.mails.values() if n > 1)
         found += [f"unplanned exit of {e.key} with status {e.returncode}:\n{e.log_tail}" for e in exits]
         if figures.failed:
             found.append(f"{figures.failed} requests got no answer below 500 within {RETRY_BUDGET:.0f} s of retries")

@@ -63,7 +63,10 @@ def test_sigkill_audit(rig: Rig):
 
 
 def test_sigkill_notify(rig: Rig):
-    assert_no_problems(rig.run("SIGKILL notify", lambda: rig.supervisor.kill("notify")))
+    # A kill between the SMTP server's "250" and the commit of sent_at sends that mail again, with
+    # the same Message-ID (so mail clients show it once): allowed here, and only here.
+    assert_no_problems(rig.run("SIGKILL notify", lambda: rig.supervisor.kill("notify"),
+                               same_message_id_duplicates=True))
 
 
 def test_sigkill_gateway(rig: Rig):
