@@ -113,7 +113,10 @@ def test_check_ins_releases_cancellations_and_bookings_race(database_server, amq
                     assert result.message == "No booking today at this office"
                     assert status[held[i]["id"]] == "released"
                 else:
-                    assert status[held[i]["id"]] == "active" and result["booking"]["checked_in_at"]
+                    assert result["booking"]["checked_in_at"]
+                    # kept active, unless the holder released it themselves afterwards (holder 2)
+                    self_released = any(k == "release" and j == i for k, j, _ in tasks)
+                    assert status[held[i]["id"]] == "active" or (self_released and status[held[i]["id"]] == "released")
         finally:
             stack.stop()
 
