@@ -98,6 +98,7 @@ def create_app(config: AppConfig | None = None, env: Env | None = None, listen: 
     from . import checkins  # noqa: F401 - door codes, check-ins, release (SPEC §11)
     from . import users, admin  # noqa: F401 - users, offices admin, stats, audit, self-test
     from . import days  # noqa: F401 - day overrides and closures (SPEC §15)
+    from . import waitlist  # noqa: F401 - the waitlist of full days (SPEC §12)
     # isort: on
     from .api import api
 

@@ -48,22 +48,26 @@ def caller_scope(caller: Caller) -> dict:
             "offices": list(caller.permissions["offices_can_manage"])}
 
 
-@endpoint("/bookings", "POST", "Book a place (SPEC §4)", write=True, body=BookingRequest,
-          responses={201: Booking, 400: ErrorBody, 403: ErrorBody, 409: ErrorBody})
-def create_booking():
-    caller = current_caller()
-    body: BookingRequest = g.body
+def booking_payload(caller: Caller, body: BookingRequest) -> dict:
+    """SPEC §4 rules 1–4 (the body model checked rule 1): the request the booking service decides."""
     user = normalize_email(body.user)
     if not (is_valid_email(user) and ob().config.email_allowed(user)):  # rule 2
         raise ApiError(400, "Invalid user email address", code="invalid_user_email")
     if user != caller.email and not can_manage(caller, body.office):  # rule 3
         raise ApiError(403, "Forbidden")
     day = parse_date(body.date)  # rule 4
+    return {"user": user, "office": body.office, "date": day, "parking": bool(body.parking), "reason": body.reason}
+
+
+@endpoint("/bookings", "POST", "Book a place (SPEC §4); at a ballot office before the draw, a request (202, SPEC §13)",
+          write=True, body=BookingRequest,
+          responses={201: Booking, 202: Booking, 400: ErrorBody, 403: ErrorBody, 409: ErrorBody})
+def create_booking():
+    caller = current_caller()
+    payload = booking_payload(caller, g.body)
     key = request.headers.get("Idempotency-Key")
     if key is not None and not (0 < len(key) <= 200):
         raise ApiError(400, "Invalid Idempotency-Key header", code="invalid_idempotency_key")
-    payload = {"user": user, "office": body.office, "date": day, "parking": bool(body.parking),
-               "reason": body.reason}
     # Without a client key, the gateway names this request itself: the RPC message carries the
     # key, so a call the broker delivers again after booking committed it (booking killed before
     # its reply) is answered with the first booking, not a false 409 (docs/reliability.md).
@@ -71,7 +75,7 @@ def create_booking():
     with rpc() as services:
         booking = services.booking.create_booking(payload, caller.email, key)
     ob().availability.forget(booking["office"]["id"], booking["date"])
-    return jsonify(booking), 201
+    return jsonify(booking), 202 if booking["status"] == "requested" else 201
 
 
 @endpoint("/bookings", "GET", "List bookings (own; admins: of the offices they manage)", query=BookingListQuery,

@@ -11,13 +11,26 @@ from __future__ import annotations
 from obcommon.messaging import EventPayload
 from obcommon.service import consumes
 from services.booking.contract import (
+    BALLOT_DRAWN,
     BOOKING_CANCELLED,
     BOOKING_CREATED,
     BOOKING_RELEASED,
     DAY_CHANGED,
     USER_BOOKINGS_ERASED,
+    WAITLIST_CANCELLED,
+    WAITLIST_EXPIRED,
+    WAITLIST_JOINED,
+    WAITLIST_LEFT,
+    WAITLIST_PROMOTED,
 )
-from services.booking.schemas import BookingEvent, BookingReleased, DayChanged, UserBookingsErased
+from services.booking.schemas import (
+    BallotDrawn,
+    BookingEvent,
+    BookingReleased,
+    DayChanged,
+    UserBookingsErased,
+    WaitlistEvent,
+)
 from services.identity.contract import SESSION_REVOKED, USER_CHANGED
 from services.identity.schemas import SessionRevoked, UserChanged
 from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED
@@ -36,7 +49,9 @@ class GatewayEvents:
     def handlers(self) -> list:
         """Every handler, bound (the listener binds its queue to each one's event)."""
         return [self.session_revoked, self.user_changed, self.office_created, self.office_updated,
-                self.booking_created, self.booking_cancelled, self.booking_released, self.user_bookings_erased, self.day_changed]
+                self.booking_created, self.booking_cancelled, self.booking_released, self.user_bookings_erased,
+                self.day_changed, self.waitlist_joined, self.waitlist_left, self.waitlist_promoted,
+                self.waitlist_expired, self.waitlist_cancelled, self.ballot_drawn]
 
     @consumes(SESSION_REVOKED)
     def session_revoked(self, event: SessionRevoked) -> None:
@@ -89,6 +104,57 @@ class GatewayEvents:
         office = self.availability.office(event.availability.office) or {"quota": 0, "parking_quota": 0}
         live = {**event.availability.model_dump(), **effective_day(office, payload["override"] or {})}
         self.hub.on_booking_event({"event_id": event.event_id, "at": event.at, "availability": live})
+
+    # -------------------------------------------------------------- the waitlist's live updates (SPEC §12, §13)
+
+    @consumes(WAITLIST_JOINED)
+    def waitlist_joined(self, event: WaitlistEvent) -> None:
+        self._queue_changed(event)
+
+    @consumes(WAITLIST_LEFT)
+    def waitlist_left(self, event: WaitlistEvent) -> None:
+        self._queue_changed(event)
+
+    @consumes(WAITLIST_PROMOTED)
+    def waitlist_promoted(self, event: WaitlistEvent) -> None:
+        """The promoted user is told live (their entry, now with its booking); the rest of the queue
+        moves up."""
+        self._queue_changed(event)
+
+    @consumes(WAITLIST_EXPIRED)
+    def waitlist_expired(self, event: WaitlistEvent) -> None:
+        self._queue_changed(event)
+
+    @consumes(WAITLIST_CANCELLED)
+    def waitlist_cancelled(self, event: WaitlistEvent) -> None:
+        self._queue_changed(event)
+
+    def _queue_changed(self, event: WaitlistEvent) -> None:
+        """A `waitlist` event to the user whose entry changed, and to everyone still in that
+        office-day's queue with their position (each sees only their own entries)."""
+        office = event.office or ""
+        entry = event.after or {}
+        if entry.get("user"):
+            self.hub.on_user_event(event.event_id, event.at, entry["user"], {
+                "id": entry.get("id"), "office": office, "date": event.date, "status": entry.get("status"),
+                "position": entry.get("position"), "booking_id": entry.get("booking_id")})
+        for place in event.queue:
+            if place.id != entry.get("id"):
+                self.hub.on_user_event(f"{event.event_id}:{place.id}", event.at, place.user, {
+                    "id": place.id, "office": office, "date": event.date, "status": "waiting",
+                    "position": place.position, "booking_id": None})
+
+    @consumes(BALLOT_DRAWN)
+    def ballot_drawn(self, event: BallotDrawn) -> None:
+        """SPEC §13: the winners' places (read model, live availability) and each requester's
+        result, live."""
+        self._counts_changed(event.event_id, event.at, event.availability.model_dump())
+        office, day = event.office or "", (event.after or {}).get("date")
+        for result in event.results:
+            self.hub.on_user_event(f"{event.event_id}:{result.booking['id']}", event.at, result.booking["user"], {
+                "id": result.waitlist_id, "office": office, "date": day,
+                "status": "won" if result.outcome == "won" else "waiting", "position": result.position,
+                "booking_id": result.booking["id"]})
 
     def _counts_changed(self, event_id: str, at: str, availability: dict) -> None:
         one = {"event_id": event_id, "at": at, "availability": availability}

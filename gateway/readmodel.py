@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import date
+
+from services.booking import rules as booking_rules
+from services.offices.schemas import Office
 
 
 class Availability:
@@ -51,9 +55,7 @@ class Availability:
             return
         with self._lock:
             if self._offices is not None:
-                self._offices[office["id"]] = {**{k: office[k] for k in
-                                                  ("id", "name", "quota", "parking_quota", "timezone", "retired")},
-                                               "check_in_deadline": office.get("check_in_deadline")}
+                self._offices[office["id"]] = Office.model_validate(office).model_dump()
 
     # ------------------------------------------------------------------ availability
 
@@ -77,7 +79,7 @@ class Availability:
             booked, parking, _ = known.get((office_id, d)) or fresh[d]
             override = (overrides.get((office_id, d)) or fresh_overrides[d])[0] or {}
             result.append({"date": d, "booked": booked, "booked_parking": parking,
-                           **effective_day(office, override)})
+                           **effective_day(office, override), "draw_at": draw_at(office, d)})
         return result
 
     def on_day_event(self, event: dict) -> None:
@@ -124,3 +126,14 @@ def effective_day(office: dict, override: dict) -> dict:
     return {"quota": office["quota"] if quota is None else quota,
             "parking_quota": office["parking_quota"] if parking is None else parking,
             "closed": bool(override.get("closed")), "note": override.get("note")}
+
+
+def draw_at(office: dict, day: str) -> str | None:
+    """SPEC §13: when a ballot office's day is drawn (ISO, office offset); None when first-come."""
+    if office.get("allocation") != "ballot":
+        return None
+    moment = booking_rules.draw_at(booking_rules.Office(
+        office["id"], office["name"], office["quota"], office["parking_quota"], office["timezone"],
+        allocation="ballot", ballot_draw_days_before=office.get("ballot_draw_days_before") or 7,
+        ballot_draw_time=office.get("ballot_draw_time") or "12:00"), date.fromisoformat(day))
+    return moment.isoformat() if moment else None

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.booking.schemas import Booking, OfficeRef, Slot
+from services.booking.schemas import Booking, OfficeRef, Slot, WaitlistEntry
 from services.identity.schemas import User
 from services.offices.schemas import Office
 
@@ -93,11 +93,21 @@ class VerifyPassRequest(BaseModel):
 
 class VerifyPassResponse(BaseModel):
     valid: bool
-    status: Literal["ok", "wrong_day", "wrong_office", "cancelled", "released", "invalid"]
+    # SPEC §5, §11 (released), §13 (a ballot request: requested, waitlisted; never valid)
+    status: Literal["ok", "wrong_day", "wrong_office", "cancelled", "released", "requested", "waitlisted", "invalid"]
     booking: Booking | None = None  # absent for invalid and wrong_office
     office: OfficeRef | None = None  # wrong_office only: the office the pass is for
     checked_in_at: str | None = None
     first_check_in: bool = False  # this scan recorded the check-in (a repeat scan: false)
+
+
+class WaitlistRequest(BookingRequest):
+    """POST /api/waitlist (SPEC §12): the fields of a booking request."""
+
+
+class WaitlistQuery(BaseModel):
+    office: str | None = Field(None, max_length=64)
+    date: str | None = Field(None, max_length=32)
 
 
 class Health(BaseModel):
@@ -105,7 +115,7 @@ class Health(BaseModel):
     checks: dict[str, str] | None = None
 
 
-__all__ = ["User", "Office", "Slot", "Booking"]
+__all__ = ["User", "Office", "Slot", "Booking", "WaitlistEntry"]
 
 
 # ------------------------------------------------------------------ administration

@@ -29,6 +29,7 @@ CONFIG = {
         {"id": "w2", "name": "W2", "quota": 100, "parking_quota": 0},
         {"id": "w3", "name": "W3", "quota": 100, "parking_quota": 0},
         {"id": "naive", "name": "Naive", "quota": 10, "parking_quota": 0},
+        {"id": "queue", "name": "Queue", "quota": 200, "parking_quota": 0},
     ],
 }
 
@@ -168,3 +169,47 @@ def test_the_race_catches_a_naive_read_then_insert_service(cstack, admin_headers
             cstack.processes.pop(key).stop()
         cstack.launch("booking")
         cstack.wait_ready()
+
+
+def test_cancellations_racing_waitlist_joins_promote_every_freed_place_once(cstack, admin_headers):
+    """SPEC §12: 200 holders cancel while 200 others join the waitlist, all at once, on two booking
+    processes. Never over capacity; each promotion is one entry and one booking; a freed place is
+    never left free while an eligible entry waits; positions stay 1…n."""
+    day = (date.fromisoformat(tomorrow()) + timedelta(days=2)).isoformat()
+    holders = fire(cstack.url("/api/bookings"), [{"user": u, "office": "queue", "date": day} for u in users(200)],
+                   admin_headers)
+    assert outcomes(holders) == Counter({(201, "created"): 200})
+    ids = [body["id"] for _, body in holders]
+    waiters = users(200)
+
+    def cancel(booking_id: str) -> int:
+        return requests.delete(cstack.url(f"/api/bookings/{booking_id}"), headers=admin_headers, timeout=60).status_code
+
+    with ThreadPoolExecutor(1) as joiner, ThreadPoolExecutor(20) as cancellers:
+        joins = joiner.submit(fire, cstack.url("/api/waitlist"),
+                              [{"user": u, "office": "queue", "date": day} for u in waiters], admin_headers)
+        cancelled = list(cancellers.map(cancel, ids))
+        joined = joins.result()
+    assert Counter(cancelled) == Counter({204: 200})
+    assert not [r for r in joined if isinstance(r, BaseException)]
+    statuses = Counter((status, (body or {}).get("code")) for status, body in joined)
+    assert set(statuses) <= {(201, None), (409, "places_available")}, statuses
+
+    with psycopg.connect(cstack.database_url) as conn:
+        entries = conn.execute("SELECT status, booking_id, \"user\" FROM booking.waitlist WHERE office = 'queue'"
+                               " AND date = %s", (day,)).fetchall()
+        made = conn.execute("SELECT id, \"user\" FROM booking.bookings WHERE office = 'queue' AND date = %s"
+                            " AND created_by = 'waitlist'", (day,)).fetchall()
+    promoted = [(b, u) for s, b, u in entries if s == "promoted"]
+    waiting = [u for s, _, u in entries if s == "waiting"]
+    assert len(entries) == statuses[(201, None)]  # every 201 is an entry
+    assert sorted(promoted) == sorted(made)  # one booking per promoted entry, and no other
+    assert len({u for _, u in made}) == len(made)
+    assert active(cstack.database_url, "queue", day) <= 200
+    assert recount_drift(cstack.database_url) == []
+    if waiting:  # nobody waits while a place is free
+        assert active(cstack.database_url, "queue", day) == 200
+    queue = requests.get(cstack.url("/api/waitlist"), params={"office": "queue", "date": day},
+                         headers=admin_headers, timeout=30).json()
+    assert [e["position"] for e in queue] == list(range(1, len(waiting) + 1))
+    assert sorted(e["user"] for e in queue) == sorted(waiting)

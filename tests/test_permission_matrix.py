@@ -57,6 +57,9 @@ class World:
             for office in (A, B)
         }
         self._days = iter(range(1, 14))
+        # closed days take waitlist entries (SPEC §12, §15): day 9 in A and C, day 10 in C
+        for office, d in ((A, 9), (C, 9), (C, 10)):
+            expect(self.admin.put(f"/api/offices/{office}/days/{day(d)}", {"closed": True}), 200)
 
     def email(self, role: str) -> str:
         caller = self.callers[role]
@@ -83,6 +86,10 @@ class World:
     def today_booking(self, office: str, user: str | None = None) -> dict:
         """A new booking for today (made by the System Admin): only today's may be released."""
         return expect(self.admin.book(user=user or who("today"), office=office, date_=day(0)), 201).json()
+
+    def waitlist_entry(self, office: str, user: str, d: int) -> dict:
+        """A waitlist entry on a closed day (made by the System Admin on the user's behalf)."""
+        return expect(self.admin.post("/api/waitlist", {"user": user, "office": office, "date": day(d)}), 201).json()
 
     def pass_code(self, booking: dict) -> str:
         return expect(self.admin.get(f"/api/bookings/{booking['id']}/pass"), 200).json()["code"]
@@ -213,6 +220,18 @@ ROWS = [
         lambda w, r: Req(f"/api/bookings/{w.today_booking(A)['id']}/release")),
     row("POST", "/api/bookings/<booking_id>/release", "own today in C", 401, 200, 200, 200, 200,
         lambda w, r: Req(f"/api/bookings/{w.today_booking(C, user=w.email(r))['id']}/release")),
+    # ---- waitlist (SPEC §12)
+    row("POST", "/api/waitlist", "own, a closed day in C", 401, 201, 201, 201, 201,
+        lambda w, r: Req("/api/waitlist", {"user": w.email(r), "office": C, "date": day(9)})),
+    row("POST", "/api/waitlist", "someone's, a closed day in A", 401, 403, 201, 403, 201,
+        lambda w, r: Req("/api/waitlist", {"user": who("queued"), "office": A, "date": day(9)})),
+    row("GET", "/api/waitlist", "own", 401, 200, 200, 200, 200, lambda w, r: Req("/api/waitlist")),
+    row("GET", "/api/waitlist", "office A's (Default: own)", 401, 200, 200, 403, 200,
+        lambda w, r: Req("/api/waitlist", params={"office": A})),
+    row("DELETE", "/api/waitlist/<entry_id>", "someone's in A", 401, 403, 204, 403, 204,
+        lambda w, r: Req(f"/api/waitlist/{w.waitlist_entry(A, who('queued'), 9)['id']}")),
+    row("DELETE", "/api/waitlist/<entry_id>", "own in C", 401, 204, 204, 204, 204,
+        lambda w, r: Req(f"/api/waitlist/{w.waitlist_entry(C, w.email(r) if r != ANON else who('q'), 10)['id']}")),
     row("GET", "/api/release-links", "a made-up link", 400, 400, 400, 400, 400,
         lambda w, r: Req("/api/release-links", params={"token": "made-up"})),
     row("POST", "/api/release-links", "a made-up link", 400, 400, 400, 400, 400,

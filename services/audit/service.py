@@ -18,12 +18,18 @@ from obcommon.db import utcnow
 from obcommon.emails import normalize_email
 from obcommon.service import BaseService, Database, command, consumes, rpc
 from services.booking.contract import (
+    BALLOT_DRAWN,
     BOOKING_CANCELLED,
     BOOKING_CHECKED_IN,
     BOOKING_CREATED,
     BOOKING_RELEASED,
     DAY_CHANGED,
     USER_BOOKINGS_ERASED,
+    WAITLIST_CANCELLED,
+    WAITLIST_EXPIRED,
+    WAITLIST_JOINED,
+    WAITLIST_LEFT,
+    WAITLIST_PROMOTED,
 )
 from services.identity.contract import LOGIN_CODE_ISSUED, SESSION_REVOKED, USER_CHANGED, USER_ERASED, USER_SIGNED_IN
 from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED
@@ -101,6 +107,31 @@ class AuditService(BaseService):
 
     @consumes(DAY_CHANGED, reader=Envelope)
     def on_booking__day_changed(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(WAITLIST_JOINED, reader=Envelope)
+    def on_booking__waitlist_joined(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(WAITLIST_LEFT, reader=Envelope)
+    def on_booking__waitlist_left(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(WAITLIST_PROMOTED, reader=Envelope)
+    def on_booking__waitlist_promoted(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(WAITLIST_EXPIRED, reader=Envelope)
+    def on_booking__waitlist_expired(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(WAITLIST_CANCELLED, reader=Envelope)
+    def on_booking__waitlist_cancelled(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(BALLOT_DRAWN, reader=Envelope)
+    def on_booking__ballot_drawn(self, event: Envelope) -> None:
+        """SPEC §13: one record per draw, with the seed, the ordered request ids and the outcome."""
         self.record(event)
 
     # ---------------------------------------------------------------- recording

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from obcommon.config import AppConfig
 from obcommon.db import delete_rows, forget_answers_naming
@@ -15,7 +15,7 @@ from obcommon.service import Db
 
 from . import repository, rules
 from .exceptions import InvalidRange
-from .models import Base, Booking, DayCount, IdempotencyKey, Office, UserSettings
+from .models import Base, Booking, DayCount, IdempotencyKey, Office, UserSettings, WaitlistEntry
 
 # ------------------------------------------------------------------------------ stats
 
@@ -82,7 +82,8 @@ def stats(db: Db, config: AppConfig, now: datetime, offices: list[str] | None = 
 # ------------------------------------------------------------------------------ erasure
 
 
-def erase_user_bookings(db: Db, email: str, pseudonym: str | None, actor: str | None) -> int:
+def erase_user_bookings(db: Db, config: AppConfig, email: str, pseudonym: str | None, actor: str | None,
+                        now: datetime) -> int:
     """Delete every booking of an erased user (SPEC §4), with their settings and idempotency keys,
     in one transaction; the counters of the days their active bookings held go down by exactly
     what is deleted, so they stay equal to a recount. Returns how many bookings were deleted.
@@ -96,12 +97,22 @@ def erase_user_bookings(db: Db, email: str, pseudonym: str | None, actor: str | 
         s = uow.session
         rows = s.scalars(select(Booking).where(Booking.user == email).order_by(Booking.id).with_for_update()).all()
         freed = rules.freed_by([(b.office, b.date, b.parking) for b in rows if b.status == "active"])
+        queued = set(s.execute(select(WaitlistEntry.office, WaitlistEntry.date).where(
+            WaitlistEntry.user == email, WaitlistEntry.status == "waiting")).all())
         changed = []
-        for office, day in sorted(freed):
-            counts = repository.change_counts(repository.lock_day(s, office, day), freed[(office, day)])
-            changed.append(repository.availability(office, day, counts))
+        counters: dict[str, dict] = {}
+        for office, day in sorted(set(freed) | queued):  # every counter first, in order (then the queues)
+            counter = repository.lock_day(s, office, day)
+            counters.setdefault(office, {})[day] = counter
+            if (office, day) in freed:
+                counts = repository.change_counts(counter, freed[(office, day)])
+                changed.append(repository.availability(office, day, counts))
         if rows:
             delete_rows(s, Booking, Booking.id.in_([b.id for b in rows]))
+        delete_rows(s, WaitlistEntry, WaitlistEntry.user == email)  # their queue places go with them
+        if pseudonym:  # bookings and entries they made for others keep a pseudonym as their maker
+            s.execute(update(Booking).where(Booking.created_by == email).values(created_by=pseudonym))
+            s.execute(update(WaitlistEntry).where(WaitlistEntry.created_by == email).values(created_by=pseudonym))
         delete_rows(s, UserSettings, UserSettings.email == email)
         delete_rows(s, IdempotencyKey,
                     (IdempotencyKey.caller == email) | (IdempotencyKey.response["booking"]["user"].astext == email))
@@ -110,5 +121,10 @@ def erase_user_bookings(db: Db, email: str, pseudonym: str | None, actor: str | 
         if rows:
             uow.emit(USER_BOOKINGS_ERASED, actor=actor, entity="user", entity_id=pseudonym or "erased",
                      after={"bookings": len(rows)}, availability=changed)
+        for office, locked in counters.items():  # the freed places go to the waitlists (SPEC §12)
+            row = s.get(Office, office)
+            freed_days = {d: c for d, c in locked.items() if (office, d) in freed}
+            if row is not None and freed_days:
+                repository.promote_waiting(uow, row, freed_days, rules.Settings.of(config), now)
         uow.commit()
         return len(rows)

@@ -2,6 +2,7 @@
 from obcommon.messaging import Contract, EventPayload, EventSpec, RpcMethod
 
 from .exceptions import (
+                         AlreadyWaitlisted,
                          BookingForbidden,
                          BookingNotFound,
                          DateOutOfRange,
@@ -14,13 +15,16 @@ from .exceptions import (
                          OfficeFull,
                          OfficeNotFound,
                          ParkingFull,
+                         PlacesAvailable,
                          ReasonRequired,
                          ReleaseBeforeDay,
                          TooLateToCancel,
                          TooLateToRelease,
                          UserQuotaExceeded,
+                         WaitlistClosed,
+                         WaitlistEntryNotFound,
 )
-from .schemas import BookingEvent, BookingReleased, DayChanged, UserBookingsErased
+from .schemas import BallotDrawn, BookingEvent, BookingReleased, DayChanged, UserBookingsErased, WaitlistEvent
 
 SERVICE = "booking"
 
@@ -35,6 +39,16 @@ USER_BOOKINGS_ERASED = EventSpec(SERVICE, "user_bookings_erased", UserBookingsEr
                                  "an erased user's bookings were deleted (identity.user_erased)")
 DAY_CHANGED = EventSpec(SERVICE, "day_changed", DayChanged,
                         "an office-day's override (quota, parking, closed, note) was set, changed or removed")
+WAITLIST_JOINED = EventSpec(SERVICE, "waitlist_joined", WaitlistEvent, "a user queued for a full day (SPEC §12)")
+WAITLIST_LEFT = EventSpec(SERVICE, "waitlist_left", WaitlistEvent, "a user (or an admin) took an entry off the queue")
+WAITLIST_PROMOTED = EventSpec(SERVICE, "waitlist_promoted", WaitlistEvent,
+                              "a freed place went to this entry: `booking` (also a booking_created)")
+WAITLIST_EXPIRED = EventSpec(SERVICE, "waitlist_expired", WaitlistEvent,
+                             "the day's waitlist closed (its check-in deadline, or its start) with the entry waiting")
+WAITLIST_CANCELLED = EventSpec(SERVICE, "waitlist_cancelled", WaitlistEvent,
+                               "the entry was cancelled: its day closed with cancel_existing (SPEC §15)")
+BALLOT_DRAWN = EventSpec(SERVICE, "ballot_drawn", BallotDrawn,
+                         "an office-day's requests were drawn (SPEC §13): the audit record of the draw")
 
 CONTRACT = Contract(
     service=SERVICE,
@@ -60,10 +74,18 @@ CONTRACT = Contract(
                   " actor) -> Day", "SPEC §15: set an office-day's override (closing with cancel_existing cancels"
                   " that day's bookings); under the office-day lock"),
         RpcMethod("clear_day", "(office_id, date, actor) -> Day", "SPEC §15: remove an office-day's override"),
+        RpcMethod("join_waitlist", "(request: {user, office, date, parking, reason}, caller) -> WaitlistEntry",
+                  "SPEC §12: queue for a full or closed day (rules 5-8 and 11)"),
+        RpcMethod("list_waitlist", "(user=None, offices=None, office=None, date=None) -> [WaitlistEntry]",
+                  "waiting entries with their position"),
+        RpcMethod("leave_waitlist", "(entry_id, caller: {email, system_admin, offices}) -> WaitlistEntry",
+                  "leave the queue (owner or admins of the office)"),
     ],
-    events=[BOOKING_CREATED, BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_RELEASED, USER_BOOKINGS_ERASED, DAY_CHANGED],
+    events=[BOOKING_CREATED, BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_RELEASED, USER_BOOKINGS_ERASED, DAY_CHANGED,
+            WAITLIST_JOINED, WAITLIST_LEFT, WAITLIST_PROMOTED, WAITLIST_EXPIRED, WAITLIST_CANCELLED, BALLOT_DRAWN],
     errors=[InvalidRange, OfficeNotFound, DateOutOfRange, ReasonRequired, DuplicateBooking, OfficeClosed,
             DayChangeInvalid, OfficeFull, ParkingFull,
             UserQuotaExceeded, IdempotencyKeyReused, BookingNotFound, BookingForbidden, TooLateToCancel,
-            TooLateToRelease, ReleaseBeforeDay, NoBookingToday],
+            TooLateToRelease, ReleaseBeforeDay, NoBookingToday, PlacesAvailable, AlreadyWaitlisted, WaitlistClosed,
+            WaitlistEntryNotFound],
 )

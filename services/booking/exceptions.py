@@ -133,6 +133,34 @@ class NoBookingToday(BookingError):
     code = "no_booking_today"
 
 
+@remote_error
+class PlacesAvailable(BookingError):
+    default_message = "Places are available: book instead"  # SPEC §12: joining when a booking would be made (409)
+    reason = "places_available"
+    code = "places_available"
+
+
+@remote_error
+class AlreadyWaitlisted(BookingError):
+    default_message = "Already on the waitlist"  # SPEC §12: the same user, office and day (409)
+    reason = "already_waitlisted"
+    code = "already_waitlisted"
+
+
+@remote_error
+class WaitlistClosed(BookingError):
+    default_message = "The waitlist for that day has closed"  # SPEC §12: its deadline (or start) has come (409)
+    reason = "waitlist_closed"
+    code = "waitlist_closed"
+
+
+@remote_error
+class WaitlistEntryNotFound(BookingError):
+    default_message = "Not Found"  # an unknown waitlist entry, or one no longer waiting (404)
+    reason = "not_found"
+    code = "not_found"
+
+
 # Rejections a stored idempotent response can replay, by name.
 REPLAYABLE = {cls.__name__: cls for cls in (OfficeNotFound, DateOutOfRange, ReasonRequired, DuplicateBooking,
                                              OfficeClosed, OfficeFull, ParkingFull, UserQuotaExceeded)}

@@ -1,7 +1,7 @@
 """Booking tables, in the `booking` schema."""
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Identity, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -27,7 +27,8 @@ class Booking(Base):
     office: Mapped[str] = mapped_column(String(64))
     date: Mapped[date] = mapped_column(Date)
     parking: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(10), default="active")  # active | cancelled | released
+    # active | cancelled | released (SPEC §11) | requested, waitlisted (a ballot request, SPEC §13)
+    status: Mapped[str] = mapped_column(String(10), default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(254))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -41,9 +42,10 @@ class Booking(Base):
         Index("ix_bookings_due_release", "office", "date",
               postgresql_where=text("status = 'active' AND checked_in_at IS NULL")),
         Index("ix_bookings_user_date", "user", "date"),
-        # Rule 8 as a last line of defence: one active booking per user, office and day.
-        Index("uq_bookings_active_user_office_date", "user", "office", "date", unique=True,
-              postgresql_where=text("status = 'active'")),
+        # Rule 8 as a last line of defence: one active (or requested) booking per user, office and day.
+        Index("uq_bookings_held_user_office_date", "user", "office", "date", unique=True,
+              postgresql_where=text("status IN ('active', 'requested')")),
+        Index("ix_bookings_requested", "office", "date", postgresql_where=text("status = 'requested'")),
     )
 
 
@@ -91,6 +93,52 @@ class Office(Base):
     # When this process's copy first saw the current deadline: the release job applies it only to
     # deadlines that fall after this moment, so setting a deadline never releases past days.
     deadline_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    allocation: Mapped[str] = mapped_column(String(12), default="first_come", server_default="first_come")
+    ballot_draw_days_before: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    ballot_draw_time: Mapped[str] = mapped_column(String(5), default="12:00", server_default="12:00")
+
+
+class WaitlistEntry(Base):
+    """A place in the queue of a full (or closed) office-day (SPEC §12). Served in `seq` order:
+    the order of joining, or a ballot's draw order (its losers are inserted in that order). Only
+    `waiting` entries are in the queue; the others are its history (promoted to `booking_id`, left,
+    expired at the day's deadline, or cancelled by a closure or an erasure). Every change happens
+    under the office-day's counter lock, so a freed place goes to exactly one entry."""
+
+    __tablename__ = "waitlist"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
+    user: Mapped[str] = mapped_column(String(254))
+    office: Mapped[str] = mapped_column(String(64))
+    date: Mapped[date] = mapped_column(Date)
+    parking: Mapped[bool] = mapped_column(Boolean, default=False)
+    # rule 7's reason, kept only while waiting (for the facilities mail of the booking it becomes)
+    reason: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="waiting")  # waiting|promoted|left|expired|cancelled
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254))
+    request_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the ballot request it came from
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    booking_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the booking it became
+    __table_args__ = (
+        Index("ix_waitlist_waiting", "office", "date", "seq", postgresql_where=text("status = 'waiting'")),
+        Index("ix_waitlist_user", "user", "date"),
+        Index("uq_waitlist_waiting_user_office_date", "user", "office", "date", unique=True,
+              postgresql_where=text("status = 'waiting'")),
+    )
+
+
+class BallotDraw(Base):
+    """One row per drawn office-day (SPEC §13): inserted in the draw's transaction, under the
+    office-day lock, so a day is drawn exactly once whatever the replicas."""
+
+    __tablename__ = "ballot_draws"
+    office: Mapped[str] = mapped_column(String(64), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    seed: Mapped[str] = mapped_column(String(64))
+    drawn_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    winners: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class UserSettings(Base):

@@ -13,12 +13,14 @@ Concurrency design (see docs/architecture.md, "Booking decisions"):
 from __future__ import annotations
 
 import functools
+import secrets
 import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, select, text, true, update
+from sqlalchemy import case, func, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import aliased
 
 from obcommon.config import AppConfig, Env
 from obcommon.db import delete_rows
@@ -26,17 +28,31 @@ from obcommon.emails import normalize_email
 from obcommon.service import Db
 
 from . import rules
-from .contract import BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_CREATED, BOOKING_RELEASED, DAY_CHANGED
+from .contract import (
+    BALLOT_DRAWN,
+    BOOKING_CANCELLED,
+    BOOKING_CHECKED_IN,
+    BOOKING_CREATED,
+    BOOKING_RELEASED,
+    DAY_CHANGED,
+    WAITLIST_CANCELLED,
+    WAITLIST_EXPIRED,
+    WAITLIST_JOINED,
+    WAITLIST_LEFT,
+    WAITLIST_PROMOTED,
+)
 from .exceptions import (
     REPLAYABLE,
     BookingError,
+    BookingForbidden,
     BookingNotFound,
     DayChangeInvalid,
     IdempotencyKeyReused,
     NoBookingToday,
     OfficeNotFound,
+    WaitlistEntryNotFound,
 )
-from .models import Booking, DayCount, DayOverride, IdempotencyKey, Office, UserSettings
+from .models import BallotDraw, Booking, DayCount, DayOverride, IdempotencyKey, Office, UserSettings, WaitlistEntry
 
 
 def booking_json(b: Booking, office: Office | rules.Office) -> dict:
@@ -52,6 +68,7 @@ def booking_json(b: Booking, office: Office | rules.Office) -> dict:
         "cancellable_until": rules.start_of_day(b.date, office.timezone).isoformat(),
         "checked_in_at": rules.iso_utc(b.checked_in_at) if b.checked_in_at else None,
         "released_at": rules.iso_utc(b.released_at) if b.released_at else None,
+        "created_by": b.created_by,  # who booked it ("waitlist" for a promotion, SPEC §12)
     }
 
 
@@ -79,12 +96,13 @@ def availability(office: str, day: date, counts: rules.Counts) -> dict:
 
 def _office(row: Office) -> rules.Office:
     return rules.Office(row.id, row.name, row.quota, row.parking_quota, row.timezone, row.retired,
-                        row.check_in_deadline)
+                        row.check_in_deadline, row.allocation, row.ballot_draw_days_before, row.ballot_draw_time)
 
 
 def _stored(booking: Booking, office: Office) -> rules.Stored:
     return rules.Stored(booking.user, booking.office, booking.date, booking.parking, booking.status == "active",
-                        office.timezone, booking.status == "released", office.check_in_deadline)
+                        office.timezone, booking.status == "released", office.check_in_deadline,
+                        booking.status if booking.status in ("requested", "waitlisted") else "")
 
 
 # ------------------------------------------------------------------------------ create
@@ -159,14 +177,14 @@ def _store_response(session, caller: str, key: str, response: dict) -> None:
                     .values(response=response))
 
 
-def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -> tuple[dict, dict]:
-    """Load the snapshot under the locks, let `rules.decide` rule, write what it decided. Few
-    round trips: the office-day lock is held from the second statement to the commit, so every
-    statement in between delays the next decision for that office and day."""
-    s = uow.session
-    wanted = rules.Request.of(request)
-    settings = rules.Settings.of(config)
+HELD = ("active", "requested")  # statuses that hold a user's day (rule 8) and count toward rule 11
 
+
+def _load_snapshot(s, wanted: rules.Request, settings: rules.Settings, now: datetime) -> rules.Snapshot:
+    """A decision's snapshot, under its locks (the office-day counter row, then the user's week):
+    rules 5–7 first, which need no lock (an unknown office or a day outside the window locks
+    nothing). Few round trips: the office-day lock is held from the second statement to the
+    commit, so every statement in between delays the next decision for that office and day."""
     row = s.execute(  # the office, and the user's settings if any, in one query
         select(Office, UserSettings.quota, UserSettings.auto_approved)
         .outerjoin(UserSettings, UserSettings.email == wanted.user)
@@ -174,7 +192,6 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
     ).first()
     office = _office(row[0]) if row else None
     user_quota, auto_approved = (row[1], bool(row[2])) if row else (None, False)
-    # Rules 5–7 need no lock: an unknown office or a day outside the window locks nothing.
     rules.admit(wanted, rules.Snapshot(office, user_quota, auto_approved), settings, now)
     assert office is not None  # rule 5: admit refused an unknown office
 
@@ -185,42 +202,77 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
         " VALUES (:office, :day, 0, 0, 0) ON CONFLICT (office, date) DO UPDATE SET version = c.version"
         " RETURNING booked, booked_parking, version)"
         " SELECT d.booked, d.booked_parking, d.version, pg_advisory_xact_lock(hashtext(:week_key)) FROM d"
-    ), {"office": office.id, "day": wanted.day, "week_key": f"user-week:{wanted.user}:{monday}"}).one()[:3]
+    ), {"office": office.id, "day": wanted.day, "week_key": _week_key(wanted.user, wanted.day)}).one()[:3]
     # A new statement, so a new snapshot: it sees every booking committed before our locks.
     week = s.execute(
         select(Booking.office, Booking.date)
-        .where(Booking.user == wanted.user, Booking.status == "active", Booking.date >= monday,
+        .where(Booking.user == wanted.user, Booking.status.in_(HELD), Booking.date >= monday,
                Booking.date <= sunday)
     ).all()
     override = _override(s.get(DayOverride, (office.id, wanted.day), populate_existing=True))  # under the lock
-    snapshot = rules.Snapshot(office, user_quota, auto_approved, rules.Counts(booked, booked_parking, version),
-                              tuple(rules.Held(o, d) for o, d in week), override)
-    new = rules.decide(wanted, snapshot, settings, now)  # rules 5–11; a rejection rolls back
+    drawn = office.allocation == "ballot" and s.get(BallotDraw, (office.id, wanted.day)) is not None
+    return rules.Snapshot(office, user_quota, auto_approved, rules.Counts(booked, booked_parking, version),
+                          tuple(rules.Held(o, d) for o, d in week), override, drawn)
 
+
+def _week_key(user: str, day: date) -> str:
+    """The advisory lock of one user's Monday–Sunday week (rule 11)."""
+    return f"user-week:{user}:{rules.week_of(day)[0]}"
+
+
+def _lock_user_weeks(s, users_days: set[tuple[str, date]]) -> None:
+    """Take the user-week locks of several users at once, in one sorted order (a promotion or a
+    draw holds an office-day and needs every candidate's week: sorted, two of them cannot
+    deadlock; a decision takes one user-week lock after its office-day, never an office-day
+    after a user-week)."""
+    keys = sorted({_week_key(user, day) for user, day in users_days})
+    if keys:
+        s.execute(text("SELECT count(pg_advisory_xact_lock(hashtext(k)))"
+                       " FROM (SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS ordered"), {"keys": keys})
+
+
+def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -> tuple[dict, dict]:
+    """Load the snapshot under the locks, let `rules.decide` rule, write what it decided (a ballot
+    request, SPEC §13, is written with status `requested` and leaves the counters alone)."""
+    s = uow.session
+    wanted = rules.Request.of(request)
+    snapshot = _load_snapshot(s, wanted, rules.Settings.of(config), now)
+    office = snapshot.office
+    assert office is not None
+    new = rules.decide(wanted, snapshot, rules.Settings.of(config), now)  # rules 5–11; a rejection rolls back
+
+    status = "requested" if new.requested else "active"
     booking = Booking(id=uuid.uuid4().hex, user=new.user, office=office.id, date=new.day, parking=new.parking,
-                      status="active", created_at=now, created_by=caller)
+                      status=status, created_at=now, created_by=caller)
     inserted = insert(Booking).values(id=booking.id, user=booking.user, office=booking.office, date=booking.date,
-                                      parking=booking.parking, status="active", created_at=now,
-                                      created_by=caller).returning(Booking.id).cte()
-    counted = (update(DayCount).where(DayCount.office == office.id, DayCount.date == new.day)
-               .values(booked=new.counts.booked, booked_parking=new.counts.booked_parking,
-                       version=new.counts.version)
-               .returning(DayCount.version).cte())
-    # both writes, one round trip (each CTE is one row: the join is on purpose)
-    s.execute(select(inserted.c.id, counted.c.version).select_from(inserted).join(counted, true()))
+                                      parking=booking.parking, status=status, created_at=now,
+                                      created_by=caller).returning(Booking.id)
+    if new.requested:
+        s.execute(inserted)
+    else:
+        counted = (update(DayCount).where(DayCount.office == office.id, DayCount.date == new.day)
+                   .values(booked=new.counts.booked, booked_parking=new.counts.booked_parking,
+                           version=new.counts.version)
+                   .returning(DayCount.version).cte())
+        # both writes, one round trip (each CTE is one row: the join is on purpose)
+        ins = inserted.cte()
+        s.execute(select(ins.c.id, counted.c.version).select_from(ins).join(counted, true()))
     result = booking_json(booking, office)
     event = uow.emit(BOOKING_CREATED, actor=caller, entity="booking", entity_id=booking.id, office=office.id,
                      after=result, availability=availability(office.id, new.day, new.counts),
-                     office_timezone=office.timezone, reason=new.reason, reason_required=new.reason_required)
+                     office_timezone=office.timezone, reason=new.reason, reason_required=new.reason_required,
+                     draw_at=moment.isoformat() if new.requested and (moment := rules.draw_at(office, new.day))
+                     else None)
     return result, event
 
 
 # ------------------------------------------------------------------------------ cancel
 
 
-def cancel_booking(db: Db, booking_id: str, caller: dict, now: datetime) -> dict:
+def cancel_booking(db: Db, config: AppConfig, booking_id: str, caller: dict, now: datetime) -> dict:
     """Cancel per SPEC §4; returns {office, date} of the booking. `caller`: {email, system_admin,
-    offices}."""
+    offices}. The freed place goes to the day's waitlist in the same transaction (SPEC §12). A
+    ballot request (SPEC §13) is cancelled without touching the counters (nor their lock)."""
     who = rules.Caller.of(caller)
     with db.uow() as uow:
         s = uow.session
@@ -230,16 +282,26 @@ def cancel_booking(db: Db, booking_id: str, caller: dict, now: datetime) -> dict
         assert row is not None  # decide_cancel refused an unknown booking
         booking, office = row
         before = booking_json(booking, office)
+        was_active = booking.status == "active"
         booking.status = "cancelled"
         booking.cancelled_at = now
         booking.cancelled_by = who.email
-        counts = change_counts(lock_day(s, booking.office, booking.date), change)
+        counter = lock_day(s, booking.office, booking.date) if was_active else None
+        counts = change_counts(counter, change) if counter is not None else _counts(s, booking.office, booking.date)
         s.flush()
         uow.emit(BOOKING_CANCELLED, actor=who.email, entity="booking", entity_id=booking.id, office=booking.office,
                  before=before, after=booking_json(booking, office),
                  availability=availability(booking.office, booking.date, counts), office_timezone=office.timezone)
+        if counter is not None:
+            promote_waiting(uow, office, {booking.date: counter}, rules.Settings.of(config), now)
         uow.commit()
         return {"office": booking.office, "date": booking.date.isoformat()}
+
+
+def _counts(s, office: str, day: date) -> rules.Counts:
+    """An office-day's counters, read without a lock (for an event that does not change them)."""
+    row = s.get(DayCount, (office, day))
+    return rules.Counts(row.booked, row.booked_parking, row.version) if row else rules.Counts()
 
 
 # ------------------------------------------------------------------------------ reads
@@ -322,7 +384,7 @@ def _override(row: DayOverride | None) -> rules.Override | None:
     return rules.Override(row.quota, row.parking_quota, row.closed, row.note) if row is not None else None
 
 
-def set_day(db: Db, office_id: str, day_value: str, fields: dict, actor: str, now: datetime,
+def set_day(db: Db, config: AppConfig, office_id: str, day_value: str, fields: dict, actor: str, now: datetime,
             remove: bool = False) -> dict:
     """Set (or with `remove`, delete) one office-day's override, under the office-day counter lock
     that every decision for that day takes, so bookings and the change are serialised: a booking
@@ -350,7 +412,7 @@ def set_day(db: Db, office_id: str, day_value: str, fields: dict, actor: str, no
         doomed: list[Booking] = []
         if not remove and bool(fields.get("cancel_existing")):
             doomed = list(s.scalars(select(Booking).where(Booking.office == office_id, Booking.date == day,
-                                                          Booking.status == "active")
+                                                          Booking.status.in_(HELD))
                                     .order_by(Booking.id).with_for_update()).all())
         counter = lock_day(s, office_id, day)
         current = _override(s.get(DayOverride, (office_id, day), populate_existing=True))
@@ -359,7 +421,7 @@ def set_day(db: Db, office_id: str, day_value: str, fields: dict, actor: str, no
         if decision.cancel_existing:  # bookings made before we held the lock
             seen = {b.id for b in doomed}
             doomed += [b for b in s.scalars(select(Booking).where(Booking.office == office_id, Booking.date == day,
-                                                                  Booking.status == "active")
+                                                                  Booking.status.in_(HELD))
                                             .order_by(Booking.id).with_for_update()) if b.id not in seen]
         stored = s.get(DayOverride, (office_id, day))
         if decision.override is None:
@@ -372,14 +434,18 @@ def set_day(db: Db, office_id: str, day_value: str, fields: dict, actor: str, no
             else:
                 for k, v in values.items():
                     setattr(stored, k, v)
+        note = (decision.override.note if decision.override else None) or "The office is closed that day."
         for booking in doomed if decision.cancel_existing else []:
             before = booking_json(booking, office)
+            held = booking.status == "active"  # a ballot request holds no place
             booking.status, booking.cancelled_at, booking.cancelled_by = "cancelled", now, actor
-            counts = change_counts(counter, rules.CounterChange(-1, -1 if booking.parking else 0))
+            counts = change_counts(counter, rules.CounterChange(-1, -1 if booking.parking else 0) if held
+                                   else rules.CounterChange(0, 0))
             uow.emit(BOOKING_CANCELLED, actor=actor, entity="booking", entity_id=booking.id, office=office_id,
                      before=before, after=booking_json(booking, office),
-                     availability=availability(office_id, day, counts), office_timezone=office.timezone,
-                     note=(decision.override.note if decision.override else None) or "The office is closed that day.")
+                     availability=availability(office_id, day, counts), office_timezone=office.timezone, note=note)
+        if decision.cancel_existing:  # SPEC §15: the day's waitlist goes too, each holder told
+            _end_waiting(uow, office, day, "cancelled", actor, now, note=note)
         counts = change_counts(counter, rules.CounterChange(0, 0))  # a new version for the override
         s.flush()
         cancelled = len(doomed) if decision.cancel_existing else 0
@@ -389,6 +455,8 @@ def set_day(db: Db, office_id: str, day_value: str, fields: dict, actor: str, no
                      after=decision.override.as_dict() if decision.override else None,
                      override=decision.override.as_dict() if decision.override else None,
                      availability=availability(office_id, day, counts), cancelled=cancelled)
+        promote_waiting(uow, row, {day: counter}, rules.Settings.of(config), now)  # a raised or reopened day
+        counts = rules.Counts(counter.booked, counter.booked_parking, counter.version)
         uow.commit()
     effective = rules.effective_day(office, decision.override)
     return {"office": office_id, "date": day.isoformat(), "quota": effective.quota,
@@ -431,6 +499,9 @@ def upsert_office(db: Db, office: dict, changed_at: datetime | None = None) -> N
     deadline never releases past days)."""
     values = {k: office[k] for k in ("id", "name", "quota", "parking_quota", "timezone", "retired")}
     values["check_in_deadline"] = office.get("check_in_deadline")
+    values["allocation"] = office.get("allocation") or "first_come"
+    values["ballot_draw_days_before"] = int(office.get("ballot_draw_days_before") or 7)
+    values["ballot_draw_time"] = office.get("ballot_draw_time") or "12:00"
     since = changed_at or datetime.now(tz=ZoneInfo("UTC"))
     with db.uow() as uow:
         stmt = insert(Office).values(**values, deadline_since=since)
@@ -460,6 +531,7 @@ def upsert_user_settings(db: Db, email: str, after: dict | None) -> None:
 
 RELEASE_BATCH = 200
 SYSTEM_ACTOR = "system"
+WAITLIST_ACTOR = "waitlist"  # created_by of a booking the waitlist made (SPEC §12)
 
 
 def release_due(db: Db, now: datetime) -> int:
@@ -510,9 +582,10 @@ def _release_batch(db: Db, office_id: str, day: date, deadline: datetime, now: d
         return len(rows)
 
 
-def release_booking(db: Db, booking_id: str, caller: dict, now: datetime) -> dict:
+def release_booking(db: Db, config: AppConfig, booking_id: str, caller: dict, now: datetime) -> dict:
     """"I'm not coming" (SPEC §11, `rules.decide_release`): the booking is released and its place
-    freed at once. An already released booking answers as it is (nothing changes)."""
+    freed at once (to the day's waitlist, SPEC §12). An already released booking answers as it is
+    (nothing changes)."""
     who = rules.Caller.of(caller)
     with db.uow() as uow:
         s = uow.session
@@ -525,12 +598,14 @@ def release_booking(db: Db, booking_id: str, caller: dict, now: datetime) -> dic
             return booking_json(booking, office)
         before = booking_json(booking, office)
         booking.status, booking.released_at, booking.released_by = "released", now, who.email
-        counts = change_counts(lock_day(s, booking.office, booking.date), change)
+        counter = lock_day(s, booking.office, booking.date)
+        counts = change_counts(counter, change)
         s.flush()
         result = booking_json(booking, office)
         uow.emit(BOOKING_RELEASED, actor=who.email, entity="booking", entity_id=booking.id, office=booking.office,
                  before=before, after=result, availability=availability(booking.office, booking.date, counts),
                  office_timezone=office.timezone, automatic=False, check_in_deadline=office.check_in_deadline)
+        promote_waiting(uow, office, {booking.date: counter}, rules.Settings.of(config), now)
         uow.commit()
         return result
 
@@ -558,3 +633,383 @@ def check_in(db: Db, user: str, office_id: str, actor: str, now: datetime) -> di
         result = booking_json(booking, office)
         uow.commit()
     return {"booking": result, "first_check_in": first}
+
+
+# ------------------------------------------------------------------------------ waitlist (SPEC §12)
+#
+# Lock order, as everywhere in booking: booking rows, then office-day counter rows, then waitlist
+# rows, then user-week advisory locks. Every change to a day's queue happens under that day's
+# counter lock, so a freed place and the promotion it causes are one transaction: the place goes
+# to exactly one entry, and capacity is never exceeded.
+
+
+def waitlist_json(entry: WaitlistEntry, office: Office | rules.Office, position: int | None) -> dict:
+    """SPEC §12 waitlist entry; `status` and `booking_id` (the promotion's booking) added."""
+    return {"id": entry.id, "user": entry.user, "office": {"id": office.id, "name": office.name},
+            "date": entry.date.isoformat(), "parking": entry.parking, "position": position,
+            "created_at": rules.iso_utc(entry.created_at), "status": entry.status, "booking_id": entry.booking_id}
+
+
+def _as_rules_office(office: Office | rules.Office) -> rules.Office:
+    return office if isinstance(office, rules.Office) else _office(office)
+
+
+def _waiting(s, office_id: str, day: date) -> list[WaitlistEntry]:
+    """The office-day's queue, in order."""
+    return list(s.scalars(select(WaitlistEntry).where(WaitlistEntry.office == office_id, WaitlistEntry.date == day,
+                                                      WaitlistEntry.status == "waiting")
+                          .order_by(WaitlistEntry.seq)))
+
+
+def _queue(entries: list[WaitlistEntry]) -> list[dict]:
+    """The waiting entries' positions (1 = next), for the live updates of the gateways."""
+    return [{"id": e.id, "user": e.user, "position": i} for i, e in
+            enumerate((e for e in entries if e.status == "waiting"), start=1)]
+
+
+def join_waitlist(db: Db, config: AppConfig, request: dict, caller: str, now: datetime) -> dict:
+    """Queue for a full (or closed) office-day (`rules.decide_join`), under the same locks as a
+    booking decision: a join and a freed place are serialised, so nobody queues for a day that
+    has a place. Returns the entry with its position."""
+    caller = normalize_email(caller)
+    settings = rules.Settings.of(config)
+    with db.uow() as uow:
+        s = uow.session
+        wanted = rules.Request.of(request)
+        snapshot = _load_snapshot(s, wanted, settings, now)
+        office = snapshot.office
+        assert office is not None
+        already = s.scalars(select(WaitlistEntry.id).where(
+            WaitlistEntry.user == wanted.user, WaitlistEntry.office == office.id, WaitlistEntry.date == wanted.day,
+            WaitlistEntry.status == "waiting")).first() is not None
+        rules.decide_join(wanted, snapshot, settings, now, already)
+        required = rules.reason_required(settings, snapshot)
+        entry = WaitlistEntry(id=uuid.uuid4().hex, user=wanted.user, office=office.id, date=wanted.day,
+                              parking=wanted.parking, reason=(wanted.reason or "").strip() if required else None,
+                              status="waiting", created_at=now, created_by=caller)
+        s.add(entry)
+        s.flush()
+        queue = _waiting(s, office.id, wanted.day)
+        result = waitlist_json(entry, office, 1 + [e.id for e in queue].index(entry.id))
+        uow.emit(WAITLIST_JOINED, actor=caller, entity="waitlist_entry", entity_id=entry.id, office=office.id,
+                 after=result, date=wanted.day.isoformat(), queue=_queue(queue), office_timezone=office.timezone)
+        uow.commit()
+    return result
+
+
+def list_waitlist(db: Db, now: datetime, *, user: str | None = None, offices: list[str] | None = None,
+                  office: str | None = None, day: str | None = None) -> list[dict]:
+    """Waiting entries with their current position, by date, office and position. `offices`
+    limits to those offices (None: all)."""
+    ranked = select(WaitlistEntry, func.row_number().over(
+        partition_by=(WaitlistEntry.office, WaitlistEntry.date), order_by=WaitlistEntry.seq).label("position")
+    ).where(WaitlistEntry.status == "waiting").subquery()
+    entry = aliased(WaitlistEntry, ranked)
+    query = (select(entry, ranked.c.position, Office).join(Office, Office.id == entry.office)
+             .order_by(entry.date, entry.office, ranked.c.position))
+    if user:
+        query = query.where(entry.user == normalize_email(user))
+    if offices is not None:
+        query = query.where(entry.office.in_(list(offices)))
+    if office:
+        query = query.where(entry.office == office)
+    if day:
+        query = query.where(entry.date == rules.parse_day(day))
+    with db.uow() as uow:
+        return [waitlist_json(e, o, position) for e, position, o in uow.session.execute(query)]
+
+
+def leave_waitlist(db: Db, entry_id: str, caller: dict, now: datetime) -> dict:
+    """Leave the queue (owner, or admins of the office). Unknown or no longer waiting: 404."""
+    who = rules.Caller.of(caller)
+    with db.uow() as uow:
+        s = uow.session
+        found = s.execute(select(WaitlistEntry.office, WaitlistEntry.date, WaitlistEntry.user)
+                          .where(WaitlistEntry.id == entry_id, WaitlistEntry.status == "waiting")).first()
+        if found is None:
+            raise WaitlistEntryNotFound()
+        office_id, day, user = found
+        if user != who.email and not (who.system_admin or office_id in who.offices):
+            raise BookingForbidden()
+        lock_day(s, office_id, day)  # the queue changes under the day's lock
+        entry = s.scalars(select(WaitlistEntry).where(WaitlistEntry.id == entry_id, WaitlistEntry.status == "waiting")
+                          .with_for_update()).first()
+        if entry is None:  # promoted, expired or left meanwhile
+            raise WaitlistEntryNotFound()
+        office = s.get(Office, office_id)
+        before = waitlist_json(entry, office, None)
+        entry.status, entry.ended_at, entry.reason = "left", now, None
+        s.flush()
+        queue = _waiting(s, office_id, day)
+        uow.emit(WAITLIST_LEFT, actor=who.email, entity="waitlist_entry", entity_id=entry.id, office=office_id,
+                 before=before, after=waitlist_json(entry, office, None), date=day.isoformat(), queue=_queue(queue),
+                 office_timezone=office.timezone)
+        uow.commit()
+        return waitlist_json(entry, office, None)
+
+
+def _end_waiting(uow, office: Office | rules.Office, day: date, status: str, actor: str, now: datetime,
+                 note: str | None = None, user: str | None = None) -> int:
+    """End the day's waiting entries (of `user` only, when given) with `status` (expired,
+    cancelled), one event each. The caller holds the day's counter lock."""
+    s = uow.session
+    query = select(WaitlistEntry).where(WaitlistEntry.office == office.id, WaitlistEntry.date == day,
+                                        WaitlistEntry.status == "waiting")
+    if user is not None:
+        query = query.where(WaitlistEntry.user == user)
+    ended = list(s.scalars(query.order_by(WaitlistEntry.seq).with_for_update()))
+    if not ended:
+        return 0
+    befores = {e.id: waitlist_json(e, office, None) for e in ended}
+    for entry in ended:
+        entry.status, entry.ended_at, entry.reason = status, now, None
+    s.flush()
+    queue = _queue(_waiting(s, office.id, day))
+    spec = WAITLIST_EXPIRED if status == "expired" else WAITLIST_CANCELLED
+    for entry in ended:
+        uow.emit(spec, actor=actor, entity="waitlist_entry", entity_id=entry.id, office=office.id,
+                 before=befores[entry.id], after=waitlist_json(entry, office, None), date=day.isoformat(),
+                 queue=queue, office_timezone=office.timezone, note=note)
+    return len(ended)
+
+
+def promote_waiting(uow, office: Office | rules.Office, counters: dict[date, DayCount], settings: rules.Settings,
+                    now: datetime) -> int:
+    """Give the free places of these office-days (their counter rows locked by the caller) to
+    their waitlists (`rules.promote`): each promoted entry becomes an active booking made by
+    "waitlist", in this transaction, with its events (booking_created for the confirmation,
+    availability and audit; waitlist_promoted for the live update). Returns how many."""
+    s = uow.session
+    if not counters:
+        return 0
+    entries = list(s.scalars(select(WaitlistEntry).where(
+        WaitlistEntry.office == office.id, WaitlistEntry.date.in_(list(counters)), WaitlistEntry.status == "waiting")
+        .order_by(WaitlistEntry.seq).with_for_update()))
+    if not entries:
+        return 0
+    ro = _as_rules_office(office)
+    _lock_user_weeks(s, {(e.user, e.date) for e in entries})
+    promoted = 0
+    for day in sorted({e.date for e in entries}):
+        queue = [e for e in entries if e.date == day]
+        users = sorted({e.user for e in queue})
+        monday, sunday = rules.week_of(day)
+        held = s.execute(select(Booking.user, Booking.office, Booking.date).where(
+            Booking.user.in_(users), Booking.status.in_(HELD), Booking.date >= monday, Booking.date <= sunday)).all()
+        quotas = dict(s.execute(select(UserSettings.email, UserSettings.quota).where(UserSettings.email.in_(users))).all())
+        waiting = [rules.Waiting(e.id, e.user, e.parking,
+                                 held=any(u == e.user and o == ro.id and d == day for u, o, d in held),
+                                 week_held=sum(1 for u, _, _ in held if u == e.user),
+                                 quota=rules.weekly_quota(quotas.get(e.user), settings)) for e in queue]
+        counter = counters[day]
+        day_override = _override(s.get(DayOverride, (ro.id, day), populate_existing=True))
+        chosen = rules.promote(waiting, ro, rules.effective_day(ro, day_override),
+                               rules.Counts(counter.booked, counter.booked_parking, counter.version),
+                               rules.waitlist_expires_at(day, ro.timezone, ro.check_in_deadline), now)
+        if not chosen:
+            continue
+        by_id = {e.id: e for e in queue}
+        made = []
+        for waiting_entry, _ in chosen:
+            entry = by_id[waiting_entry.id]
+            booking = Booking(id=uuid.uuid4().hex, user=entry.user, office=ro.id, date=day, parking=entry.parking,
+                              status="active", created_at=now, created_by=WAITLIST_ACTOR)
+            s.add(booking)
+            counts = change_counts(counter, rules.CounterChange(1, 1 if entry.parking else 0))
+            before = waitlist_json(entry, ro, None)
+            reason = entry.reason
+            entry.status, entry.ended_at, entry.booking_id, entry.reason = "promoted", now, booking.id, None
+            made.append((entry, booking, counts, before, reason))
+        s.flush()
+        queue_after = _queue(queue)
+        for entry, booking, counts, before, reason in made:
+            result = booking_json(booking, ro)
+            uow.emit(BOOKING_CREATED, actor=SYSTEM_ACTOR, entity="booking", entity_id=booking.id, office=ro.id,
+                     after=result, availability=availability(ro.id, day, counts), office_timezone=ro.timezone,
+                     reason=reason, reason_required=reason is not None)
+            uow.emit(WAITLIST_PROMOTED, actor=SYSTEM_ACTOR, entity="waitlist_entry", entity_id=entry.id,
+                     office=ro.id, before=before, after=waitlist_json(entry, ro, None), date=day.isoformat(),
+                     queue=queue_after, office_timezone=ro.timezone, booking=result)
+        promoted += len(made)
+    return promoted
+
+
+def promote_where(db: Db, config: AppConfig, now: datetime, *, office: str | None = None,
+                  user: str | None = None) -> int:
+    """Promote the waitlists of the days an office's (or a user's) waiting entries are on: after a
+    capacity change (a raised quota, an un-retired office) or a user's raised weekly quota. The
+    days' counters are locked in (office, date) order, as an erasure does."""
+    query = select(WaitlistEntry.office, WaitlistEntry.date).where(WaitlistEntry.status == "waiting")
+    if office is not None:
+        query = query.where(WaitlistEntry.office == office)
+    if user is not None:
+        query = query.where(WaitlistEntry.user == normalize_email(user))
+    with db.uow() as uow:
+        s = uow.session
+        days = sorted(set(s.execute(query.distinct()).all()))
+        if not days:
+            return 0
+        counters: dict[str, dict[date, DayCount]] = {}
+        for office_id, day in days:
+            counters.setdefault(office_id, {})[day] = lock_day(s, office_id, day)
+        promoted = 0
+        for office_id, locked in counters.items():
+            row = s.get(Office, office_id)
+            if row is not None:
+                promoted += promote_waiting(uow, row, locked, rules.Settings.of(config), now)
+        uow.commit()
+        return promoted
+
+
+def expire_waitlist(db: Db, now: datetime) -> int:
+    """The expiry job: the entries of every office-day whose waitlist has closed (the check-in
+    deadline, or the start of the day) are expired, each day under its counter lock, one event
+    per entry (the user is emailed). Exactly once: an entry is ended only while still waiting."""
+    with db.uow() as uow:
+        days = uow.session.execute(
+            select(WaitlistEntry.office, WaitlistEntry.date, Office.timezone, Office.check_in_deadline)
+            .join(Office, Office.id == WaitlistEntry.office)
+            .where(WaitlistEntry.status == "waiting", WaitlistEntry.date <= (now + timedelta(days=1)).date())
+            .distinct()).all()
+    expired = 0
+    for office_id, day, timezone, deadline in sorted(days):
+        if now < rules.waitlist_expires_at(day, timezone, deadline):
+            continue
+        with db.uow() as uow:
+            lock_day(uow.session, office_id, day)
+            expired += _end_waiting(uow, uow.session.get(Office, office_id), day, "expired", SYSTEM_ACTOR, now)
+            uow.commit()
+    return expired
+
+
+# ------------------------------------------------------------------------------ ballot (SPEC §13)
+
+
+def draw_due_days(db: Db, config: AppConfig, now: datetime) -> int:
+    """The draw job: every office-day whose draw is due and has not run is drawn (`draw_day`):
+    the days of ballot offices' bookable windows once their draw time has come (late after
+    downtime), and any day that still has requests at an office no longer on ballot. Returns how
+    many days were drawn."""
+    with db.uow() as uow:
+        s = uow.session
+        ballot = [_office(o) for o in s.scalars(select(Office).where(Office.allocation == "ballot",
+                                                                     Office.retired.is_(False)))]
+        pending = set(s.execute(select(Booking.office, Booking.date).where(Booking.status == "requested")
+                                .distinct()).all())
+        wanted = set()
+        for office in ballot:
+            for day in rules.bookable_days(now, office.timezone, config.advance_booking_days):
+                if rules.draw_due(office, day, now):
+                    wanted.add((office.id, day))
+        ballot_ids = {o.id for o in ballot}
+        first_come_pending = {(o, d) for o, d in pending if o not in ballot_ids}
+        wanted |= first_come_pending
+        wanted |= {(o, d) for o, d in pending if o in ballot_ids and rules.draw_due(
+            next(b for b in ballot if b.id == o), d, now)}
+        if not wanted:
+            return 0
+        drawn = set(s.execute(select(BallotDraw.office, BallotDraw.date).where(
+            BallotDraw.office.in_(sorted({o for o, _ in wanted})), BallotDraw.date >= min(d for _, d in wanted)
+        )).all())
+    count = 0
+    for office_id, day in sorted(wanted - drawn):
+        if draw_day(db, config, office_id, day, now) is not None:
+            count += 1
+    return count
+
+
+def draw_day(db: Db, config: AppConfig, office_id: str, day: date, now: datetime,
+             seed: str | None = None) -> dict | None:
+    """Draw one office-day (SPEC §13, `rules.draw`), exactly once: under the day's counter lock,
+    a day with a `ballot_draws` row is never drawn again (replicas racing, a restart). Winners
+    become active bookings; the others are `waitlisted` and queue in draw order. One
+    `ballot_drawn` event carries the seed, the ordered request ids, every request's inputs and
+    the outcome (audited: `tools/replay_ballot.py` recomputes the draw from it) and the results
+    for the mails. Returns the audit record's `after`, or None when there was nothing to draw."""
+    settings = rules.Settings.of(config)
+    with db.uow() as uow:
+        s = uow.session
+        row = s.get(Office, office_id)
+        if row is None:
+            return None
+        office = _office(row)
+        counter = lock_day(s, office_id, day)
+        if s.get(BallotDraw, (office_id, day)) is not None:
+            return None
+        if office.allocation == "ballot" and not rules.draw_due(office, day, now):
+            return None
+        requests = list(s.scalars(select(Booking).where(Booking.office == office_id, Booking.date == day,
+                                                        Booking.status == "requested")
+                                  .order_by(Booking.id).with_for_update()))
+        seed = seed or secrets.token_hex(16)
+        s.add(BallotDraw(office=office_id, date=day, seed=seed, drawn_at=now, requests=len(requests), winners=0))
+        if not requests:
+            uow.commit()
+            return None
+        users = sorted({b.user for b in requests})
+        _lock_user_weeks(s, {(u, day) for u in users})
+        moment = rules.draw_at(office, day) or now
+        first, last = rules.history_window(min(moment, now), office.timezone)
+        office_days = dict(s.execute(
+            select(Booking.user, func.count(func.distinct(Booking.date))).where(
+                Booking.user.in_(users), Booking.status == "active", Booking.date >= first, Booking.date <= last)
+            .group_by(Booking.user)).all())
+        monday, sunday = rules.week_of(day)
+        week_held = dict(s.execute(
+            select(Booking.user, func.count()).where(Booking.user.in_(users), Booking.status.in_(HELD),
+                                                     Booking.date >= monday, Booking.date <= sunday)
+            .group_by(Booking.user)).all())
+        quotas = dict(s.execute(select(UserSettings.email, UserSettings.quota).where(UserSettings.email.in_(users))).all())
+        entries = [rules.BallotEntry(b.id, b.parking, int(office_days.get(b.user, 0)),
+                                     eligible=week_held.get(b.user, 0) <= rules.weekly_quota(quotas.get(b.user),
+                                                                                            settings))
+                   for b in requests]
+        day_override = _override(s.get(DayOverride, (office_id, day), populate_existing=True))
+        effective = rules.effective_day(office, day_override)
+        start = rules.Counts(counter.booked, counter.booked_parking, counter.version)
+        result = rules.draw(entries, seed, effective, start)
+        by_id = {b.id: b for b in requests}
+        winners = set(result.winners)
+        before = {b.id: booking_json(b, office) for b in requests}
+        waitlisted: dict[str, WaitlistEntry] = {}
+        for entry in result.order:
+            booking = by_id[entry.id]
+            if entry.id in winners:
+                booking.status = "active"
+                change_counts(counter, rules.CounterChange(1, 1 if booking.parking else 0))
+            else:
+                booking.status = "waitlisted"
+                queued = WaitlistEntry(id=uuid.uuid4().hex, user=booking.user, office=office_id, date=day,
+                                       parking=booking.parking, status="waiting", created_at=now,
+                                       created_by=booking.created_by, request_id=booking.id)
+                s.add(queued)
+                s.flush()  # one at a time: the queue's order (seq) is the draw order
+                waitlisted[entry.id] = queued
+        if not winners:
+            change_counts(counter, rules.CounterChange(0, 0))  # a new version: the day's requests changed
+        s.get(BallotDraw, (office_id, day)).winners = len(winners)
+        s.flush()
+        queue = _waiting(s, office_id, day)
+        positions = {e.id: i for i, e in enumerate(queue, start=1)}
+        counts = rules.Counts(counter.booked, counter.booked_parking, counter.version)
+        record = {
+            "office": office_id, "date": day.isoformat(), "seed": seed,
+            "places": effective.quota - start.booked if not effective.closed else 0,
+            "parking_places": effective.parking_quota - start.booked_parking if not effective.closed else 0,
+            "requests": {e.id: {"office_days": e.office_days, "parking": e.parking, "eligible": e.eligible}
+                         for e in entries},
+            "order": [e.id for e in result.order],
+            "outcome": result.outcome(),
+        }
+        results = []
+        for entry in result.order:
+            place = waitlisted.get(entry.id)
+            results.append({"before": before[entry.id], "booking": booking_json(by_id[entry.id], office),
+                            "outcome": "won" if entry.id in winners else "waitlisted",
+                            "waitlist_id": place.id if place else None,
+                            "position": positions.get(place.id) if place else None})
+        uow.emit(BALLOT_DRAWN, actor=SYSTEM_ACTOR, entity="office_day", entity_id=f"{office_id}/{day.isoformat()}",
+                 office=office_id, after=record, availability=availability(office_id, day, counts),
+                 office_timezone=office.timezone, results=results, queue=_queue(queue))
+        uow.commit()
+        return record

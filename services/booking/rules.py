@@ -14,6 +14,9 @@ passes the real time.
 - `bookable_window` / `bookable_days`: rule 6's window, also used by the gateway.
 - `deadline_at` / `release_due_days` / `decide_release` / `door_check_in` / `no_show_rate`:
   check-in and release of no-shows (SPEC §11).
+- `decide_join` / `promote` / `waitlist_expires_at`: the waitlist of a full day (SPEC §12).
+- `draw_at` / `is_request` / `draw_order` / `draw`: the ballot of an oversubscribed day (SPEC §13;
+  the algorithm is written out in docs/ballot.md, and `tools/replay_ballot.py` recomputes a draw).
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from zoneinfo import ZoneInfo
 from obcommon.emails import normalize_email
 
 from .exceptions import (
+    AlreadyWaitlisted,
     BookingForbidden,
     BookingNotFound,
     DateOutOfRange,
@@ -38,11 +42,13 @@ from .exceptions import (
     OfficeFull,
     OfficeNotFound,
     ParkingFull,
+    PlacesAvailable,
     ReasonRequired,
     ReleaseBeforeDay,
     TooLateToCancel,
     TooLateToRelease,
     UserQuotaExceeded,
+    WaitlistClosed,
 )
 
 MAX_RANGE_DAYS = 400
@@ -75,6 +81,9 @@ class Office:
     timezone: str
     retired: bool = False
     check_in_deadline: str | None = None  # "HH:MM" office time (SPEC §11); None: no automatic release
+    allocation: str = "first_come"  # SPEC §13: "first_come" | "ballot"
+    ballot_draw_days_before: int = 7
+    ballot_draw_time: str = "12:00"  # "HH:MM" office time
 
 
 @dataclass(frozen=True)
@@ -160,15 +169,17 @@ class Snapshot:
     """Everything a booking decision reads, as the repository loaded it under its locks.
 
     `office` is None when the read model does not know the office; `user_quota` None means the
-    default weekly quota; `counts` are the office-day's counters; `week` the user's active
-    bookings of the request's Monday–Sunday week, in every office; `override` the day's override
-    (SPEC §15), read under the office-day lock."""
+    default weekly quota; `counts` are the office-day's counters; `week` the user's active and
+    requested bookings of the request's Monday–Sunday week, in every office; `override` the day's
+    override (SPEC §15), read under the office-day lock; `drawn` whether a ballot office's day has
+    been drawn (SPEC §13: until then it takes requests, also once its draw time has come)."""
     office: Office | None
     user_quota: int | None = None
     auto_approved: bool = False
     counts: Counts = Counts()
     week: tuple[Held, ...] = ()
     override: Override | None = None
+    drawn: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,6 +192,7 @@ class NewBooking:
     counts: Counts
     reason_required: bool  # rule 7 applied: the booking is mailed to facilities
     reason: str | None  # what the mail says (trimmed); None unless required
+    requested: bool = False  # SPEC §13: a ballot request (status `requested`), the counters unchanged
 
 
 # ------------------------------------------------------------------------------ creation (SPEC §4)
@@ -207,24 +219,33 @@ def reason_required(settings: Settings, snapshot: Snapshot) -> bool:
 def decide(request: Request, snapshot: Snapshot, settings: Settings, now: datetime) -> NewBooking:
     """SPEC §4 rules 5–11 in the table's order: the first one broken raises its error; otherwise
     (rule 12) the booking to write. A closed day (SPEC §15) is refused right after rule 8; rules 9
-    and 10 use the day's effective quotas (its override's, else the office's)."""
+    and 10 use the day's effective quotas (its override's, else the office's). A ballot office's
+    day not drawn yet (SPEC §13) is requested: capacity (rules 9, 10) is not checked and the
+    counters do not change; rule 11 counts active and requested bookings."""
     office = admit(request, snapshot, settings, now)
     if any(h.office == office.id and h.day == request.day for h in snapshot.week):  # rule 8
         raise DuplicateBooking()
     day = effective_day(office, snapshot.override)
-    if day.closed:  # SPEC §15: right after rule 8
+    if day.closed:  # SPEC §15: right after rule 8 (a closed day takes no requests either)
         raise OfficeClosed()
-    if snapshot.counts.booked >= day.quota:  # rule 9
-        raise OfficeFull()
-    if request.parking and snapshot.counts.booked_parking >= day.parking_quota:  # rule 10
-        raise ParkingFull()
-    quota = snapshot.user_quota if snapshot.user_quota is not None else settings.default_weekly_quota
-    if len(snapshot.week) >= quota:  # rule 11
+    requested = is_request(office, snapshot.drawn)
+    if not requested:
+        if snapshot.counts.booked >= day.quota:  # rule 9
+            raise OfficeFull()
+        if request.parking and snapshot.counts.booked_parking >= day.parking_quota:  # rule 10
+            raise ParkingFull()
+    if len(snapshot.week) >= weekly_quota(snapshot.user_quota, settings):  # rule 11
         raise UserQuotaExceeded()
     required = reason_required(settings, snapshot)
-    return NewBooking(user=request.user, office=office, day=request.day, parking=request.parking,
-                      counts=snapshot.counts.changed(CounterChange(1, 1 if request.parking else 0)),
-                      reason_required=required, reason=(request.reason or "").strip() if required else None)
+    counts = snapshot.counts if requested else snapshot.counts.changed(CounterChange(1, 1 if request.parking else 0))
+    return NewBooking(user=request.user, office=office, day=request.day, parking=request.parking, counts=counts,
+                      reason_required=required, reason=(request.reason or "").strip() if required else None,
+                      requested=requested)
+
+
+def weekly_quota(user_quota: int | None, settings: Settings) -> int:
+    """Rule 11's quota: the user's own when a System Admin set one, else the default."""
+    return user_quota if user_quota is not None else settings.default_weekly_quota
 
 
 # ------------------------------------------------------------------------------ day overrides (SPEC §15)
@@ -315,6 +336,11 @@ class Stored:
     timezone: str
     released: bool = False  # status `released` (SPEC §11); neither active nor released: cancelled
     check_in_deadline: str | None = None  # the office's, "HH:MM"
+    status: str = ""  # the stored status when it is none of the above: requested, waitlisted (SPEC §13)
+
+    @property
+    def requested(self) -> bool:
+        return self.status == "requested"
 
 
 @dataclass(frozen=True)
@@ -335,14 +361,17 @@ def decide_cancel(booking: Stored | None, caller: Caller, now: datetime) -> Coun
     """SPEC §4 cancellation: unknown or already cancelled 404; someone else's without rights 403;
     the owner until the day starts, a System Admin or an Office Admin of the office until it ends
     (also for their own bookings), else 403 "No longer able to cancel booking". Returns what the
-    cancellation does to the office-day's counters."""
-    if booking is None or not booking.active:
+    cancellation does to the office-day's counters. A ballot request (SPEC §13) is cancelled the
+    same way and changes no counter."""
+    if booking is None or not (booking.active or booking.requested):
         raise BookingNotFound()
     as_admin = caller.system_admin or booking.office in caller.offices
     if booking.user != caller.email and not as_admin:
         raise BookingForbidden()
     if not can_cancel(now, booking.day, booking.timezone, as_admin):
         raise TooLateToCancel()
+    if booking.requested:
+        return CounterChange(0, 0)
     return CounterChange(-1, -1 if booking.parking else 0)
 
 
@@ -350,7 +379,7 @@ def pass_status(booking: Stored, door_office: str, now: datetime) -> str:
     """SPEC §5 at the door of `door_office`: cancelled, wrong_office, wrong_day (the office's
     today) or ok, in that order."""
     if not booking.active:
-        return "released" if booking.released else "cancelled"
+        return "released" if booking.released else booking.status or "cancelled"
     if booking.office != door_office:
         return "wrong_office"
     if booking.day != office_today(now, booking.timezone):
@@ -555,3 +584,161 @@ def no_show_rate(released: int, reached_deadline: int) -> float | None:
 
 def iso_utc(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
+
+
+# ------------------------------------------------------------------------------ waitlist (SPEC §12)
+
+
+def waitlist_expires_at(day: date, timezone: str, deadline: str | None) -> datetime:
+    """When the waitlist of an office-day closes: the office's check-in deadline that day, or the
+    start of the day when it has none (SPEC §12). Its entries expire then."""
+    return deadline_at(day, timezone, deadline) or start_of_day(day, timezone)
+
+
+def decide_join(request: Request, snapshot: Snapshot, settings: Settings, now: datetime,
+                already_waiting: bool) -> Office:
+    """SPEC §12: may the user queue for this office-day? Rules 5–8 as a booking, then 409 "Already
+    on the waitlist", then a closed waitlist (the day's deadline, or its start, has come: 409
+    "The waitlist for that day has closed"), then rule 11 (active and requested bookings), then
+    409 "Places are available: book instead" unless a booking would be refused with rule 9 or 10
+    or a closed day (on a ballot day not drawn yet, a booking is a request: book instead).
+    Returns the office."""
+    office = admit(request, snapshot, settings, now)
+    if any(h.office == office.id and h.day == request.day for h in snapshot.week):  # rule 8
+        raise DuplicateBooking()
+    if already_waiting:
+        raise AlreadyWaitlisted()
+    if now >= waitlist_expires_at(request.day, office.timezone, office.check_in_deadline):
+        raise WaitlistClosed()
+    if len(snapshot.week) >= weekly_quota(snapshot.user_quota, settings):  # rule 11
+        raise UserQuotaExceeded()
+    day = effective_day(office, snapshot.override)
+    if is_request(office, snapshot.drawn) and not day.closed:
+        raise PlacesAvailable()
+    full = day.closed or snapshot.counts.booked >= day.quota or (
+        request.parking and snapshot.counts.booked_parking >= day.parking_quota)
+    if not full:
+        raise PlacesAvailable()
+    return office
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One waiting entry as a promotion reads it (under the office-day and user-week locks):
+    `held` whether the user already holds an active or requested booking at that office that day
+    (rule 8); `week_held` their active and requested bookings of that week (rule 11); `quota`
+    their weekly quota."""
+    id: str
+    user: str
+    parking: bool
+    held: bool = False
+    week_held: int = 0
+    quota: int = 1
+
+    @property
+    def eligible(self) -> bool:
+        return not self.held and self.week_held < self.quota
+
+
+def promote(queue: list[Waiting], office: Office, day: Day, counts: Counts, expires_at: datetime,
+            now: datetime) -> list[tuple[Waiting, Counts]]:
+    """SPEC §12: who gets the free places of an office-day, in queue order. An entry is promoted
+    when a place is free (and, if it asks for parking, a car space), and its user is eligible at
+    this moment (rules 8 and 11); an ineligible entry, or a parking entry when the car park is
+    full, keeps its place and the next one is tried. Nothing is promoted on a closed day, at a
+    retired office, or once the waitlist has closed (`expires_at`). Returns each promoted entry
+    with the counters after it."""
+    if office.retired or day.closed or now >= expires_at:
+        return []
+    promoted = []
+    for entry in queue:
+        if counts.booked >= day.quota:
+            break
+        if not entry.eligible or (entry.parking and counts.booked_parking >= day.parking_quota):
+            continue
+        counts = counts.changed(CounterChange(1, 1 if entry.parking else 0))
+        promoted.append((entry, counts))
+    return promoted
+
+
+# ------------------------------------------------------------------------------ ballot (SPEC §13)
+
+BALLOT_HISTORY_DAYS = 28  # "office days in the previous 28 days"
+
+
+def draw_at(office: Office, day: date) -> datetime | None:
+    """The moment a ballot office's `day` is drawn: `ballot_draw_time` (office time) on the day
+    `ballot_draw_days_before` days before it; None for a first-come office."""
+    if office.allocation != "ballot":
+        return None
+    hours, minutes = (int(part) for part in office.ballot_draw_time.split(":"))
+    return datetime.combine(day - timedelta(days=office.ballot_draw_days_before), time(hours, minutes),
+                            tzinfo=ZoneInfo(office.timezone))
+
+
+def is_request(office: Office, drawn: bool) -> bool:
+    """Whether a booking is a ballot request (SPEC §13): at a ballot office, for a day whose draw
+    has not run. The draw runs at its time (late after downtime, and for a day nobody requested
+    too): until it has run, requests are still taken, so nobody books first-come ahead of it."""
+    return office.allocation == "ballot" and not drawn
+
+
+def draw_due(office: Office, day: date, now: datetime) -> bool:
+    """Whether the draw of a ballot office's `day` is due (its moment has come)."""
+    moment = draw_at(office, day)
+    return moment is not None and now >= moment
+
+
+def history_window(draw_moment: datetime, timezone: str) -> tuple[date, date]:
+    """The days whose office days count for a draw: the BALLOT_HISTORY_DAYS days before the draw's
+    own (office-local) date."""
+    draw_day = draw_moment.astimezone(ZoneInfo(timezone)).date()
+    return draw_day - timedelta(days=BALLOT_HISTORY_DAYS), draw_day - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class BallotEntry:
+    """One request in a draw: `office_days` the user's days with an active booking (any office,
+    checked in or not) in `history_window`; `eligible` whether the user may still hold it (rule
+    11: their active and requested bookings of that week within their quota)."""
+    id: str
+    parking: bool
+    office_days: int
+    eligible: bool = True
+
+
+def tiebreak(seed: str, request_id: str) -> str:
+    """The seeded random order among equal histories: SHA-256 of "<seed>:<request id>", hex."""
+    return hashlib.sha256(f"{seed}:{request_id}".encode()).hexdigest()
+
+
+def draw_order(entries: list[BallotEntry], seed: str) -> list[BallotEntry]:
+    """Fewest office days first; ties by `tiebreak` (ascending)."""
+    return sorted(entries, key=lambda e: (e.office_days, tiebreak(seed, e.id)))
+
+
+@dataclass(frozen=True)
+class DrawResult:
+    order: tuple[BallotEntry, ...]  # the draw order
+    winners: tuple[str, ...]  # request ids that became bookings
+    counts: Counts  # the office-day's counters after the winners
+
+    def outcome(self) -> dict[str, str]:
+        won = set(self.winners)
+        return {e.id: ("won" if e.id in won else "waitlisted") for e in self.order}
+
+
+def draw(entries: list[BallotEntry], seed: str, day: Day, counts: Counts) -> DrawResult:
+    """SPEC §13: in `draw_order`, a request wins when its user is eligible and a place is left
+    (and, if it asks for parking, a car space); the others go to the waitlist in that order. A
+    closed day has no place to give."""
+    order = draw_order(entries, seed)
+    winners = []
+    for entry in order:
+        if day.closed or not entry.eligible or counts.booked >= day.quota:
+            continue
+        if entry.parking and counts.booked_parking >= day.parking_quota:
+            continue
+        counts = counts.changed(CounterChange(1, 1 if entry.parking else 0))
+        winners.append(entry.id)
+    return DrawResult(tuple(order), tuple(winners), counts)

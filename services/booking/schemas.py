@@ -17,6 +17,7 @@ class Slot(BaseModel):
     parking_quota: int
     closed: bool
     note: str | None
+    draw_at: str | None = None  # SPEC §13, a ballot office: when the day is drawn (ISO); until then, a request
 
 
 class OfficeRef(BaseModel):
@@ -32,11 +33,13 @@ class Booking(BaseModel):
     office: OfficeRef
     date: str
     parking: bool
-    status: Literal["active", "cancelled", "released"]
+    # SPEC §11 adds released; SPEC §13 requested (a ballot request) and waitlisted (it lost the draw)
+    status: Literal["active", "cancelled", "released", "requested", "waitlisted"]
     created_at: str
     cancellable_until: str
     checked_in_at: str | None  # always present (null until the first valid scan)
     released_at: str | None = None  # SPEC §11: ISO UTC when released (at the deadline, or "I'm not coming")
+    created_by: str | None = None  # who made it; "waitlist" when a waitlist promotion did (SPEC §12)
 
 
 class Availability(BaseModel):
@@ -58,6 +61,7 @@ class BookingEvent(EventPayload):
     reason: str | None = None
     reason_required: bool = False
     note: str | None = None  # booking_cancelled by a closure (SPEC §15): the day's note, for the mail
+    draw_at: str | None = None  # a ballot request (SPEC §13): when its day is drawn (ISO, office offset)
 
 
 class BookingReleased(BookingEvent):
@@ -67,6 +71,64 @@ class BookingReleased(BookingEvent):
 
     automatic: bool = False
     check_in_deadline: str | None = None
+
+
+class WaitlistEntry(BaseModel):
+    """SPEC §12 waitlist entry; `position` (1 = next) while waiting, else null; `status` waiting,
+    promoted (to `booking_id`), left, expired or cancelled."""
+
+    id: str
+    user: str
+    office: OfficeRef
+    date: str
+    parking: bool
+    position: int | None
+    created_at: str
+    status: Literal["waiting", "promoted", "left", "expired", "cancelled"] = "waiting"
+    booking_id: str | None = None
+
+
+class QueuePlace(BaseModel):
+    """One waiting entry's place in its office-day's queue."""
+
+    id: str
+    user: str
+    position: int
+
+
+class WaitlistEvent(EventPayload):
+    """waitlist_joined / _left / _promoted / _expired / _cancelled (SPEC §12): `before`/`after`
+    hold the entry; `queue` is the office-day's queue after the change (for live positions);
+    `booking` the booking a promotion made; `note` a closure's note (cancelled by a closure)."""
+
+    date: str
+    queue: list[QueuePlace]
+    office_timezone: str
+    booking: dict | None = None
+    note: str | None = None
+
+
+class BallotResult(BaseModel):
+    """One request's result in a draw: the request `before` and the booking after it (active when
+    it `won`, `waitlisted` otherwise, with its waitlist entry and position)."""
+
+    before: dict
+    booking: dict
+    outcome: Literal["won", "waitlisted"]
+    waitlist_id: str | None = None
+    position: int | None = None
+
+
+class BallotDrawn(EventPayload):
+    """ballot_drawn (SPEC §13): `after` is the audit record of the draw (office, date, seed,
+    places, parking_places, requests {id: {office_days, parking, eligible}}, order, outcome: see
+    docs/ballot.md); `results` (users included) is for the mails only, `availability` the day's
+    counters after the winners, `queue` its waitlist."""
+
+    availability: Availability
+    office_timezone: str
+    results: list[BallotResult]
+    queue: list[QueuePlace]
 
 
 class UserBookingsErased(EventPayload):

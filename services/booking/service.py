@@ -74,7 +74,7 @@ class BookingService(BaseService):
 
     @command
     def cancel_booking(self, booking_id: str, caller: dict) -> dict:
-        cancelled = repository.cancel_booking(self.db, str(booking_id), caller, utcnow())
+        cancelled = repository.cancel_booking(self.db, self.settings, str(booking_id), caller, utcnow())
         CANCELLED.labels(cancelled["office"]).inc()
         return cancelled
 
@@ -83,8 +83,7 @@ class BookingService(BaseService):
     @command
     def release_booking(self, booking_id: str, caller: dict) -> dict:
         """"I'm not coming": the booking's place is freed at once (rules.decide_release)."""
-        booking = repository.release_booking(self.db, str(booking_id), caller, utcnow())
-        return booking
+        return repository.release_booking(self.db, self.settings, str(booking_id), caller, utcnow())
 
     @command
     def check_in(self, user: str, office: str, actor: str) -> dict:
@@ -104,6 +103,35 @@ class BookingService(BaseService):
         if released:
             RELEASED.inc(released)
             log.info("released %d bookings with no check-in by their office's deadline", released)
+
+    # ---------------------------------------------------------------- waitlist (SPEC §12) and ballot (§13)
+
+    @command
+    def join_waitlist(self, request: dict, caller: str) -> dict:
+        """Queue for a full or closed day (the gateway checked rules 1–4)."""
+        self._ensure_office(str(request.get("office")))
+        return repository.join_waitlist(self.db, self.settings, request, caller, utcnow())
+
+    @rpc
+    def list_waitlist(self, user: str | None = None, offices: list[str] | None = None, office: str | None = None,
+                      date: str | None = None) -> list[dict]:
+        return repository.list_waitlist(self.db, utcnow(), user=user, offices=offices, office=office, day=date)
+
+    @command
+    def leave_waitlist(self, entry_id: str, caller: dict) -> dict:
+        return repository.leave_waitlist(self.db, str(entry_id), caller, utcnow())
+
+    @timer(interval=RELEASE_JOB_SECONDS, eager=True)
+    def queue_jobs(self) -> None:
+        """Every few seconds in every replica (each effect exactly once: see the repository):
+        waitlist entries expire when their day's waitlist closes, and ballot days are drawn at
+        their draw time; both catch up at the first tick after downtime."""
+        now = release_clock()
+        for job in (repository.expire_waitlist, lambda db, t: repository.draw_due_days(db, self.settings, t)):
+            try:
+                job(self.db, now)
+            except Exception as exc:  # the database away: the next tick tries again
+                log.info("queue job deferred: %r", exc)
 
     # ---------------------------------------------------------------- reads
 
@@ -145,10 +173,16 @@ class BookingService(BaseService):
             log.error("%s event %s without the office: ignored", event.type, event.event_id)
             return
         repository.upsert_office(self.db, event.after, _at(event.at))
+        if _raised(event.before, event.after, "quota", "parking_quota") or (
+                (event.before or {}).get("retired") and not event.after.get("retired")):
+            repository.promote_where(self.db, self.settings, utcnow(), office=event.after["id"])  # SPEC §12
 
     @consumes(USER_CHANGED)
     def on_user_changed(self, event: UserChanged) -> None:
         repository.upsert_user_settings(self.db, event.email, event.after)
+        if _raised(event.before, event.after, "quota") or (event.after and event.after.get("quota") is None
+                                                           and (event.before or {}).get("quota") is not None):
+            repository.promote_where(self.db, self.settings, utcnow(), user=event.email)  # now eligible (rule 11)
 
     @timer(interval=OFFICE_SYNC_RETRY_SECONDS, eager=True)
     def sync_offices(self) -> None:
@@ -215,19 +249,30 @@ class BookingService(BaseService):
         """Set an office-day's quota / parking quota / closed / note (closing with cancel_existing
         cancels that day's bookings). The gateway checked the caller's rights."""
         self._ensure_office(str(office_id))
-        return repository.set_day(self.db, str(office_id), str(date), dict(fields or {}), actor, utcnow())
+        return repository.set_day(self.db, self.settings, str(office_id), str(date), dict(fields or {}), actor,
+                                  utcnow())
 
     @command
     def clear_day(self, office_id: str, date: str, actor: str) -> dict:
         """Remove an office-day's override: the office's own capacity again."""
         self._ensure_office(str(office_id))
-        return repository.set_day(self.db, str(office_id), str(date), {}, actor, utcnow(), remove=True)
+        return repository.set_day(self.db, self.settings, str(office_id), str(date), {}, actor, utcnow(),
+                                  remove=True)
 
     @consumes(USER_ERASED)
     def on_user_erased(self, event: UserErased) -> None:
         """An erased user's bookings, settings and idempotency keys go (SPEC §4)."""
-        deleted = admin.erase_user_bookings(self.db, event.email, event.pseudonym, event.actor)
+        deleted = admin.erase_user_bookings(self.db, self.settings, event.email, event.pseudonym, event.actor,
+                                            utcnow())
         log.info("erased %d bookings of %s", deleted, event.pseudonym)
+
+
+def _raised(before: dict | None, after: dict | None, *fields: str) -> bool:
+    """Whether an event's change raised one of these numbers (a place or a quota to give)."""
+    if not before or not after:
+        return False
+    return any(isinstance(after.get(f), int) and isinstance(before.get(f), int) and after[f] > before[f]
+               for f in fields)
 
 
 def _at(value: str | None):

@@ -13,8 +13,18 @@ from sqlalchemy.dialects.postgresql import insert
 from obcommon.db import UnitOfWork, utcnow
 from obcommon.service import Db
 
+from . import rules
 from .models import Mail
 from .schemas import Attachment
+
+
+def store(db: Db, mails: list[rules.Mail]) -> bool:
+    """Store one event's mails together (one transaction); False when the first was already
+    stored (the event was delivered again)."""
+    with db.uow() as uow:
+        stored = [enqueue(uow, m.source_id, m.to, m.subject, m.body, m.kind, m.attachments) for m in mails]
+        uow.commit()
+    return bool(stored and stored[0])
 
 
 def enqueue(uow: UnitOfWork, source_event_id: str, to: str, subject: str, body: str, kind: str,

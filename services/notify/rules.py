@@ -102,6 +102,20 @@ def choose_route(env: Env) -> Route | None:
 
 # ------------------------------------------------------------------------------ booking mail
 
+
+@dataclass(frozen=True)
+class Mail:
+    """One mail to store: `source_id` is unique per mail (the event id, suffixed with the kind when
+    one event yields several), so a redelivered event never mails twice."""
+
+    source_id: str
+    to: str
+    subject: str
+    body: str
+    kind: str
+    attachments: list[dict] | None = None
+
+
 BOOKING_CONFIRMATION = "booking_confirmation"
 BOOKING_CANCELLED = "booking_cancelled"
 BOOKING_RELEASED = "booking_released"
@@ -186,3 +200,66 @@ def reason_notification_mail(booking: dict, reason: str | None) -> tuple[str, st
     body = (f"{booking['user']} booked {booking['office']['name']} for {_day_label(booking['date'])}.\n\n"
             + (f"Reason given:\n{reason}\n" if reason and reason.strip() else "No reason was given.\n"))
     return subject, body
+
+
+# ------------------------------------------------------------------------------ waitlist and ballot mail (SPEC §12, §13)
+
+WAITLIST_PROMOTED = "waitlist_promoted"
+WAITLIST_ENDED = "waitlist_ended"
+BOOKING_REQUESTED = "booking_requested"
+BALLOT_RESULT = "ballot_result"
+
+
+def promoted_mail(booking: dict, release_link: str | None = None) -> tuple[str, str]:
+    """SPEC §12: a waitlist entry became a booking."""
+    day = _day_label(booking["date"])
+    office = booking["office"]["name"]
+    lines = [f"You have a place at {office} on {day}" + (", with a parking space." if booking["parking"] else "."),
+             "", "A place freed up and you were next on the waitlist, so it is booked for you.",
+             "Show your pass at the door: it is in Office Booker under your bookings.",
+             f"You can cancel until {booking['cancellable_until']} (the start of that day at the office).", ""]
+    if release_link:
+        lines += ["Not coming on the day? Release your place for someone else:", release_link, ""]
+    return f"You have a place: {office}, {day}", "\n".join(lines)
+
+
+def waitlist_ended_mail(entry: dict, status: str, note: str | None = None) -> tuple[str, str]:
+    """SPEC §12: an entry expired (its day's waitlist closed) or was cancelled (a closure)."""
+    day = _day_label(entry["date"])
+    office = entry["office"]["name"]
+    if status == "expired":
+        body = (f"No place became free at {office} on {day} before the waitlist closed, so your place in"
+                " the queue has ended. Nothing is booked for you that day.\n")
+        return f"Waitlist closed: {office}, {day}", body
+    body = f"{office} is closed on {day}, so your place on its waitlist was cancelled.\n\n{note or ''}\n"
+    return f"Office closed: {office}, {day}: waitlist cancelled", body
+
+
+def request_mail(booking: dict, draw: str | None) -> tuple[str, str]:
+    """SPEC §13: a ballot request was taken (`draw`: when it is drawn, office time)."""
+    day = _day_label(booking["date"])
+    office = booking["office"]["name"]
+    body = (f"Your request for a place at {office} on {day}"
+            + (" with a parking space" if booking["parking"] else "") + " is in the ballot.\n\n"
+            + (f"Places are drawn on {draw}. " if draw else "")
+            + "Those who came in least over the last 28 days go first; you will get the result by email.\n")
+    return f"Request received: {office}, {day}", body
+
+
+def ballot_result_mail(booking: dict, outcome: str, position: int | None,
+                       release_link: str | None = None) -> tuple[str, str]:
+    """SPEC §13: the result of a draw for one request."""
+    day = _day_label(booking["date"])
+    office = booking["office"]["name"]
+    if outcome == "won":
+        lines = [f"Good news: you have a place at {office} on {day}"
+                 + (", with a parking space." if booking["parking"] else "."), "",
+                 "Show your pass at the door: it is in Office Booker under your bookings.",
+                 f"You can cancel until {booking['cancellable_until']} (the start of that day at the office).", ""]
+        if release_link:
+            lines += ["Not coming on the day? Release your place for someone else:", release_link, ""]
+        return f"Ballot result: you have a place at {office}, {day}", "\n".join(lines)
+    body = (f"There were more requests than places at {office} on {day}, and yours was not drawn this time.\n\n"
+            f"You are number {position} on the waitlist: if a place frees up, it is booked for you and you"
+            " will get an email.\n")
+    return f"Ballot result: waitlisted for {office}, {day}", body

@@ -1,7 +1,7 @@
 """Notify: sends email: sign-in codes (SPEC §2) and the booking mails (confirmations, notices).
 
-Events are never mailed inline: a handler stores the mail with `enqueue()` (one row per source
-event, so a redelivered event never mails twice) and returns, so the broker message is acked only
+Events are never mailed inline: a handler stores the mails with `repository.store()` (one row per
+source event and kind, so a redelivered event never mails twice) and returns, so the broker message is acked only
 once the mail is stored. The sender (`dependencies.Sender`: a 1 s timer, and a wake-up after each
 stored mail) sends due rows and retries failures with backoff until they are sent.
 """
@@ -16,8 +16,15 @@ from obcommon.config import ConfigError, Env
 from obcommon.db import utcnow
 from obcommon.links import RELEASE_LINK_PURPOSE, release_url
 from obcommon.service import BaseService, Database, consumes, rpc
-from services.booking.contract import BOOKING_CANCELLED, BOOKING_CREATED, BOOKING_RELEASED
-from services.booking.schemas import BookingEvent, BookingReleased
+from services.booking.contract import (
+    BALLOT_DRAWN,
+    BOOKING_CANCELLED,
+    BOOKING_CREATED,
+    BOOKING_RELEASED,
+    WAITLIST_CANCELLED,
+    WAITLIST_EXPIRED,
+)
+from services.booking.schemas import BallotDrawn, BookingEvent, BookingReleased, WaitlistEvent
 from services.identity.contract import LOGIN_CODE_ISSUED, USER_ERASED
 from services.identity.schemas import LoginCodeIssued, UserErased
 
@@ -25,7 +32,6 @@ from . import repository, rules
 from .contract import SERVICE
 from .dependencies import MailSender
 from .models import Base
-from .repository import enqueue
 from .schemas import OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -42,10 +48,7 @@ class NotifyService(BaseService):
     @consumes(LOGIN_CODE_ISSUED)
     def on_login_code_issued(self, event: LoginCodeIssued) -> None:
         subject, body = rules.login_code_mail(event.code, event.ttl_minutes)
-        with self.db.uow() as uow:
-            stored = enqueue(uow, event.event_id, event.entity_id, subject, body, rules.LOGIN_CODE)
-            uow.commit()
-        if not stored:
+        if not repository.store(self.db, [rules.Mail(event.event_id, event.entity_id, subject, body, rules.LOGIN_CODE)]):
             return  # redelivered: already stored (and maybe sent)
         if self.sender.local_development:  # SPEC §2: the developer sees the code in the console
             log.info("development mode: sign-in code for %s is %s", event.entity_id, event.code)
@@ -53,25 +56,44 @@ class NotifyService(BaseService):
 
     @consumes(BOOKING_CREATED)
     def on_booking_created(self, event: BookingEvent) -> None:
-        """A confirmation with an .ics to the booked-for user; with reason-to-book, a notice to
+        """A confirmation with an .ics to the booked-for user ("You have a place" when the waitlist
+        made it; "Request received" for a ballot request); with reason-to-book, a notice to
         notification_to_address (the reason lives only in that mail until it is sent)."""
         if not event.after:
             log.error("booking_created event %s without the booking: no mail", event.event_id)
             return
         booking, cfg = event.after, self.settings
-        subject, body = rules.booking_confirmation_mail(booking, event.actor or booking["user"],
-                                                        self._release_link(booking["id"]))
-        ics = rules.booking_calendar(booking, event.office_timezone, cfg.from_address)
-        attachment = {"filename": "booking.ics", "content_type": "text/calendar; method=PUBLISH", "content": ics}
-        with self.db.uow() as uow:
-            enqueue(uow, f"{event.event_id}:{rules.BOOKING_CONFIRMATION}", booking["user"], subject, body,
-                    rules.BOOKING_CONFIRMATION, [attachment])
-            if event.reason_required and cfg.notification_to_address:
-                subject, body = rules.reason_notification_mail(booking, event.reason)
-                enqueue(uow, f"{event.event_id}:{rules.REASON_NOTIFICATION}", cfg.notification_to_address, subject,
-                        body, rules.REASON_NOTIFICATION)
-            uow.commit()
+        if booking["status"] == "requested":
+            subject, body = rules.request_mail(booking, self._draw_label(event))
+            mails = [rules.Mail(f"{event.event_id}:{rules.BOOKING_REQUESTED}", booking["user"], subject, body,
+                                rules.BOOKING_REQUESTED)]
+        else:
+            if booking.get("created_by") == "waitlist":
+                subject, body = rules.promoted_mail(booking, self._release_link(booking["id"]))
+            else:
+                subject, body = rules.booking_confirmation_mail(booking, event.actor or booking["user"],
+                                                                self._release_link(booking["id"]))
+            mails = [rules.Mail(f"{event.event_id}:{rules.BOOKING_CONFIRMATION}", booking["user"], subject, body,
+                                rules.BOOKING_CONFIRMATION, [self._calendar(booking, event.office_timezone)])]
+        if event.reason_required and cfg.notification_to_address:
+            subject, body = rules.reason_notification_mail(booking, event.reason)
+            mails.append(rules.Mail(f"{event.event_id}:{rules.REASON_NOTIFICATION}", cfg.notification_to_address,
+                                    subject, body, rules.REASON_NOTIFICATION))
+        repository.store(self.db, mails)
         self.sender.wake()
+
+    def _calendar(self, booking: dict, office_timezone: str) -> dict:
+        ics = rules.booking_calendar(booking, office_timezone, self.settings.from_address)
+        return {"filename": "booking.ics", "content_type": "text/calendar; method=PUBLISH", "content": ics}
+
+    @staticmethod
+    def _draw_label(event: BookingEvent) -> str | None:
+        """When a ballot request's day is drawn, in words (office time), from the event's office."""
+        if not event.draw_at:
+            return None
+        from datetime import datetime
+
+        return datetime.fromisoformat(event.draw_at).strftime("%A %d %B at %H:%M")
 
     @consumes(BOOKING_CANCELLED)
     def on_booking_cancelled(self, event: BookingEvent) -> None:
@@ -80,10 +102,8 @@ class NotifyService(BaseService):
         if not event.before or (event.actor == event.before["user"] and not event.note):
             return
         subject, body = rules.booking_cancelled_mail(event.before, event.actor or "an administrator", event.note)
-        with self.db.uow() as uow:
-            enqueue(uow, f"{event.event_id}:{rules.BOOKING_CANCELLED}", event.before["user"], subject, body,
-                    rules.BOOKING_CANCELLED)
-            uow.commit()
+        repository.store(self.db, [rules.Mail(f"{event.event_id}:{rules.BOOKING_CANCELLED}", event.before["user"],
+                                              subject, body, rules.BOOKING_CANCELLED)])
         self.sender.wake()
 
     def _release_link(self, booking_id: str) -> str | None:
@@ -102,11 +122,43 @@ class NotifyService(BaseService):
             log.error("booking_released event %s without the booking: no mail", event.event_id)
             return
         subject, body = rules.booking_released_mail(event.before, event.check_in_deadline, event.automatic)
-        with self.db.uow() as uow:
-            enqueue(uow, f"{event.event_id}:{rules.BOOKING_RELEASED}", event.before["user"], subject, body,
-                    rules.BOOKING_RELEASED)
-            uow.commit()
+        repository.store(self.db, [rules.Mail(f"{event.event_id}:{rules.BOOKING_RELEASED}", event.before["user"],
+                                              subject, body, rules.BOOKING_RELEASED)])
         self.sender.wake()
+
+    # ---------------------------------------------------------------- waitlist and ballot (SPEC §12, §13)
+
+    @consumes(WAITLIST_EXPIRED)
+    def on_waitlist_expired(self, event: WaitlistEvent) -> None:
+        self._waitlist_ended(event, "expired")
+
+    @consumes(WAITLIST_CANCELLED)
+    def on_waitlist_cancelled(self, event: WaitlistEvent) -> None:
+        self._waitlist_ended(event, "cancelled")
+
+    def _waitlist_ended(self, event: WaitlistEvent, status: str) -> None:
+        if not event.before:
+            return
+        subject, body = rules.waitlist_ended_mail(event.before, status, event.note)
+        repository.store(self.db, [rules.Mail(f"{event.event_id}:{rules.WAITLIST_ENDED}", event.before["user"],
+                                              subject, body, rules.WAITLIST_ENDED)])
+        self.sender.wake()
+
+    @consumes(BALLOT_DRAWN)
+    def on_ballot_drawn(self, event: BallotDrawn) -> None:
+        """SPEC §13: everyone who requested is told the result (a winner's mail is a confirmation)."""
+        mails = []
+        for result in event.results:
+            booking = result.booking
+            won = result.outcome == "won"
+            subject, body = rules.ballot_result_mail(booking, result.outcome, result.position,
+                                                     self._release_link(booking["id"]) if won else None)
+            mails.append(rules.Mail(f"{event.event_id}:{booking['id']}", booking["user"], subject, body,
+                                    rules.BALLOT_RESULT,
+                                    [self._calendar(booking, event.office_timezone)] if won else None))
+        if mails:
+            repository.store(self.db, mails)
+            self.sender.wake()
 
     # ---------------------------------------------------------------- sending
 

@@ -30,8 +30,15 @@ class Office(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
     check_in_deadline: Mapped[str | None] = mapped_column(String(5), nullable=True)  # "HH:MM" (SPEC §11)
+    # SPEC §13: "first_come" or "ballot"; a ballot office's days are drawn `ballot_draw_days_before`
+    # days ahead at `ballot_draw_time` (office time)
+    allocation: Mapped[str] = mapped_column(String(12), default="first_come", server_default="first_come")
+    ballot_draw_days_before: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    ballot_draw_time: Mapped[str] = mapped_column(String(5), default="12:00", server_default="12:00")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "quota": self.quota, "parking_quota": self.parking_quota,
-                "timezone": self.timezone, "retired": self.retired, "check_in_deadline": self.check_in_deadline}
+                "timezone": self.timezone, "retired": self.retired, "check_in_deadline": self.check_in_deadline,
+                "allocation": self.allocation, "ballot_draw_days_before": self.ballot_draw_days_before,
+                "ballot_draw_time": self.ballot_draw_time}

@@ -1,5 +1,6 @@
 """Payload schemas of the offices service."""
 import unicodedata
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -16,6 +17,20 @@ class Office(BaseModel):
     timezone: str
     retired: bool
     check_in_deadline: str | None = None  # SPEC §11: office-local "HH:MM"; null: no automatic release
+    allocation: Literal["first_come", "ballot"] = "first_come"  # SPEC §13
+    ballot_draw_days_before: int = 7  # ballot: the draw is this many days before the date …
+    ballot_draw_time: str = "12:00"  # … at this office-local "HH:MM"
+
+
+Allocation = Literal["first_come", "ballot"]
+
+
+def _draw_time(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if check_deadline(value) is None:
+        raise ValueError('must be a local time "HH:MM" (00:00-23:59)')
+    return value
 
 
 def _timezone(value: str | None) -> str | None:
@@ -46,10 +61,14 @@ class OfficeCreate(BaseModel):
     retired: bool = False
     check_in_deadline: str | None = Field(None, max_length=5, description='"HH:MM" office time, or null;'
                                              ' absent: default_check_in_deadline')
+    allocation: Allocation = "first_come"
+    ballot_draw_days_before: int = Field(7, ge=1, le=365)
+    ballot_draw_time: str = Field("12:00", max_length=5, description='"HH:MM" office time')
 
     _tz = field_validator("timezone")(_timezone)
     _name = field_validator("name")(_name)
     _deadline = field_validator("check_in_deadline")(check_deadline)
+    _draw = field_validator("ballot_draw_time")(_draw_time)
 
 
 class OfficeUpdate(BaseModel):
@@ -63,7 +82,11 @@ class OfficeUpdate(BaseModel):
     timezone: str | None = Field(None, max_length=64)
     retired: bool | None = None
     check_in_deadline: str | None = Field(None, max_length=5, description='"HH:MM" office time; null removes it')
+    allocation: Allocation | None = None
+    ballot_draw_days_before: int | None = Field(None, ge=1, le=365)
+    ballot_draw_time: str | None = Field(None, max_length=5, description='"HH:MM" office time')
 
     _tz = field_validator("timezone")(_timezone)
     _name = field_validator("name")(_name)
     _deadline = field_validator("check_in_deadline")(check_deadline)
+    _draw = field_validator("ballot_draw_time")(_draw_time)

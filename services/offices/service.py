@@ -34,7 +34,9 @@ class OfficesService(BaseService):
         values = {"id": data.id, "name": data.name, "quota": data.quota, "parking_quota": data.parking_quota,
                   "timezone": data.timezone or self.settings.default_timezone, "retired": data.retired,
                   "check_in_deadline": (data.check_in_deadline if "check_in_deadline" in data.model_fields_set
-                                        else self.settings.default_check_in_deadline)}
+                                        else self.settings.default_check_in_deadline),
+                  "allocation": data.allocation, "ballot_draw_days_before": data.ballot_draw_days_before,
+                  "ballot_draw_time": data.ballot_draw_time}
         return repository.create_office(self.db, values, _actor(actor))
 
     @command

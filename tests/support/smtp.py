@@ -17,6 +17,11 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        subject = msg["Subject"]
+        if subject is not None and str(subject) != str(subject).strip():
+            # A subject longer than a line is folded right after "Subject:" (valid RFC 5322, and
+            # every mail client unfolds it), which Python's parser returns with a leading space.
+            msg.replace_header("Subject", str(subject).strip())
         with self.peer.lock:
             self.peer.messages.append((list(envelope.rcpt_tos), msg))
         return "250 OK"

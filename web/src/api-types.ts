@@ -52,13 +52,13 @@ export interface paths {
     delete: operations["delete_/api/offices/{office_id}"];
   };
   "/api/events": {
-    /** Live availability (server-sent events named `availability`) */
+    /** Live availability (server-sent events named `availability`) and the caller's waitlist changes (events named `waitlist`, SPEC §12) */
     get: operations["get_/api/events"];
   };
   "/api/bookings": {
     /** List bookings (own; admins: of the offices they manage) */
     get: operations["get_/api/bookings"];
-    /** Book a place (SPEC §4) */
+    /** Book a place (SPEC §4); at a ballot office before the draw, a request (202, SPEC §13) */
     post: operations["post_/api/bookings"];
   };
   "/api/bookings/{booking_id}": {
@@ -115,6 +115,16 @@ export interface paths {
     /** Remove one day's override: the office's own capacity again (admins of that office) */
     delete: operations["delete_/api/offices/{office_id}/days/{day}"];
   };
+  "/api/waitlist": {
+    /** Waitlist entries with their position: own; admins with ?office=&date=, every user's in the offices they manage */
+    get: operations["get_/api/waitlist"];
+    /** Queue for a full (or closed) day: own, or admins on behalf (SPEC §12) */
+    post: operations["post_/api/waitlist"];
+  };
+  "/api/waitlist/{entry_id}": {
+    /** Leave the waitlist (owner or admins of the office) */
+    delete: operations["delete_/api/waitlist/{entry_id}"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -165,6 +175,9 @@ export interface components {
        * - `too_late_to_release`: the booking can no longer be released (after its day; the owner: past the check-in deadline)
        * - `release_before_day`: a booking can be released on its day only: before it, cancel it
        * - `no_booking_today`: a door check-in by someone with no active booking today at that office
+       * - `places_available`: joining the waitlist of a day that has a place: book instead (SPEC §12)
+       * - `already_waitlisted`: the user is already on that day's waitlist
+       * - `waitlist_closed`: the day's waitlist has closed (its check-in deadline, or its start, has come)
        * - `invalid_door_code`: a door code that is forged, expired (90 s) or for another day
        * - `invalid_release_link`: a release link that is forged or damaged
        * - `not_found`: no such resource
@@ -179,7 +192,7 @@ export interface components {
        * - `internal_error`: a bug: report the reference
        * @enum {string}
        */
-      code: "bad_request" | "bad_request_body" | "invalid_field" | "bad_query" | "invalid_cursor" | "invalid_email" | "invalid_user_email" | "invalid_date_format" | "invalid_range" | "invalid_idempotency_key" | "invalid_user_update" | "office_not_found" | "date_out_of_range" | "reason_required" | "duplicate_booking" | "office_full" | "parking_full" | "office_closed" | "user_quota_exceeded" | "idempotency_key_reused" | "office_exists" | "unauthorized" | "invalid_code" | "forbidden" | "csrf_token_invalid" | "too_late_to_cancel" | "too_late_to_release" | "release_before_day" | "no_booking_today" | "invalid_door_code" | "invalid_release_link" | "not_found" | "method_not_allowed" | "conflict" | "too_large" | "unsupported_media_type" | "too_many_requests" | "read_only" | "selftest_failed" | "service_unavailable" | "internal_error";
+      code: "bad_request" | "bad_request_body" | "invalid_field" | "bad_query" | "invalid_cursor" | "invalid_email" | "invalid_user_email" | "invalid_date_format" | "invalid_range" | "invalid_idempotency_key" | "invalid_user_update" | "office_not_found" | "date_out_of_range" | "reason_required" | "duplicate_booking" | "office_full" | "parking_full" | "office_closed" | "user_quota_exceeded" | "idempotency_key_reused" | "office_exists" | "unauthorized" | "invalid_code" | "forbidden" | "csrf_token_invalid" | "too_late_to_cancel" | "too_late_to_release" | "release_before_day" | "no_booking_today" | "places_available" | "already_waitlisted" | "waitlist_closed" | "invalid_door_code" | "invalid_release_link" | "not_found" | "method_not_allowed" | "conflict" | "too_large" | "unsupported_media_type" | "too_many_requests" | "read_only" | "selftest_failed" | "service_unavailable" | "internal_error";
     };
     /** ConfigResponse */
     ConfigResponse: {
@@ -275,6 +288,22 @@ export interface components {
        * @default null
        */
       check_in_deadline?: string | null;
+      /**
+       * Allocation
+       * @default first_come
+       * @enum {string}
+       */
+      allocation?: "first_come" | "ballot";
+      /**
+       * Ballot Draw Days Before
+       * @default 7
+       */
+      ballot_draw_days_before?: number;
+      /**
+       * Ballot Draw Time
+       * @default 12:00
+       */
+      ballot_draw_time?: string;
     };
     /**
      * Slot
@@ -296,6 +325,11 @@ export interface components {
       closed: boolean;
       /** Note */
       note: string | null;
+      /**
+       * Draw At
+       * @default null
+       */
+      draw_at?: string | null;
     };
     /** OfficeWithSlots */
     OfficeWithSlots: {
@@ -316,6 +350,22 @@ export interface components {
        * @default null
        */
       check_in_deadline?: string | null;
+      /**
+       * Allocation
+       * @default first_come
+       * @enum {string}
+       */
+      allocation?: "first_come" | "ballot";
+      /**
+       * Ballot Draw Days Before
+       * @default 7
+       */
+      ballot_draw_days_before?: number;
+      /**
+       * Ballot Draw Time
+       * @default 12:00
+       */
+      ballot_draw_time?: string;
       /** Slots */
       slots: components["schemas"]["Slot"][];
     };
@@ -366,7 +416,7 @@ export interface components {
        * Status
        * @enum {string}
        */
-      status: "active" | "cancelled" | "released";
+      status: "active" | "cancelled" | "released" | "requested" | "waitlisted";
       /** Created At */
       created_at: string;
       /** Cancellable Until */
@@ -378,6 +428,11 @@ export interface components {
        * @default null
        */
       released_at?: string | null;
+      /**
+       * Created By
+       * @default null
+       */
+      created_by?: string | null;
     };
     /** PassResponse */
     PassResponse: {
@@ -400,7 +455,7 @@ export interface components {
        * Status
        * @enum {string}
        */
-      status: "ok" | "wrong_day" | "wrong_office" | "cancelled" | "released" | "invalid";
+      status: "ok" | "wrong_day" | "wrong_office" | "cancelled" | "released" | "requested" | "waitlisted" | "invalid";
       /** @default null */
       booking?: components["schemas"]["Booking"] | null;
       /** @default null */
@@ -521,6 +576,23 @@ export interface components {
        * @default null
        */
       check_in_deadline?: string | null;
+      /**
+       * Allocation
+       * @default first_come
+       * @enum {string}
+       */
+      allocation?: "first_come" | "ballot";
+      /**
+       * Ballot Draw Days Before
+       * @default 7
+       */
+      ballot_draw_days_before?: number;
+      /**
+       * Ballot Draw Time
+       * @description "HH:MM" office time
+       * @default 12:00
+       */
+      ballot_draw_time?: string;
     };
     /**
      * OfficeUpdate
@@ -558,6 +630,22 @@ export interface components {
        * @default null
        */
       check_in_deadline?: string | null;
+      /**
+       * Allocation
+       * @default null
+       */
+      allocation?: ("first_come" | "ballot") | null;
+      /**
+       * Ballot Draw Days Before
+       * @default null
+       */
+      ballot_draw_days_before?: number | null;
+      /**
+       * Ballot Draw Time
+       * @description "HH:MM" office time
+       * @default null
+       */
+      ballot_draw_time?: string | null;
     };
     /**
      * StatsRow
@@ -698,6 +786,59 @@ export interface components {
       overridden: boolean;
       /** Cancelled */
       cancelled: number;
+    };
+    /**
+     * WaitlistRequest
+     * @description POST /api/waitlist (SPEC §12): the fields of a booking request.
+     */
+    WaitlistRequest: {
+      /** User */
+      user: string;
+      /** Office */
+      office: string;
+      /** Date */
+      date: string;
+      /**
+       * Parking
+       * @default false
+       */
+      parking?: boolean | null;
+      /**
+       * Reason
+       * @default null
+       */
+      reason?: string | null;
+    };
+    /**
+     * WaitlistEntry
+     * @description SPEC §12 waitlist entry; `position` (1 = next) while waiting, else null; `status` waiting,
+     * promoted (to `booking_id`), left, expired or cancelled.
+     */
+    WaitlistEntry: {
+      /** Id */
+      id: string;
+      /** User */
+      user: string;
+      office: components["schemas"]["OfficeRef"];
+      /** Date */
+      date: string;
+      /** Parking */
+      parking: boolean;
+      /** Position */
+      position: number | null;
+      /** Created At */
+      created_at: string;
+      /**
+       * Status
+       * @default waiting
+       * @enum {string}
+       */
+      status?: "waiting" | "promoted" | "left" | "expired" | "cancelled";
+      /**
+       * Booking Id
+       * @default null
+       */
+      booking_id?: string | null;
     };
   };
   responses: never;
@@ -1397,7 +1538,7 @@ export interface operations {
       };
     };
   };
-  /** Live availability (server-sent events named `availability`) */
+  /** Live availability (server-sent events named `availability`) and the caller's waitlist changes (events named `waitlist`, SPEC §12) */
   "get_/api/events": {
     responses: {
       /** @description an event stream */
@@ -1481,7 +1622,7 @@ export interface operations {
       };
     };
   };
-  /** Book a place (SPEC §4) */
+  /** Book a place (SPEC §4); at a ballot office before the draw, a request (202, SPEC §13) */
   "post_/api/bookings": {
     requestBody: {
       content: {
@@ -1491,6 +1632,12 @@ export interface operations {
     responses: {
       /** @description success */
       201: {
+        content: {
+          "application/json": components["schemas"]["Booking"];
+        };
+      };
+      /** @description success */
+      202: {
         content: {
           "application/json": components["schemas"]["Booking"];
         };
@@ -2334,6 +2481,175 @@ export interface operations {
         content: {
           "application/json": components["schemas"]["Day"];
         };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request line over 8 KiB (answered by the HTTP server, without a body) */
+      414: {
+        content: never;
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Waitlist entries with their position: own; admins with ?office=&date=, every user's in the offices they manage */
+  "get_/api/waitlist": {
+    parameters: {
+      query?: {
+        office?: string | null;
+        date?: string | null;
+      };
+    };
+    responses: {
+      /** @description success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["WaitlistEntry"][];
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request line over 8 KiB (answered by the HTTP server, without a body) */
+      414: {
+        content: never;
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Queue for a full (or closed) day: own, or admins on behalf (SPEC §12) */
+  "post_/api/waitlist": {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["WaitlistRequest"];
+      };
+    };
+    responses: {
+      /** @description success */
+      201: {
+        content: {
+          "application/json": components["schemas"]["WaitlistEntry"];
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description conflict */
+      409: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not JSON */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Leave the waitlist (owner or admins of the office) */
+  "delete_/api/waitlist/{entry_id}": {
+    parameters: {
+      path: {
+        entry_id: string;
+      };
+    };
+    responses: {
+      /** @description no content */
+      204: {
+        content: never;
       };
       /** @description bad request (body, query or a rule of the endpoint) */
       400: {

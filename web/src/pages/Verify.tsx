@@ -18,6 +18,8 @@ const STATUS: Record<PassStatus, { title: string; className: string }> = {
   wrong_office: { title: "Wrong office", className: "status-warn" },
   cancelled: { title: "Cancelled", className: "status-bad" },
   released: { title: "Released", className: "status-bad" },
+  requested: { title: "Not drawn yet", className: "status-bad" },
+  waitlisted: { title: "Not a booking", className: "status-bad" },
   invalid: { title: "Not valid", className: "status-bad" },
 };
 
@@ -38,6 +40,10 @@ function explain(result: VerifyResult, office: Office | undefined): string {
       return "This booking was cancelled.";
     case "released":
       return "This booking was released (no check-in by the deadline, or its holder is not coming): it is not valid today.";
+    case "requested":
+      return "This is a ballot request that has not been drawn yet: it is not a booking.";
+    case "waitlisted":
+      return "This request was not drawn: its holder is on the waitlist, not booked.";
     default:
       return "This is not a genuine Office Booker pass, or it is damaged.";
   }
