@@ -112,8 +112,8 @@ def test_booking_has_every_field(bstack):
     me = user(bstack)
     b = expect(me.book(date_=day(2), parking=True), 201).json()
     assert set(b) == {"id", "user", "office", "date", "parking", "status", "created_at", "cancellable_until",
-                      "checked_in_at", "released_at"}  # released_at: SPEC §11
-    assert b["released_at"] is None
+                      "checked_in_at", "released_at", "created_by"}  # released_at: SPEC §11; created_by: §12
+    assert b["released_at"] is None and b["created_by"] == me.email
     assert b["user"] == me.email and b["office"] == {"id": "alpha", "name": "Office Alpha"}
     assert b["date"] == day(2) and b["parking"] is True and b["status"] == "active"
     assert b["created_at"].endswith("Z") and b["checked_in_at"] is None

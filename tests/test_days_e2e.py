@@ -64,7 +64,7 @@ def test_override_changes_the_slots_on_every_replica_and_delete_restores(dstack,
     for replica in ("gateway", "gateway2"):
         s = wait_until(lambda r=replica: (x := slot(user.on(r), office_id, d))["quota"] == 2 and x, timeout=2)
         assert s == {"date": d, "booked": 0, "booked_parking": 0, "quota": 2, "parking_quota": 0, "closed": False,
-                     "note": "Half the floor is painted"}
+                     "note": "Half the floor is painted", "draw_at": None}
     other = slot(user, office_id, day(4))
     assert (other["quota"], other["parking_quota"], other["closed"], other["note"]) == (5, 2, False, None)
     # a partial PUT keeps the other fields

@@ -15,7 +15,8 @@ def test_create_office_lists_it_last_and_takes_bookings(astack, admin):
     office_id = f"new-{time.monotonic_ns() % 10**8}"
     created = expect(admin.post("/api/offices", {"id": office_id, "name": "  New Office  ", "quota": 2}), 201).json()
     assert created == {"id": office_id, "name": "New Office", "quota": 2, "parking_quota": 0,
-                       "timezone": "Europe/London", "retired": False, "check_in_deadline": None}
+                       "timezone": "Europe/London", "retired": False, "check_in_deadline": None,
+                       "allocation": "first_come", "ballot_draw_days_before": 7, "ballot_draw_time": "12:00"}
     # every replica's office read model follows the offices' events within a second
     for replica in (admin, admin.on("gateway2")):
         within(1.0, lambda replica=replica: expect(replica.get("/api/offices"), 200).json()[-1]["id"] == office_id)

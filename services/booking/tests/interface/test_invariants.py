@@ -145,7 +145,7 @@ class BookingMachine(RuleBasedStateMachine):
             {"email": "admin@my-company.example", "system_admin": True, "offices": []}
         expected = expected_cancel(b, by_owner)
         try:
-            repository.cancel_booking(self.db, b.id, caller, NOW)
+            repository.cancel_booking(self.db, CONFIG, b.id, caller, NOW)
         except errors.BookingError as exc:
             assert type(exc) is expected, f"got {type(exc).__name__}, model says {expected}"
             return

@@ -92,7 +92,7 @@ def test_a_freed_place_goes_to_the_first_eligible_entry_in_the_same_transaction(
         # a raised day promotes, but only the eligible: `first` is still at their quota
         rpc.booking.set_day(office, day, {"quota": 2}, ADMIN["email"])
         assert [e["user"] for e in rpc.booking.list_waitlist(office=office, date=day)] == [first]
-    assert counter_drift(db_url) == []
+    assert [row for row in counter_drift(db_url) if row[0] == office] == []  # (the shared stack has other tests' rows)
     wait_for(lambda: any(m["Subject"].startswith("You have a place") for m in stack.smtp.to(second)),
              timeout=20, interval=0.1, what="the promotion mail")
     wait_for(lambda: {"waitlist_joined", "waitlist_promoted", "waitlist_left"} <= set(_audit_actions(db_url, office)),
