@@ -1,7 +1,8 @@
 // The HTTP client of the web app: JSON in and out, the CSRF header on cookie writes, and every
 // error turned into an ApiError that carries the server's message and reference (SPEC §10).
 import type {
-  AppConfig, AuditPage, Booking, Day, ErrorBody, Office, OfficeWithSlots, Pass, StatsRow, User, UserPage, VerifyResult,
+  Allocation, AppConfig, AuditPage, Booking, Day, ErrorBody, Office, OfficeWithSlots, Pass, StatsRow, User, UserPage,
+  VerifyResult, WaitlistEntry, WaitlistRequest,
 } from "./types";
 
 /** The error's stable kind (SPEC §18): branch on it, never on the message. `network_error`: the
@@ -138,6 +139,11 @@ export interface OfficeFields {
   parking_quota?: number;
   timezone?: string;
   retired?: boolean;
+  check_in_deadline?: string | null;
+  /** SPEC §13: first come, or a ballot drawn `ballot_draw_days_before` days ahead at `ballot_draw_time`. */
+  allocation?: Allocation;
+  ballot_draw_days_before?: number;
+  ballot_draw_time?: string;
 }
 
 /** PUT /api/offices/{id}/days/{date} (SPEC §15): absent fields unchanged; null quota = the office's. */
@@ -177,9 +183,21 @@ export const api = {
   clearDay: (office: string, date: string) => request<Day>("DELETE", `/offices/${enc(office)}/days/${enc(date)}`),
 
   bookings: (query: BookingQuery) => request<Booking[]>("GET", "/bookings", { query }),
+  /** Active bookings and ballot requests (SPEC §13), without cancelled, released or waitlisted
+   * ones. Read with `include_cancelled=true` and filtered here: the booking service's default
+   * listing holds active bookings only, leaving requests out. */
+  currentBookings: async (query: Omit<BookingQuery, "include_cancelled">) =>
+    (await request<Booking[]>("GET", "/bookings", { query: { ...query, include_cancelled: true } })).filter(
+      (b) => b.status === "active" || b.status === "requested",
+    ),
   createBooking: (booking: NewBooking, idempotencyKey: string = newIdempotencyKey()) =>
     request<Booking>("POST", "/bookings", { body: booking, headers: { "Idempotency-Key": idempotencyKey } }),
   cancelBooking: (id: string) => request<null>("DELETE", `/bookings/${enc(id)}`),
+  /** SPEC §12: own waiting entries; admins with `office` and `date`: every user's of that day. */
+  waitlist: (query: { office?: string; date?: string } = {}) =>
+    request<WaitlistEntry[]>("GET", "/waitlist", { query }),
+  joinWaitlist: (entry: WaitlistRequest) => request<WaitlistEntry>("POST", "/waitlist", { body: entry }),
+  leaveWaitlist: (id: string) => request<null>("DELETE", `/waitlist/${enc(id)}`),
   pass: (id: string) => request<Pass>("GET", `/bookings/${enc(id)}/pass`),
   verifyPass: (code: string, office: string) =>
     request<VerifyResult>("POST", "/passes/verify", { body: { code, office } }),

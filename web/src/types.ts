@@ -30,6 +30,11 @@ export type UserPage = Schemas["UserPage"];
 export type StatsRow = Schemas["StatsRow"];
 export type AuditRecord = Schemas["AuditRecord"];
 export type AuditPage = Schemas["AuditPage"];
+/** How an office gives out its places (SPEC §13): first come, or a ballot drawn ahead of each day. */
+export type Allocation = NonNullable<Office["allocation"]>;
+/** A place in an office-day's queue (SPEC §12); `position` 1 = next while waiting. */
+export type WaitlistEntry = Schemas["WaitlistEntry"];
+export type WaitlistRequest = Schemas["WaitlistRequest"];
 
 export interface AvailabilityEvent {
   office: string;
@@ -41,4 +46,16 @@ export interface AvailabilityEvent {
   parking_quota?: number;
   closed?: boolean;
   note?: string | null;
+}
+
+/** A `waitlist` server-sent event, to the signed-in user only (SPEC §12, §13): their entry moved
+ * ("waiting" with its new position), became a booking ("promoted", "won": `booking_id`), or left
+ * the queue ("expired", "cancelled", "left"). A ballot's loser gets "waiting" with its position. */
+export interface WaitlistEvent {
+  id: string | null;
+  office: string;
+  date: string;
+  status: "waiting" | "promoted" | "won" | "expired" | "cancelled" | "left";
+  position: number | null;
+  booking_id: string | null;
 }

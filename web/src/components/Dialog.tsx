@@ -73,23 +73,50 @@ export function ConfirmDialog(props: ConfirmProps) {
 }
 
 /** "Cancel this booking?" — the one confirmation every page that cancels bookings uses; the
- * page says what the cancellation means for whom (`describe`). */
+ * page says what the cancellation means for whom (`describe`). `request`: the booking is a
+ * ballot request (SPEC §13), cancelled the same way. */
 export function CancelBookingDialog<T>(props: {
   pending: T | null;
   describe: (booking: T) => ReactNode;
   onKeep: () => void;
   onCancel: (booking: T) => void;
+  request?: boolean;
 }) {
-  const { pending, describe, onKeep, onCancel } = props;
+  const { pending, describe, onKeep, onCancel, request } = props;
   return (
     <ConfirmDialog
       open={pending !== null}
-      title="Cancel this booking?"
-      confirmLabel="Cancel booking"
-      cancelLabel="Keep booking"
+      title={request ? "Cancel this request?" : "Cancel this booking?"}
+      confirmLabel={request ? "Cancel request" : "Cancel booking"}
+      cancelLabel={request ? "Keep request" : "Keep booking"}
       danger
       onCancel={onKeep}
       onConfirm={() => pending !== null && onCancel(pending)}
+    >
+      {pending !== null && <p>{describe(pending)}</p>}
+    </ConfirmDialog>
+  );
+}
+
+/** "Leave the waitlist?" — leaving (or, for admins, removing someone from) a day's queue
+ * (SPEC §12) gives up the place in it for good. */
+export function LeaveWaitlistDialog<T>(props: {
+  pending: T | null;
+  describe: (entry: T) => ReactNode;
+  onStay: () => void;
+  onLeave: (entry: T) => void;
+  admin?: boolean;
+}) {
+  const { pending, describe, onStay, onLeave, admin } = props;
+  return (
+    <ConfirmDialog
+      open={pending !== null}
+      title={admin ? "Remove from the waitlist?" : "Leave the waitlist?"}
+      confirmLabel={admin ? "Remove from waitlist" : "Leave the waitlist"}
+      cancelLabel={admin ? "Keep on waitlist" : "Stay on the waitlist"}
+      danger
+      onCancel={onStay}
+      onConfirm={() => pending !== null && onLeave(pending)}
     >
       {pending !== null && <p>{describe(pending)}</p>}
     </ConfirmDialog>

@@ -1,13 +1,13 @@
 // The booking calendar of the home screen: which days are bookable, how full each one is, what the
 // user has booked and how many bookings the weekly quota still allows (SPEC §4).
-import type { Booking, Office, Slot } from "../types";
-import { addDays, weekDates, weekStart } from "./dates";
+import type { Booking, Office, Slot, WaitlistEntry } from "../types";
+import { addDays, timeIn, weekDates, weekStart } from "./dates";
 
 export type Level = "high" | "medium" | "low" | "full" | "none";
 
 /** A day's counters; the day's capacity, closure and note when the server sent them (SPEC §15). */
 export type SlotCounts = Pick<Slot, "date" | "booked" | "booked_parking"> &
-  Partial<Pick<Slot, "quota" | "parking_quota" | "closed" | "note">>;
+  Partial<Pick<Slot, "quota" | "parking_quota" | "closed" | "note" | "draw_at">>;
 
 /** How much room is left, for the colour scale: none = not offered (capacity 0). */
 export function availabilityLevel(free: number, capacity: number): Level {
@@ -29,12 +29,13 @@ export function bookableWindow(today: string, advanceBookingDays: number): Booka
   return { first: today, last: addDays(today, Math.max(advanceBookingDays, 1) - 1) };
 }
 
-/** Active bookings whose date falls in the Monday–Sunday week starting `monday` (all offices). */
+/** Active bookings and ballot requests (SPEC §13: both count toward the weekly quota) whose date
+ * falls in the Monday–Sunday week starting `monday` (all offices). */
 export function bookingsInWeek(bookings: Booking[], monday: string): Booking[] {
-  return bookings.filter((b) => b.status === "active" && weekStart(b.date) === monday);
+  return bookings.filter((b) => (b.status === "active" || b.status === "requested") && weekStart(b.date) === monday);
 }
 
-/** "N bookings remaining this week": the weekly quota minus active bookings that week. */
+/** "N bookings remaining this week": the weekly quota minus active bookings and requests that week. */
 export function remainingInWeek(bookings: Booking[], monday: string, quota: number): number {
   return Math.max(0, quota - bookingsInWeek(bookings, monday).length);
 }
@@ -77,6 +78,14 @@ export interface DayCell {
   note: string | null;
   /** The user's active booking at this office that day. */
   booking: Booking | null;
+  /** The user's ballot request at this office that day, waiting for the draw (SPEC §13). */
+  request: Booking | null;
+  /** A ballot office: when this day is drawn (ISO), else null. */
+  drawAt: string | null;
+  /** The draw is still ahead: booking the day makes a request; capacity is not checked yet. */
+  drawPending: boolean;
+  /** The user's place in this day's queue (SPEC §12). */
+  waitlist: WaitlistEntry | null;
 }
 
 export function buildWeek(options: {
@@ -86,8 +95,11 @@ export function buildWeek(options: {
   office: Office;
   slots: SlotCounts[];
   bookings: Booking[];
+  /** The user's waiting entries (GET /api/waitlist). */
+  waitlist?: WaitlistEntry[];
+  now?: Date;
 }): DayCell[] {
-  const { monday, today, window, office, slots, bookings } = options;
+  const { monday, today, window, office, slots, bookings, waitlist = [], now = new Date() } = options;
   const byDate = new Map(slots.map((s) => [s.date, s]));
   return weekDates(monday).map((date) => {
     const slot = byDate.get(date);
@@ -99,8 +111,11 @@ export function buildWeek(options: {
     const closed = slot?.closed ?? false;
     const placesLeft = closed ? 0 : Math.max(0, quota - booked);
     const parkingLeft = closed ? 0 : Math.max(0, parkingQuota - bookedParking);
-    const booking =
-      bookings.find((b) => b.status === "active" && b.date === date && b.office.id === office.id) ?? null;
+    const here = (b: { date: string; office: { id: string } }) => b.date === date && b.office.id === office.id;
+    const booking = bookings.find((b) => b.status === "active" && here(b)) ?? null;
+    const request = bookings.find((b) => b.status === "requested" && here(b)) ?? null;
+    const drawAt = slot?.draw_at ?? null;
+    const drawMoment = drawAt ? new Date(drawAt).getTime() : NaN;
     return {
       date,
       isToday: date === today,
@@ -115,6 +130,10 @@ export function buildWeek(options: {
       closed,
       note: slot?.note ?? null,
       booking,
+      request,
+      drawAt,
+      drawPending: !Number.isNaN(drawMoment) && drawMoment > now.getTime(),
+      waitlist: waitlist.find((w) => (w.status ?? "waiting") === "waiting" && here(w)) ?? null,
     };
   });
 }
@@ -123,15 +142,49 @@ export function buildWeek(options: {
 export function bookingBlocker(day: DayCell, remaining: number): string | null {
   if (!day.bookable) return day.isPast ? "This day has passed" : "Not bookable yet";
   if (day.booking) return "You have booked this day";
+  if (day.request) return "You have requested this day";
+  if (day.waitlist) return "You are on the waitlist";
   if (day.closed) return "Office closed on this day";
-  if (day.placesLeft <= 0) return "Office full";
+  // Before a ballot's draw, requests are taken whatever the counts (SPEC §13).
+  if (!day.drawPending && day.placesLeft <= 0) return "Office full";
   if (remaining <= 0) return "No bookings left this week";
   return null;
 }
 
-/** The owner may cancel until the start of the booking day in the office's time zone. */
+/** What the user may queue for on a day (SPEC §12): a place (`places`, with or without parking)
+ * when the day is full or closed, or only a place with parking when the car park alone is full;
+ * null when there is nothing to queue for. `refused`: the server just refused a booking of this
+ * day for lack of room ("places": office full or closed; "parking": car park full), whatever the
+ * counts on screen say. */
+export interface WaitlistOffer {
+  places: boolean;
+  parking: boolean;
+}
+
+export function waitlistOffer(options: {
+  day: DayCell;
+  office: Pick<Office, "parking_quota" | "check_in_deadline" | "timezone">;
+  remaining: number;
+  refused?: "places" | "parking" | null;
+  now?: Date;
+}): WaitlistOffer | null {
+  const { day, office, remaining, refused = null, now = new Date() } = options;
+  if (!day.bookable || day.isPast || day.booking || day.request || day.waitlist || day.drawPending) return null;
+  if (remaining <= 0) return null;
+  // The queue of a day closes at its check-in deadline, or at its start when there is none.
+  if (day.isToday && (!office.check_in_deadline || timeIn(office.timezone, now) >= office.check_in_deadline)) return null;
+  const withParking = office.parking_quota > 0;
+  if (day.closed || day.placesLeft <= 0 || refused === "places") return { places: true, parking: withParking };
+  if (withParking && ((day.parkingQuota > 0 && day.parkingLeft <= 0) || refused === "parking")) {
+    return { places: false, parking: true };
+  }
+  return null;
+}
+
+/** The owner may cancel (a booking, or a ballot request) until the start of the booking day in
+ * the office's time zone. */
 export function ownerCanCancel(booking: Booking, now: Date = new Date()): boolean {
-  if (booking.status !== "active") return false;
+  if (booking.status !== "active" && booking.status !== "requested") return false;
   const deadline = new Date(booking.cancellable_until);
   if (Number.isNaN(deadline.getTime())) return false;
   return now.getTime() < deadline.getTime();

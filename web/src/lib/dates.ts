@@ -124,3 +124,22 @@ export function isValidTimeZone(timeZone: string): boolean {
     return false;
   }
 }
+
+/** "Friday 7 March at 12:00": a moment (ISO, any offset) as the clock and calendar of `timeZone`
+ * showed it, e.g. when a ballot office's day is drawn (SPEC §13). */
+export function formatMoment(timestamp: string | null | undefined, timeZone?: string): string {
+  if (!timestamp) return "";
+  const date = new Date(timestamp);
+  if (Number.isNaN(date.getTime())) return timestamp;
+  const day = new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "long", day: "numeric", month: "long" }).format(date);
+  const time = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(date);
+  return `${day.replace(",", "")} at ${time}`;
+}
+
+/** The wall-clock time "HH:MM" at `now` in `timeZone`. */
+export function timeIn(timeZone: string, now: Date = new Date()): string {
+  const parts = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+    .formatToParts(now);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "00";
+  return `${get("hour")}:${get("minute")}`;
+}

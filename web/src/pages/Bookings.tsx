@@ -1,24 +1,32 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { Link } from "react-router";
 import { api } from "../api";
-import { CancelBookingDialog } from "../components/Dialog";
+import { CancelBookingDialog, LeaveWaitlistDialog } from "../components/Dialog";
 import { ErrorNotice, SuccessNotice } from "../components/ErrorNotice";
 import { Loading } from "../components/Loading";
 import { useTitle } from "../components/useTitle";
 import { ownerCanCancel, splitByDate } from "../lib/calendar";
-import { formatLongDate, formatTime, todayIn } from "../lib/dates";
+import { formatDateTime, formatLongDate, formatTime, todayIn } from "../lib/dates";
+import { applyWaitlistEvent, positionText, waitlistEventText } from "../lib/waitlist";
 import { useUser } from "../session";
+import { useAvailabilityEvents } from "../components/useAvailabilityEvents";
 import { useOfficeZone } from "../components/useOfficeZone";
-import type { Booking } from "../types";
+import type { Booking, WaitlistEntry, WaitlistEvent } from "../types";
 
 function BookingItem({ booking, onCancel, zone }: { booking: Booking; onCancel?: (b: Booking) => void; zone?: string }) {
+  const requested = booking.status === "requested";
   return (
     <li className="booking-item" data-booking={booking.id}>
       <div>
-        <p className="booking-date">{formatLongDate(booking.date)}</p>
+        <p className="booking-date">
+          {formatLongDate(booking.date)}
+          {requested && <> <span className="badge badge-requested">Requested</span></>}
+        </p>
         <p className="booking-meta">
           {booking.office.name}
           {booking.parking ? " · parking" : ""}
+          {requested ? " · a request: places are given by a draw before the day" : ""}
+          {booking.created_by === "waitlist" ? " · from the waitlist" : ""}
           {booking.status === "cancelled" ? " · cancelled" : ""}
           {booking.checked_in_at ? ` · checked in ${formatTime(booking.checked_in_at, zone)}` : ""}
         </p>
@@ -31,9 +39,31 @@ function BookingItem({ booking, onCancel, zone }: { booking: Booking; onCancel?:
         )}
         {onCancel && ownerCanCancel(booking) && (
           <button type="button" className="button-danger-outline" onClick={() => onCancel(booking)}>
-            Cancel{" "}<span className="visually-hidden">booking on {formatLongDate(booking.date)}</span>
+            {requested ? "Cancel request" : "Cancel"}{" "}
+            <span className="visually-hidden">{requested ? "for" : "booking on"} {formatLongDate(booking.date)}</span>
           </button>
         )}
+      </div>
+    </li>
+  );
+}
+
+function WaitlistItem({ entry, onLeave, zone }: { entry: WaitlistEntry; onLeave: (w: WaitlistEntry) => void; zone?: string }) {
+  return (
+    <li className="booking-item" data-waitlist={entry.id}>
+      <div>
+        <p className="booking-date">
+          {formatLongDate(entry.date)} <span className="badge badge-waitlist">Waitlist</span>
+        </p>
+        <p className="booking-meta">
+          <strong>{positionText(entry)}</strong> · {entry.office.name}
+          {entry.parking ? " · parking" : ""} · joined {formatDateTime(entry.created_at, zone)}
+        </p>
+      </div>
+      <div className="row-actions">
+        <button type="button" className="button-danger-outline" onClick={() => onLeave(entry)}>
+          Leave the waitlist{" "}<span className="visually-hidden">for {formatLongDate(entry.date)}</span>
+        </button>
       </div>
     </li>
   );
@@ -46,11 +76,37 @@ export function Bookings() {
   const [error, setError] = useState<unknown>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [pending, setPending] = useState<Booking | null>(null);
+  const [waitlist, setWaitlist] = useState<WaitlistEntry[] | null>(null);
+  const [leaving, setLeaving] = useState<WaitlistEntry | null>(null);
   const zoneOf = useOfficeZone();
 
   const reload = useCallback(() => {
-    return api.bookings({ user: user.email }).then(setBookings, setError);
+    return Promise.all([
+      api.currentBookings({ user: user.email }).then(setBookings, setError),
+      api.waitlist().then(setWaitlist, setError),
+    ]);
   }, [user.email]);
+
+  // Positions and promotions, live (SPEC §12): the lists are read again when a place changes hands.
+  const waitlistRef = useRef(waitlist);
+  waitlistRef.current = waitlist;
+  const bookingsRef = useRef(bookings);
+  bookingsRef.current = bookings;
+  const onWaitlist = useCallback(
+    (event: WaitlistEvent) => {
+      const before = waitlistRef.current ?? [];
+      const { entries, known } = applyWaitlistEvent(before, event);
+      waitlistRef.current = entries;
+      setWaitlist(entries);
+      const offices = [...before, ...(bookingsRef.current ?? [])].map((x) => x.office);
+      const name = offices.find((o) => o.id === event.office)?.name ?? event.office;
+      const text = waitlistEventText(event, name);
+      if (text) setMessage(text);
+      if (!known || event.status !== "waiting" || event.booking_id) void reload();
+    },
+    [reload],
+  );
+  useAvailabilityEvents(null, () => void reload(), onWaitlist);
 
   useEffect(() => {
     void reload();
@@ -61,7 +117,23 @@ export function Bookings() {
     setError(null);
     try {
       await api.cancelBooking(booking.id);
-      setMessage(`Cancelled your booking at ${booking.office.name} on ${formatLongDate(booking.date)}.`);
+      setMessage(
+        booking.status === "requested"
+          ? `Cancelled your request for ${booking.office.name} on ${formatLongDate(booking.date)}.`
+          : `Cancelled your booking at ${booking.office.name} on ${formatLongDate(booking.date)}.`,
+      );
+    } catch (e) {
+      setError(e);
+    }
+    await reload();
+  }
+
+  async function leave(entry: WaitlistEntry) {
+    setLeaving(null);
+    setError(null);
+    try {
+      await api.leaveWaitlist(entry.id);
+      setMessage(`You left the waitlist for ${entry.office.name} on ${formatLongDate(entry.date)}.`);
     } catch (e) {
       setError(e);
     }
@@ -92,6 +164,20 @@ export function Bookings() {
               </ul>
             )}
           </section>
+          <section aria-labelledby="waitlist-title">
+            <h2 id="waitlist-title">Waitlists</h2>
+            {!waitlist || waitlist.length === 0 ? (
+              <p>You are not waiting for a place on any day.</p>
+            ) : (
+              <ul className="booking-list waitlist-list">
+                {[...waitlist]
+                  .sort((a, b) => a.date.localeCompare(b.date) || a.office.name.localeCompare(b.office.name))
+                  .map((w) => (
+                    <WaitlistItem key={w.id} entry={w} onLeave={setLeaving} zone={zoneOf(w.office.id)} />
+                  ))}
+              </ul>
+            )}
+          </section>
           <section aria-labelledby="previous-title">
             <h2 id="previous-title">Previous</h2>
             {previous.length === 0 ? (
@@ -110,9 +196,26 @@ export function Bookings() {
         pending={pending}
         onKeep={() => setPending(null)}
         onCancel={(b) => void cancel(b)}
-        describe={(b) => (
+        request={pending?.status === "requested"}
+        describe={(b) =>
+          b.status === "requested" ? (
+            <>
+              Your request for {b.office.name} on {formatLongDate(b.date)} will be withdrawn from the draw.
+            </>
+          ) : (
+            <>
+              Your place at {b.office.name} on {formatLongDate(b.date)} will be given up.
+            </>
+          )
+        }
+      />
+      <LeaveWaitlistDialog
+        pending={leaving}
+        onStay={() => setLeaving(null)}
+        onLeave={(w) => void leave(w)}
+        describe={(w) => (
           <>
-            Your place at {b.office.name} on {formatLongDate(b.date)} will be given up.
+            You will lose your place in the queue for {w.office.name} on {formatLongDate(w.date)}.
           </>
         )}
       />

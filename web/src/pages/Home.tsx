@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } fro
 import { Link } from "react-router";
 import { api, newIdempotencyKey } from "../api";
 import { DayCard } from "../components/DayCard";
-import { CancelBookingDialog, Dialog } from "../components/Dialog";
+import { CancelBookingDialog, Dialog, LeaveWaitlistDialog } from "../components/Dialog";
 import { ErrorNotice, SuccessNotice } from "../components/ErrorNotice";
 import { Loading } from "../components/Loading";
 import { useAvailabilityEvents } from "../components/useAvailabilityEvents";
@@ -10,15 +10,35 @@ import { useTitle } from "../components/useTitle";
 import {
   applyAvailability, bookableWindow, buildWeek, clampWeek, mergeSlots, remainingInWeek, weekNavigation, type DayCell,
 } from "../lib/calendar";
-import { addDays, formatLongDate, formatWeekRange, todayIn, weekStart } from "../lib/dates";
+import { addDays, formatLongDate, formatMoment, formatWeekRange, todayIn, weekStart } from "../lib/dates";
 import { retryTransient } from "../lib/retry";
 import { KEYS, load, save } from "../lib/storage";
+import { applyWaitlistEvent, refusalForWaitlist, waitlistEventText } from "../lib/waitlist";
 import { useSession, useUser } from "../session";
-import type { AvailabilityEvent, Booking, Office, OfficeWithSlots } from "../types";
+import type { AvailabilityEvent, Booking, Office, OfficeWithSlots, WaitlistEntry, WaitlistEvent } from "../types";
 
 interface PendingBook {
   date: string;
   parking: boolean;
+  /** "book" (or a ballot request, SPEC §13), or "waitlist": queue for the full day (SPEC §12). */
+  kind: "book" | "request" | "waitlist";
+}
+
+const DIALOG_TITLE: Record<PendingBook["kind"], string> = {
+  book: "Book",
+  request: "Request a place on",
+  waitlist: "Join the waitlist for",
+};
+const SUBMIT_LABEL: Record<PendingBook["kind"], string> = {
+  book: "Book",
+  request: "Request a place",
+  waitlist: "Join the waitlist",
+};
+
+/** A booking of `date` the server refused for lack of room: the day offers its waitlist. */
+interface Refusal {
+  date: string;
+  what: "places" | "parking";
 }
 
 function OfficeChooser({ offices, onChoose }: { offices: Office[]; onChoose: (id: string) => void }) {
@@ -81,12 +101,20 @@ export function Home() {
   const [pendingBook, setPendingBook] = useState<PendingBook | null>(null);
   const [reason, setReason] = useState("");
   const [pendingCancel, setPendingCancel] = useState<Booking | null>(null);
+  const [waitlist, setWaitlist] = useState<WaitlistEntry[]>([]);
+  const [pendingLeave, setPendingLeave] = useState<WaitlistEntry | null>(null);
+  const [refusal, setRefusal] = useState<Refusal | null>(null);
 
   const reasonRequired = Boolean(config?.reason_to_book_required) && !user.auto_approved;
 
   const loadBookings = useCallback(async () => {
-    setBookings(await api.bookings({ user: user.email }));
+    setBookings(await api.currentBookings({ user: user.email }));
   }, [user.email]);
+
+  // The user's own places in the queues of full days (SPEC §12).
+  const loadWaitlist = useCallback(async () => {
+    setWaitlist(await api.waitlist());
+  }, []);
 
   // When each day last changed through a live event (`office|date` -> time), so that a read that
   // was already under way does not put older counts back on the screen.
@@ -113,18 +141,20 @@ export function Home() {
       const reread = () => {
         if (id) loadOffice(id).catch(() => undefined);
         loadBookings().catch(() => undefined);
+        loadWaitlist().catch(() => undefined);
       };
       reread();
       window.setTimeout(reread, 1500);
     },
-    [loadOffice, loadBookings],
+    [loadOffice, loadBookings, loadWaitlist],
   );
 
-  // Offices and own bookings, once.
+  // Offices, own bookings and own waitlist places, once.
   useEffect(() => {
     api.offices().then(setOffices, setError);
     loadBookings().catch(setError);
-  }, [loadBookings]);
+    loadWaitlist().catch(setError);
+  }, [loadBookings, loadWaitlist]);
 
   // The chosen office must still exist (it may have been retired).
   const chosen = offices && officeId ? (offices.find((o) => o.id === officeId) ?? null) : null;
@@ -151,11 +181,12 @@ export function Home() {
       if (document.visibilityState === "visible" && office) {
         loadOffice(office.id).catch(() => undefined);
         loadBookings().catch(() => undefined);
+        loadWaitlist().catch(() => undefined);
       }
     };
     document.addEventListener("visibilitychange", onVisible);
     return () => document.removeEventListener("visibilitychange", onVisible);
-  }, [office, loadOffice, loadBookings]);
+  }, [office, loadOffice, loadBookings, loadWaitlist]);
 
   const onAvailability = useCallback((event: AvailabilityEvent) => {
     eventTimes.current.set(`${event.office}|${event.date}`, performance.now());
@@ -163,9 +194,51 @@ export function Home() {
       current && current.id === event.office ? { ...current, slots: applyAvailability(current.slots, event) } : current,
     );
   }, []);
-  useAvailabilityEvents(onAvailability, () => {
-    if (office) loadOffice(office.id).catch(() => undefined);
-  });
+  // The user's queue places, live (SPEC §12, §13): a new position at once; a promotion or a
+  // draw's result turns into a booking, re-read with the lists, and is told in a notice.
+  const officesRef = useRef(offices);
+  officesRef.current = offices;
+  const shownOfficeRef = useRef<string | null>(null);
+  shownOfficeRef.current = office?.id ?? null;
+  const waitlistRef = useRef(waitlist);
+  waitlistRef.current = waitlist;
+  const onWaitlist = useCallback(
+    (event: WaitlistEvent) => {
+      const { entries, known } = applyWaitlistEvent(waitlistRef.current, event);
+      waitlistRef.current = entries;
+      setWaitlist(entries);
+      const officeName = officesRef.current?.find((o) => o.id === event.office)?.name ?? event.office;
+      const text = waitlistEventText(event, officeName);
+      if (text) {
+        setError(null);
+        setMessage(
+          event.booking_id && (event.status === "promoted" || event.status === "won") ? (
+            <>
+              {text} <Link to={`/booking/${encodeURIComponent(event.booking_id)}`}>View pass</Link>
+            </>
+          ) : (
+            text
+          ),
+        );
+      }
+      if (event.status !== "waiting" || event.booking_id) {
+        // A booking was made (or a request decided): bookings, queue and counts change together.
+        refreshAfterChange(shownOfficeRef.current === event.office ? event.office : null);
+      } else if (!known) {
+        loadWaitlist().catch(() => undefined);
+      }
+    },
+    [refreshAfterChange, loadWaitlist],
+  );
+  useAvailabilityEvents(
+    onAvailability,
+    () => {
+      if (office) loadOffice(office.id).catch(() => undefined);
+      loadBookings().catch(() => undefined);
+      loadWaitlist().catch(() => undefined);
+    },
+    onWaitlist,
+  );
 
   function chooseOffice(id: string) {
     save(KEYS.office, id);
@@ -188,7 +261,7 @@ export function Home() {
   const shownMonday = monday && bookable ? clampWeek(monday, bookable) : null;
   const days: DayCell[] =
     office && today && bookable && shownMonday
-      ? buildWeek({ monday: shownMonday, today, window: bookable, office, slots: office.slots, bookings })
+      ? buildWeek({ monday: shownMonday, today, window: bookable, office, slots: office.slots, bookings, waitlist })
       : [];
   const remaining = shownMonday ? remainingInWeek(bookings, shownMonday, user.quota) : 0;
   const nav = shownMonday && bookable ? weekNavigation(shownMonday, bookable) : null;
@@ -198,17 +271,56 @@ export function Home() {
     setBusy(true);
     setError(null);
     setMessage(null);
+    setRefusal(null);
     try {
       const request = { user: user.email, office: office.id, date, parking, ...(reasonText ? { reason: reasonText } : {}) };
       const key = newIdempotencyKey(); // one key for every attempt: a retry never books twice
       const booking = await retryTransient(() => api.createBooking(request, key));
       setBookings((list) => [...list.filter((b) => b.id !== booking.id), booking]);
+      if (booking.status === "requested") {
+        // A ballot office before the day's draw (SPEC §13): a request, decided at the draw.
+        const drawAt = office.slots.find((s) => s.date === date)?.draw_at;
+        setMessage(
+          <>
+            Requested a place at {office.name} on {formatLongDate(date)}
+            {parking ? " with parking" : ""}.{" "}
+            {drawAt ? `Places are drawn on ${formatMoment(drawAt, office.timezone)}; you will be told the result.` : ""}
+          </>,
+        );
+      } else {
+        setMessage(
+          <>
+            Booked {office.name} on {formatLongDate(date)}
+            {parking ? " with parking" : ""}.{" "}
+            <Link to={`/booking/${encodeURIComponent(booking.id)}`}>View pass</Link>
+          </>,
+        );
+      }
+    } catch (e) {
+      setError(e);
+      // Full (or closed) after all: the day now offers its waitlist (SPEC §12).
+      const what = refusalForWaitlist(e);
+      if (what) setRefusal({ date, what });
+    } finally {
+      setBusy(false);
+      refreshAfterChange(office.id);
+    }
+  }
+
+  async function joinWaitlist(date: string, parking: boolean, reasonText?: string) {
+    if (!office) return;
+    setBusy(true);
+    setError(null);
+    setMessage(null);
+    try {
+      const entry = await api.joinWaitlist({
+        user: user.email, office: office.id, date, parking, ...(reasonText ? { reason: reasonText } : {}),
+      });
+      setWaitlist((list) => [...list.filter((w) => w.id !== entry.id), entry]);
+      setRefusal(null);
       setMessage(
-        <>
-          Booked {office.name} on {formatLongDate(date)}
-          {parking ? " with parking" : ""}.{" "}
-          <Link to={`/booking/${encodeURIComponent(booking.id)}`}>View pass</Link>
-        </>,
+        `You are on the waitlist for ${office.name} on ${formatLongDate(date)}${parking ? " with parking" : ""}: ` +
+          `position ${entry.position}. If a place frees up, it is booked for you and you are told.`,
       );
     } catch (e) {
       setError(e);
@@ -218,22 +330,50 @@ export function Home() {
     }
   }
 
-  function requestBook(date: string, parking: boolean) {
-    if (date === today || reasonRequired) {
-      setReason("");
-      setPendingBook({ date, parking });
-    } else {
-      void book(date, parking);
+  async function leaveWaitlist(entry: WaitlistEntry) {
+    setPendingLeave(null);
+    setBusy(true);
+    setError(null);
+    setMessage(null);
+    try {
+      await api.leaveWaitlist(entry.id);
+      setWaitlist((list) => list.filter((w) => w.id !== entry.id));
+      setMessage(`You left the waitlist for ${entry.office.name} on ${formatLongDate(entry.date)}.`);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+      refreshAfterChange(office?.id ?? null);
     }
+  }
+
+  function askFirst(date: string, parking: boolean, kind: PendingBook["kind"]) {
+    if ((kind !== "request" && date === today) || reasonRequired) {
+      setReason("");
+      setPendingBook({ date, parking, kind });
+      return true;
+    }
+    return false;
+  }
+
+  function requestBook(date: string, parking: boolean) {
+    const ballot = days.find((d) => d.date === date)?.drawPending ?? false;
+    if (!askFirst(date, parking, ballot ? "request" : "book")) void book(date, parking);
+  }
+
+  function requestJoin(date: string, parking: boolean) {
+    if (!askFirst(date, parking, "waitlist")) void joinWaitlist(date, parking);
   }
 
   function confirmBook(event: FormEvent) {
     event.preventDefault();
     if (!pendingBook) return;
     if (reasonRequired && !reason.trim()) return;
-    const { date, parking } = pendingBook;
+    const { date, parking, kind } = pendingBook;
     setPendingBook(null);
-    void book(date, parking, reasonRequired ? reason.trim() : undefined);
+    const reasonText = reasonRequired ? reason.trim() : undefined;
+    if (kind === "waitlist") void joinWaitlist(date, parking, reasonText);
+    else void book(date, parking, reasonText);
   }
 
   async function cancel(booking: Booking) {
@@ -244,7 +384,11 @@ export function Home() {
     try {
       await api.cancelBooking(booking.id);
       setBookings((list) => list.filter((b) => b.id !== booking.id));
-      setMessage(`Cancelled your booking at ${booking.office.name} on ${formatLongDate(booking.date)}.`);
+      setMessage(
+        booking.status === "requested"
+          ? `Cancelled your request for ${booking.office.name} on ${formatLongDate(booking.date)}.`
+          : `Cancelled your booking at ${booking.office.name} on ${formatLongDate(booking.date)}.`,
+      );
     } catch (e) {
       setError(e);
     } finally {
@@ -326,7 +470,13 @@ export function Home() {
                     remaining={remaining}
                     busy={busy}
                     onBook={requestBook}
-                    onCancel={(d) => d.booking && setPendingCancel(d.booking)}
+                    onCancel={(d) => {
+                      const target = d.booking ?? d.request;
+                      if (target) setPendingCancel(target);
+                    }}
+                    onJoinWaitlist={requestJoin}
+                    onLeaveWaitlist={setPendingLeave}
+                    refused={refusal?.date === day.date ? refusal.what : null}
                   />
                 ))}
               </ul>
@@ -340,7 +490,7 @@ export function Home() {
 
       <Dialog
         open={pendingBook !== null}
-        title={pendingBook ? `Book ${formatLongDate(pendingBook.date)}?` : "Book"}
+        title={pendingBook ? `${DIALOG_TITLE[pendingBook.kind]} ${formatLongDate(pendingBook.date)}?` : "Book"}
         onClose={() => setPendingBook(null)}
       >
         {pendingBook && (
@@ -351,7 +501,9 @@ export function Home() {
             </p>
             {pendingBook.date === today && (
               <p className="notice notice-warning">
-                This booking is for today: once it is made, you will not be able to cancel it yourself.
+                {pendingBook.kind === "waitlist"
+                  ? "This is for today: if a place frees up and is booked for you, you will not be able to cancel it yourself."
+                  : "This booking is for today: once it is made, you will not be able to cancel it yourself."}
               </p>
             )}
             {reasonRequired && (
@@ -377,7 +529,8 @@ export function Home() {
                 Go back
               </button>
               <button type="submit" className="button-primary" disabled={reasonRequired && !reason.trim()}>
-                {pendingBook.parking ? "Book with parking" : "Book"}
+                {SUBMIT_LABEL[pendingBook.kind]}
+                {pendingBook.parking ? " with parking" : ""}
               </button>
             </div>
           </form>
@@ -388,10 +541,29 @@ export function Home() {
         pending={pendingCancel}
         onKeep={() => setPendingCancel(null)}
         onCancel={(b) => void cancel(b)}
-        describe={(b) => (
-          <>
-            Your place at {b.office.name} on {formatLongDate(b.date)}
+        request={pendingCancel?.status === "requested"}
+        describe={(b) =>
+          b.status === "requested" ? (
+            <>
+              Your request for {b.office.name} on {formatLongDate(b.date)}
+              {b.parking ? " (with parking)" : ""} will be withdrawn from the draw.
+            </>
+          ) : (
+            <>
+              Your place at {b.office.name} on {formatLongDate(b.date)}
               {b.parking ? " (with parking)" : ""} will be given up.
+            </>
+          )
+        }
+      />
+
+      <LeaveWaitlistDialog
+        pending={pendingLeave}
+        onStay={() => setPendingLeave(null)}
+        onLeave={(w) => void leaveWaitlist(w)}
+        describe={(w) => (
+          <>
+            You will lose your place in the queue for {w.office.name} on {formatLongDate(w.date)}.
           </>
         )}
       />

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api, newIdempotencyKey } from "../../api";
-import { CancelBookingDialog } from "../../components/Dialog";
+import { CancelBookingDialog, LeaveWaitlistDialog } from "../../components/Dialog";
 import { ErrorNotice, SuccessNotice } from "../../components/ErrorNotice";
 import { TableWrap } from "../../components/TableWrap";
 import { Loading } from "../../components/Loading";
@@ -12,14 +12,21 @@ import { isAllowedEmail, normalizeEmail } from "../../lib/email";
 import { retryTransient } from "../../lib/retry";
 import { sortBy, toggleSort, type SortState } from "../../lib/sort";
 import { KEYS, load, save } from "../../lib/storage";
+import { ballotDraw, refusalForWaitlist } from "../../lib/waitlist";
 import { useSession } from "../../session";
-import type { Booking, Day } from "../../types";
+import type { Booking, Day, WaitlistEntry } from "../../types";
 import { DayEditor } from "./DayEditor";
+import { DayRequests, DayWaitlist } from "./DayQueues";
 import { useManagedOffices } from "./useManagedOffices";
 
 type Column = "user" | "parking" | "checked_in_at" | "created_at";
 
-function NewBookingForm({ office, date, onBooked }: { office: string; date: string; onBooked: (b: Booking) => void }) {
+function NewBookingForm({ office, date, onBooked, onQueued }: {
+  office: string;
+  date: string;
+  onBooked: (b: Booking) => void;
+  onQueued: (w: WaitlistEntry) => void;
+}) {
   const { config } = useSession();
   const [email, setEmail] = useState("");
   const [parking, setParking] = useState(false);
@@ -27,6 +34,8 @@ function NewBookingForm({ office, date, onBooked }: { office: string; date: stri
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [needsReason, setNeedsReason] = useState(false);
+  // The day was full for this person: they may be queued instead (SPEC §12).
+  const [full, setFull] = useState<{ user: string; parking: boolean } | null>(null);
   const reasonOn = Boolean(config?.reason_to_book_required);
 
   useEffect(() => {
@@ -58,6 +67,7 @@ function NewBookingForm({ office, date, onBooked }: { office: string; date: stri
     }
     setBusy(true);
     setError(null);
+    setFull(null);
     try {
       const request = { user: address, office, date, parking, ...(needsReason && reason.trim() ? { reason: reason.trim() } : {}) };
       const key = newIdempotencyKey(); // one key for every attempt: a retry never books twice
@@ -66,6 +76,27 @@ function NewBookingForm({ office, date, onBooked }: { office: string; date: stri
       setParking(false);
       setReason("");
       onBooked(booking);
+    } catch (e) {
+      setError(e);
+      if (refusalForWaitlist(e)) setFull({ user: address, parking });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function queue() {
+    if (!full) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const entry = await api.joinWaitlist({
+        user: full.user, office, date, parking: full.parking, ...(needsReason && reason.trim() ? { reason: reason.trim() } : {}),
+      });
+      setFull(null);
+      setEmail("");
+      setParking(false);
+      setReason("");
+      onQueued(entry);
     } catch (e) {
       setError(e);
     } finally {
@@ -91,9 +122,16 @@ function NewBookingForm({ office, date, onBooked }: { office: string; date: stri
         </div>
       )}
       <ErrorNotice error={error} />
-      <button type="submit" className="button-primary" disabled={busy || !email.trim()}>
-        Book for {formatLongDate(date)}
-      </button>
+      <div className="row-actions">
+        <button type="submit" className="button-primary" disabled={busy || !email.trim()}>
+          Book for {formatLongDate(date)}
+        </button>
+        {full && (
+          <button type="button" className="button-secondary" onClick={() => void queue()} disabled={busy}>
+            Add {full.user} to the waitlist{full.parking ? " with parking" : ""}
+          </button>
+        )}
+      </div>
     </form>
   );
 }
@@ -107,6 +145,8 @@ export function AdminBookings() {
   const [message, setMessage] = useState<string | null>(null);
   const [sort, setSort] = useState<SortState<Column>>({ key: "user", direction: "ascending" });
   const [pending, setPending] = useState<Booking | null>(null);
+  const [waitlist, setWaitlist] = useState<WaitlistEntry[] | null>(null);
+  const [removing, setRemoving] = useState<WaitlistEntry | null>(null);
   const [dayInfo, setDayInfo] = useState<Day | null>(null); // the day's effective capacity (SPEC §15)
 
   const officeId = params.get("office") ?? load(KEYS.adminOffice) ?? offices?.[0]?.id ?? "";
@@ -116,11 +156,16 @@ export function AdminBookings() {
 
   const reload = useCallback(() => {
     if (!office || !date) return Promise.resolve();
-    return api.bookings({ office: office.id, date }).then(setBookings, setError);
+    // Active bookings and ballot requests (SPEC §13), and the day's queue (SPEC §12).
+    return Promise.all([
+      api.currentBookings({ office: office.id, date }).then(setBookings, setError),
+      api.waitlist({ office: office.id, date }).then(setWaitlist, setError),
+    ]);
   }, [office, date]);
 
   useEffect(() => {
     setBookings(null);
+    setWaitlist(null);
     setError(null);
     void reload();
   }, [reload]);
@@ -142,7 +187,19 @@ export function AdminBookings() {
     setError(null);
     try {
       await api.cancelBooking(booking.id);
-      setMessage(`Cancelled the booking of ${booking.user}.`);
+      setMessage(booking.status === "requested" ? `Cancelled the request of ${booking.user}.` : `Cancelled the booking of ${booking.user}.`);
+    } catch (e) {
+      setError(e);
+    }
+    await reload();
+  }
+
+  async function removeFromWaitlist(entry: WaitlistEntry) {
+    setRemoving(null);
+    setError(null);
+    try {
+      await api.leaveWaitlist(entry.id);
+      setMessage(`Removed ${entry.user} from the waitlist.`);
     } catch (e) {
       setError(e);
     }
@@ -160,13 +217,16 @@ export function AdminBookings() {
     );
   }
 
-  const rows = sortBy(bookings ?? [], sort, (b, key) => {
+  const active = (bookings ?? []).filter((b) => b.status === "active");
+  const requests = (bookings ?? []).filter((b) => b.status === "requested");
+  const draw = ballotDraw(office, date);
+  const rows = sortBy(active, sort, (b, key) => {
     if (key === "parking") return b.parking ? 1 : 0;
     if (key === "checked_in_at") return b.checked_in_at ?? "";
     if (key === "created_at") return b.created_at;
     return b.user;
   });
-  const parkingCount = (bookings ?? []).filter((b) => b.parking).length;
+  const parkingCount = active.filter((b) => b.parking).length;
 
   return (
     <>
@@ -196,7 +256,7 @@ export function AdminBookings() {
         <>
           <p className="summary" data-testid="booking-count">
             {dayInfo?.closed && <strong>Closed · </strong>}
-            <strong>{bookings?.length ?? 0}</strong> of {dayInfo?.quota ?? office.quota} places booked,{" "}
+            <strong>{active.length}</strong> of {dayInfo?.quota ?? office.quota} places booked,{" "}
             <strong>{parkingCount}</strong> of {dayInfo?.parking_quota ?? office.parking_quota} parking spaces ·{" "}
             {formatLongDate(date)}
           </p>
@@ -239,6 +299,10 @@ export function AdminBookings() {
           ) : (
             <p>No bookings on this day.</p>
           )}
+          {(requests.length > 0 || draw?.pending) && (
+            <DayRequests office={office} date={date} requests={requests} drawAt={draw?.text ?? null} onCancel={setPending} />
+          )}
+          <DayWaitlist office={office} date={date} entries={waitlist} onRemove={setRemoving} />
         </>
       )}
       {!office.retired && date >= todayIn(office.timezone) && (
@@ -249,7 +313,15 @@ export function AdminBookings() {
           office={office.id}
           date={date}
           onBooked={(b) => {
-            setMessage(`Booked ${office.name} for ${b.user} on ${formatLongDate(b.date)}.`);
+            setMessage(
+              b.status === "requested"
+                ? `Requested a place at ${office.name} for ${b.user} on ${formatLongDate(b.date)}: decided by the draw.`
+                : `Booked ${office.name} for ${b.user} on ${formatLongDate(b.date)}.`,
+            );
+            void reload();
+          }}
+          onQueued={(w) => {
+            setMessage(`Added ${w.user} to the waitlist of ${office.name} on ${formatLongDate(w.date)}: position ${w.position}.`);
             void reload();
           }}
         />
@@ -258,10 +330,29 @@ export function AdminBookings() {
         pending={pending}
         onKeep={() => setPending(null)}
         onCancel={(b) => void cancel(b)}
-        describe={(b) => (
+        request={pending?.status === "requested"}
+        describe={(b) =>
+          b.status === "requested" ? (
+            <>
+              The request of {b.user} for {office.name} on {formatLongDate(b.date)} will be withdrawn from the draw.
+            </>
+          ) : (
+            <>
+              The booking of {b.user} at {office.name} on {formatLongDate(b.date)} will be cancelled and they will be told by
+                email.
+            </>
+          )
+        }
+      />
+      <LeaveWaitlistDialog
+        admin
+        pending={removing}
+        onStay={() => setRemoving(null)}
+        onLeave={(w) => void removeFromWaitlist(w)}
+        describe={(w) => (
           <>
-            The booking of {b.user} at {office.name} on {formatLongDate(b.date)} will be cancelled and they will be told by
-              email.
+            {w.user} (position {w.position ?? "—"}) will lose their place in the queue for {office.name} on{" "}
+            {formatLongDate(w.date)}.
           </>
         )}
       />

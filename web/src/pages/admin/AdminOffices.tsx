@@ -7,7 +7,7 @@ import { Loading } from "../../components/Loading";
 import { useTitle } from "../../components/useTitle";
 import { isValidTimeZone } from "../../lib/dates";
 import { useUser } from "../../session";
-import type { Office } from "../../types";
+import type { Allocation, Office } from "../../types";
 import { NotFound } from "../NotFound";
 
 function timeZones(): string[] {
@@ -26,6 +26,18 @@ interface FormValues {
   parking_quota: string;
   timezone: string;
   check_in_deadline: string; // "HH:MM" or "" (none: no automatic release, SPEC §11)
+  allocation: Allocation; // SPEC §13
+  ballot_draw_days_before: string;
+  ballot_draw_time: string; // "HH:MM" office time
+}
+
+const NEW_OFFICE_BALLOT = { allocation: "first_come" as Allocation, ballot_draw_days_before: "7", ballot_draw_time: "12:00" };
+
+/** "Ballot: drawn 7 days before at 12:00" or "First come" */
+export function allocationText(office: Pick<Office, "allocation" | "ballot_draw_days_before" | "ballot_draw_time">): string {
+  if (office.allocation !== "ballot") return "First come";
+  const days = office.ballot_draw_days_before ?? 7;
+  return `Ballot: drawn ${days} day${days === 1 ? "" : "s"} before at ${office.ballot_draw_time ?? "12:00"}`;
 }
 
 function validate(values: FormValues, creating: boolean): string | null {
@@ -38,6 +50,11 @@ function validate(values: FormValues, creating: boolean): string | null {
   if (!isValidTimeZone(values.timezone)) return "Choose a time zone from the list, like Europe/London.";
   if (values.check_in_deadline && !/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(values.check_in_deadline))
     return "The check-in deadline is a time like 10:00, or empty for none.";
+  if (values.allocation === "ballot") {
+    const days = Number(values.ballot_draw_days_before);
+    if (!Number.isInteger(days) || days < 1 || days > 365) return "Draw days before is a whole number from 1 to 365.";
+    if (!/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(values.ballot_draw_time)) return "The draw time is a time like 12:00.";
+  }
   return null;
 }
 
@@ -58,7 +75,8 @@ function OfficeForm({
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const zones = useMemo(timeZones, []);
-  const set = (key: keyof FormValues) => (e: React.ChangeEvent<HTMLInputElement>) => setValues({ ...values, [key]: e.target.value });
+  const set = (key: keyof FormValues) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
+    setValues({ ...values, [key]: e.target.value });
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -77,6 +95,11 @@ function OfficeForm({
         parking_quota: Number(values.parking_quota),
         timezone: values.timezone,
         check_in_deadline: values.check_in_deadline || null,
+        allocation: values.allocation,
+        // A first-come office keeps its draw settings for when the ballot is switched on.
+        ...(values.allocation === "ballot"
+          ? { ballot_draw_days_before: Number(values.ballot_draw_days_before), ballot_draw_time: values.ballot_draw_time }
+          : {}),
       };
       await onSubmit(fields);
       if (creating) setValues(initial);
@@ -122,6 +145,35 @@ function OfficeForm({
           Office time. Bookings not checked in by then are released for others; leave empty for no release.
         </p>
       </div>
+      <div className="field">
+        <label htmlFor={`${idPrefix}-allocation`}>How places are given</label>
+        <select id={`${idPrefix}-allocation`} value={values.allocation} onChange={set("allocation")}
+          aria-describedby={`${idPrefix}-allocation-hint`}>
+          <option value="first_come">First come, first served</option>
+          <option value="ballot">Ballot: requests drawn before the day</option>
+        </select>
+        <p id={`${idPrefix}-allocation-hint`} className="hint">
+          With a ballot, people request days ahead; a fair draw gives the places (those who came least go first) and the
+          others join the waitlist.
+        </p>
+      </div>
+      {values.allocation === "ballot" && (
+        <div className="draw-fields">
+          <div className="field">
+            <label htmlFor={`${idPrefix}-draw-days`}>Draw days before</label>
+            <input id={`${idPrefix}-draw-days`} type="number" min={1} max={365} required value={values.ballot_draw_days_before}
+              onChange={set("ballot_draw_days_before")} aria-describedby={`${idPrefix}-draw-hint`} />
+          </div>
+          <div className="field">
+            <label htmlFor={`${idPrefix}-draw-time`}>Draw time</label>
+            <input id={`${idPrefix}-draw-time`} type="time" step={60} required value={values.ballot_draw_time}
+              onChange={set("ballot_draw_time")} aria-describedby={`${idPrefix}-draw-hint`} />
+          </div>
+          <p id={`${idPrefix}-draw-hint`} className="hint">
+            Office time. A day is drawn this many days before it, at this time; until then booking it makes a request.
+          </p>
+        </div>
+      )}
       <datalist id="time-zones">
         {zones.map((z) => (
           <option key={z} value={z} />
@@ -186,6 +238,7 @@ export function AdminOffices() {
                 </th>
                 <th scope="col">Time zone</th>
                 <th scope="col">Check-in by</th>
+                <th scope="col">Allocation</th>
                 <th scope="col">Status</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
@@ -204,6 +257,7 @@ export function AdminOffices() {
                   <td className="num">{o.parking_quota}</td>
                   <td>{o.timezone}</td>
                   <td>{o.check_in_deadline ?? "None"}</td>
+                  <td>{allocationText(o)}</td>
                   <td>{o.retired ? "Retired" : "Active"}</td>
                   <td className="actions">
                     <button type="button" className="button-secondary button-small" onClick={() => setEditing(o)}>
@@ -231,7 +285,7 @@ export function AdminOffices() {
           idPrefix="new-office"
           creating
           submitLabel="Create office"
-          initial={{ id: "", name: "", quota: "50", parking_quota: "0", timezone: defaultTz, check_in_deadline: "" }}
+          initial={{ id: "", name: "", quota: "50", parking_quota: "0", timezone: defaultTz, check_in_deadline: "", ...NEW_OFFICE_BALLOT }}
           onSubmit={async (fields) => {
             const created = await api.createOffice(fields);
             setMessage(`Created ${created.name}.`);
@@ -253,6 +307,9 @@ export function AdminOffices() {
                 parking_quota: String(editing.parking_quota),
                 timezone: editing.timezone,
                 check_in_deadline: editing.check_in_deadline ?? "",
+                allocation: editing.allocation ?? "first_come",
+                ballot_draw_days_before: String(editing.ballot_draw_days_before ?? 7),
+                ballot_draw_time: editing.ballot_draw_time ?? "12:00",
               }}
               onSubmit={async (fields) => {
                 const updated = await api.updateOffice(editing.id, fields);
