@@ -99,6 +99,7 @@ def create_app(config: AppConfig | None = None, env: Env | None = None, listen: 
     from . import users, admin  # noqa: F401 - users, offices admin, stats, audit, self-test
     from . import days  # noqa: F401 - day overrides and closures (SPEC §15)
     from . import waitlist  # noqa: F401 - the waitlist of full days (SPEC §12)
+    from . import recurring  # noqa: F401 - regular days, range cancel, calendar feed (SPEC §14)
     # isort: on
     from .api import api
 

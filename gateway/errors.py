@@ -62,6 +62,9 @@ REMOTE_ERRORS: dict[type[ServiceError], int] = {
     booking.AlreadyWaitlisted: 409,
     booking.WaitlistClosed: 409,
     booking.WaitlistEntryNotFound: 404,
+    booking.RecurringInvalid: 400,  # SPEC §14
+    booking.PatternNotFound: 404,
+    booking.FeedNotFound: 404,
     InvalidCursor: 400,
     InvalidFilter: 400,
     InvalidUserQuery: 400,

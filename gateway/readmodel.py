@@ -112,6 +112,13 @@ class Availability:
             self._counts.pop((office, day), None)
             self._overrides.pop((office, day), None)
 
+    def clear_counts(self) -> None:
+        """After a change of many office-days through this replica (a range cancel): the next reads
+        ask booking (read-your-writes), the offices stay."""
+        with self._lock:
+            self._counts.clear()
+            self._overrides.clear()
+
     def clear(self) -> None:
         with self._lock:
             self._offices = None

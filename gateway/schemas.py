@@ -105,6 +105,65 @@ class WaitlistRequest(BookingRequest):
     """POST /api/waitlist (SPEC §12): the fields of a booking request."""
 
 
+class RecurringRequest(BaseModel):
+    """POST /api/recurring (SPEC §14): ISO weekdays (1 = Monday … 7 = Sunday); `user` for admins
+    booking on someone's behalf (default: the caller); `until` YYYY-MM-DD or null."""
+
+    model_config = ConfigDict(extra="ignore")
+    office: str = Field(max_length=64)
+    weekdays: list[int] = Field(max_length=7)
+    parking: bool | None = False
+    until: str | None = Field(None, max_length=32)
+    user: str | None = Field(None, max_length=320)
+    reason: str | None = Field(None, max_length=2000)
+
+
+class OccurrenceResult(BaseModel):
+    date: str
+    status: Literal["booked", "requested", "refused", "pending"]
+    message: str | None = None  # why it was refused (SPEC §4's message)
+    code: str | None = None
+    booking_id: str | None = None
+
+
+class RecurringPattern(BaseModel):
+    id: str
+    user: str
+    office: str
+    weekdays: list[int]
+    parking: bool
+    until: str | None
+    created_at: str
+    last_results: list[OccurrenceResult]
+
+
+class RecurringQuery(BaseModel):
+    user: str | None = Field(None, max_length=320)
+
+
+class RangeCancelRequest(BaseModel):
+    """POST /api/bookings/cancel-range (SPEC §14): the caller's own bookings in from … to."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    from_: str = Field(alias="from", max_length=32)
+    to: str = Field(max_length=32)
+    office: str | None = Field(None, max_length=64)
+
+
+class KeptBooking(BaseModel):
+    id: str
+    message: str
+
+
+class RangeCancelResponse(BaseModel):
+    cancelled: int
+    kept: list[KeptBooking]
+
+
+class CalendarUrl(BaseModel):
+    url: str = Field(description="the secret feed URL (https://…; open it as webcal://… in a calendar app)")
+
+
 class WaitlistQuery(BaseModel):
     office: str | None = Field(None, max_length=64)
     date: str | None = Field(None, max_length=32)

@@ -24,6 +24,9 @@ from services.booking.contract import (
     BOOKING_CREATED,
     BOOKING_RELEASED,
     DAY_CHANGED,
+    RECURRING_CREATED,
+    RECURRING_DELETED,
+    RECURRING_REFUSED,
     USER_BOOKINGS_ERASED,
     WAITLIST_CANCELLED,
     WAITLIST_EXPIRED,
@@ -127,6 +130,18 @@ class AuditService(BaseService):
 
     @consumes(WAITLIST_CANCELLED, reader=Envelope)
     def on_booking__waitlist_cancelled(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(RECURRING_CREATED, reader=Envelope)
+    def on_booking__recurring_created(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(RECURRING_DELETED, reader=Envelope)
+    def on_booking__recurring_deleted(self, event: Envelope) -> None:
+        self.record(event)
+
+    @consumes(RECURRING_REFUSED, reader=Envelope)
+    def on_booking__recurring_refused(self, event: Envelope) -> None:
         self.record(event)
 
     @consumes(BALLOT_DRAWN, reader=Envelope)

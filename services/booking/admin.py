@@ -15,7 +15,19 @@ from obcommon.service import Db
 
 from . import repository, rules
 from .exceptions import InvalidRange
-from .models import Base, Booking, DayCount, IdempotencyKey, Office, UserSettings, WaitlistEntry
+from .models import (
+    Base,
+    Booking,
+    CalendarFeed,
+    DayCount,
+    IdempotencyKey,
+    Occurrence,
+    Office,
+    RecurringPattern,
+    RefusalSummary,
+    UserSettings,
+    WaitlistEntry,
+)
 
 # ------------------------------------------------------------------------------ stats
 
@@ -110,9 +122,17 @@ def erase_user_bookings(db: Db, config: AppConfig, email: str, pseudonym: str | 
         if rows:
             delete_rows(s, Booking, Booking.id.in_([b.id for b in rows]))
         delete_rows(s, WaitlistEntry, WaitlistEntry.user == email)  # their queue places go with them
+        patterns = list(s.scalars(select(RecurringPattern.id).where(RecurringPattern.user == email)))
+        delete_rows(s, Occurrence, Occurrence.user == email)
+        if patterns:  # their regular days stop (SPEC §14), and their calendar feed goes
+            delete_rows(s, RecurringPattern, RecurringPattern.id.in_(patterns))
+        delete_rows(s, RefusalSummary, RefusalSummary.user == email)
+        delete_rows(s, CalendarFeed, CalendarFeed.user == email)
         if pseudonym:  # bookings and entries they made for others keep a pseudonym as their maker
             s.execute(update(Booking).where(Booking.created_by == email).values(created_by=pseudonym))
             s.execute(update(WaitlistEntry).where(WaitlistEntry.created_by == email).values(created_by=pseudonym))
+            s.execute(update(RecurringPattern).where(RecurringPattern.created_by == email)
+                      .values(created_by=pseudonym))
         delete_rows(s, UserSettings, UserSettings.email == email)
         delete_rows(s, IdempotencyKey,
                     (IdempotencyKey.caller == email) | (IdempotencyKey.response["booking"]["user"].astext == email))

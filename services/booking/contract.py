@@ -8,6 +8,7 @@ from .exceptions import (
                          DateOutOfRange,
                          DayChangeInvalid,
                          DuplicateBooking,
+                         FeedNotFound,
                          IdempotencyKeyReused,
                          InvalidRange,
                          NoBookingToday,
@@ -15,8 +16,10 @@ from .exceptions import (
                          OfficeFull,
                          OfficeNotFound,
                          ParkingFull,
+                         PatternNotFound,
                          PlacesAvailable,
                          ReasonRequired,
+                         RecurringInvalid,
                          ReleaseBeforeDay,
                          TooLateToCancel,
                          TooLateToRelease,
@@ -47,6 +50,13 @@ WAITLIST_EXPIRED = EventSpec(SERVICE, "waitlist_expired", WaitlistEvent,
                              "the day's waitlist closed (its check-in deadline, or its start) with the entry waiting")
 WAITLIST_CANCELLED = EventSpec(SERVICE, "waitlist_cancelled", WaitlistEvent,
                                "the entry was cancelled: its day closed with cancel_existing (SPEC §15)")
+RECURRING_CREATED = EventSpec(SERVICE, "recurring_created", EventPayload,
+                              "a recurring pattern was created (SPEC §14): `after` is the pattern")
+RECURRING_DELETED = EventSpec(SERVICE, "recurring_deleted", EventPayload,
+                              "a recurring pattern was deleted (its bookings stay): `before` is the pattern")
+RECURRING_REFUSED = EventSpec(SERVICE, "recurring_refused", EventPayload,
+                              "a user's refused occurrences, once a day (SPEC §14): `after.refusals`"
+                              " [{date, office: {id, name}, message, code}]; entity_id is the user")
 BALLOT_DRAWN = EventSpec(SERVICE, "ballot_drawn", BallotDrawn,
                          "an office-day's requests were drawn (SPEC §13): the audit record of the draw")
 
@@ -80,12 +90,23 @@ CONTRACT = Contract(
                   "waiting entries with their position"),
         RpcMethod("leave_waitlist", "(entry_id, caller: {email, system_admin, offices}) -> WaitlistEntry",
                   "leave the queue (owner or admins of the office)"),
+        RpcMethod("create_pattern", "(fields: {office, weekdays, parking, until, reason}, user, caller) -> Pattern",
+                  "SPEC §14: a recurring pattern; books its occurrences already in the window"),
+        RpcMethod("list_patterns", "(user=None, offices=None) -> [Pattern]", "patterns with their last results"),
+        RpcMethod("delete_pattern", "(pattern_id, caller: {email, system_admin, offices}) -> None",
+                  "stop a pattern (its bookings stay)"),
+        RpcMethod("cancel_range", "(caller, date_from, date_to, office=None) -> {cancelled, kept: [{id, message}]}",
+                  "SPEC §14: cancel the caller's own bookings they may still cancel in a range"),
+        RpcMethod("create_feed", "(user) -> token", "SPEC §14: a new calendar feed token (the earlier stops)"),
+        RpcMethod("revoke_feed", "(user) -> None", "the feed URL stops working"),
+        RpcMethod("feed", "(token) -> text/calendar", "the user's bookings as RFC 5545 (FeedNotFound: 404)"),
     ],
     events=[BOOKING_CREATED, BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_RELEASED, USER_BOOKINGS_ERASED, DAY_CHANGED,
-            WAITLIST_JOINED, WAITLIST_LEFT, WAITLIST_PROMOTED, WAITLIST_EXPIRED, WAITLIST_CANCELLED, BALLOT_DRAWN],
+            WAITLIST_JOINED, WAITLIST_LEFT, WAITLIST_PROMOTED, WAITLIST_EXPIRED, WAITLIST_CANCELLED, BALLOT_DRAWN,
+            RECURRING_CREATED, RECURRING_DELETED, RECURRING_REFUSED],
     errors=[InvalidRange, OfficeNotFound, DateOutOfRange, ReasonRequired, DuplicateBooking, OfficeClosed,
             DayChangeInvalid, OfficeFull, ParkingFull,
             UserQuotaExceeded, IdempotencyKeyReused, BookingNotFound, BookingForbidden, TooLateToCancel,
             TooLateToRelease, ReleaseBeforeDay, NoBookingToday, PlacesAvailable, AlreadyWaitlisted, WaitlistClosed,
-            WaitlistEntryNotFound],
+            WaitlistEntryNotFound, RecurringInvalid, PatternNotFound, FeedNotFound],
 )

@@ -161,6 +161,27 @@ class WaitlistEntryNotFound(BookingError):
     code = "not_found"
 
 
+@remote_error
+class RecurringInvalid(BookingError):
+    default_message = "Invalid recurring pattern"  # SPEC §14: a bad field, named in the message (400)
+    reason = "invalid_pattern"
+    code = "invalid_field"
+
+
+@remote_error
+class PatternNotFound(BookingError):
+    default_message = "Not Found"  # an unknown or deleted pattern (404)
+    reason = "not_found"
+    code = "not_found"
+
+
+@remote_error
+class FeedNotFound(BookingError):
+    default_message = "Not Found"  # a calendar feed token that is unknown, rotated or revoked (404)
+    reason = "not_found"
+    code = "not_found"
+
+
 # Rejections a stored idempotent response can replay, by name.
 REPLAYABLE = {cls.__name__: cls for cls in (OfficeNotFound, DateOutOfRange, ReasonRequired, DuplicateBooking,
                                              OfficeClosed, OfficeFull, ParkingFull, UserQuotaExceeded)}

@@ -37,6 +37,9 @@ class Booking(Base):
     # SPEC §11: released at the check-in deadline (by "system") or by its holder / an admin
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     released_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # SPEC §14: the calendar event's SEQUENCE, bumped by every later change of the booking's status
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     __table_args__ = (
         Index("ix_bookings_office_date", "office", "date"),
         Index("ix_bookings_due_release", "office", "date",
@@ -159,3 +162,56 @@ class IdempotencyKey(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class RecurringPattern(Base):
+    """A user's regular office days (SPEC §14): each occurrence (a date on one of `weekdays`, ISO
+    1 = Monday, up to `until`) is booked when it enters the office's bookable window, under every
+    rule of SPEC §4. Deleting a pattern (`deleted_at`) keeps the bookings it made."""
+
+    __tablename__ = "recurring_patterns"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user: Mapped[str] = mapped_column(String(254), index=True)
+    office: Mapped[str] = mapped_column(String(64))
+    weekdays: Mapped[str] = mapped_column(String(20))  # "1,3,5"
+    parking: Mapped[bool] = mapped_column(Boolean, default=False)
+    until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(2000), nullable=True)  # rule 7, kept with the pattern
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Occurrence(Base):
+    """One date of a pattern, decided once (SPEC §14): the row is inserted in the transaction of
+    its booking decision, so a date is decided exactly once whatever the replicas; a refusal is
+    kept with its message (never retried) until the user's daily summary mail (`summarised_at`)."""
+
+    __tablename__ = "occurrences"
+    pattern_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    user: Mapped[str] = mapped_column(String(254), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # booked | requested | refused
+    code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    message: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    booking_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    summarised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RefusalSummary(Base):
+    """One summary mail of refused occurrences per user and (UTC) day (SPEC §14)."""
+
+    __tablename__ = "refusal_summaries"
+    user: Mapped[str] = mapped_column(String(254), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class CalendarFeed(Base):
+    """A user's secret calendar feed URL (SPEC §14): only the SHA-256 of its token is stored; a
+    new one replaces it, so the earlier URL stops working."""
+
+    __tablename__ = "calendar_feeds"
+    user: Mapped[str] = mapped_column(String(254), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

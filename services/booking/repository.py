@@ -13,6 +13,7 @@ Concurrency design (see docs/architecture.md, "Booking decisions"):
 from __future__ import annotations
 
 import functools
+import hashlib
 import secrets
 import uuid
 from datetime import date, datetime, timedelta
@@ -22,6 +23,7 @@ from sqlalchemy import case, func, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 
+from obcommon import calendar
 from obcommon.config import AppConfig, Env
 from obcommon.db import delete_rows
 from obcommon.emails import normalize_email
@@ -35,6 +37,9 @@ from .contract import (
     BOOKING_CREATED,
     BOOKING_RELEASED,
     DAY_CHANGED,
+    RECURRING_CREATED,
+    RECURRING_DELETED,
+    RECURRING_REFUSED,
     WAITLIST_CANCELLED,
     WAITLIST_EXPIRED,
     WAITLIST_JOINED,
@@ -47,12 +52,28 @@ from .exceptions import (
     BookingForbidden,
     BookingNotFound,
     DayChangeInvalid,
+    FeedNotFound,
     IdempotencyKeyReused,
+    InvalidRange,
     NoBookingToday,
     OfficeNotFound,
+    PatternNotFound,
     WaitlistEntryNotFound,
 )
-from .models import BallotDraw, Booking, DayCount, DayOverride, IdempotencyKey, Office, UserSettings, WaitlistEntry
+from .models import (
+    BallotDraw,
+    Booking,
+    CalendarFeed,
+    DayCount,
+    DayOverride,
+    IdempotencyKey,
+    Occurrence,
+    Office,
+    RecurringPattern,
+    RefusalSummary,
+    UserSettings,
+    WaitlistEntry,
+)
 
 
 def booking_json(b: Booking, office: Office | rules.Office) -> dict:
@@ -70,6 +91,13 @@ def booking_json(b: Booking, office: Office | rules.Office) -> dict:
         "released_at": rules.iso_utc(b.released_at) if b.released_at else None,
         "created_by": b.created_by,  # who booked it ("waitlist" for a promotion, SPEC §12)
     }
+
+
+def set_status(booking: Booking, status: str, now: datetime) -> None:
+    """A booking's status changes: its calendar event's SEQUENCE grows (SPEC §14)."""
+    booking.status = status
+    booking.sequence = (booking.sequence or 0) + 1
+    booking.changed_at = now
 
 
 def lock_day(session, office: str, day: date) -> DayCount:
@@ -246,7 +274,7 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
                       status=status, created_at=now, created_by=caller)
     inserted = insert(Booking).values(id=booking.id, user=booking.user, office=booking.office, date=booking.date,
                                       parking=booking.parking, status=status, created_at=now,
-                                      created_by=caller).returning(Booking.id)
+                                      created_by=caller, sequence=0).returning(Booking.id)
     if new.requested:
         s.execute(inserted)
     else:
@@ -261,7 +289,7 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
     event = uow.emit(BOOKING_CREATED, actor=caller, entity="booking", entity_id=booking.id, office=office.id,
                      after=result, availability=availability(office.id, new.day, new.counts),
                      office_timezone=office.timezone, reason=new.reason, reason_required=new.reason_required,
-                     draw_at=moment.isoformat() if new.requested and (moment := rules.draw_at(office, new.day))
+                     sequence=0, draw_at=moment.isoformat() if new.requested and (moment := rules.draw_at(office, new.day))
                      else None)
     return result, event
 
@@ -283,7 +311,7 @@ def cancel_booking(db: Db, config: AppConfig, booking_id: str, caller: dict, now
         booking, office = row
         before = booking_json(booking, office)
         was_active = booking.status == "active"
-        booking.status = "cancelled"
+        set_status(booking, "cancelled", now)
         booking.cancelled_at = now
         booking.cancelled_by = who.email
         counter = lock_day(s, booking.office, booking.date) if was_active else None
@@ -291,7 +319,8 @@ def cancel_booking(db: Db, config: AppConfig, booking_id: str, caller: dict, now
         s.flush()
         uow.emit(BOOKING_CANCELLED, actor=who.email, entity="booking", entity_id=booking.id, office=booking.office,
                  before=before, after=booking_json(booking, office),
-                 availability=availability(booking.office, booking.date, counts), office_timezone=office.timezone)
+                 availability=availability(booking.office, booking.date, counts), office_timezone=office.timezone,
+                 sequence=booking.sequence)
         if counter is not None:
             promote_waiting(uow, office, {booking.date: counter}, rules.Settings.of(config), now)
         uow.commit()
@@ -438,12 +467,14 @@ def set_day(db: Db, config: AppConfig, office_id: str, day_value: str, fields: d
         for booking in doomed if decision.cancel_existing else []:
             before = booking_json(booking, office)
             held = booking.status == "active"  # a ballot request holds no place
-            booking.status, booking.cancelled_at, booking.cancelled_by = "cancelled", now, actor
+            set_status(booking, "cancelled", now)
+            booking.cancelled_at, booking.cancelled_by = now, actor
             counts = change_counts(counter, rules.CounterChange(-1, -1 if booking.parking else 0) if held
                                    else rules.CounterChange(0, 0))
             uow.emit(BOOKING_CANCELLED, actor=actor, entity="booking", entity_id=booking.id, office=office_id,
                      before=before, after=booking_json(booking, office),
-                     availability=availability(office_id, day, counts), office_timezone=office.timezone, note=note)
+                     availability=availability(office_id, day, counts), office_timezone=office.timezone, note=note,
+                     sequence=booking.sequence)
         if decision.cancel_existing:  # SPEC §15: the day's waitlist goes too, each holder told
             _end_waiting(uow, office, day, "cancelled", actor, now, note=note)
         counts = change_counts(counter, rules.CounterChange(0, 0))  # a new version for the override
@@ -571,12 +602,13 @@ def _release_batch(db: Db, office_id: str, day: date, deadline: datetime, now: d
         counter = lock_day(s, office_id, day)  # after the booking rows, as a cancellation locks
         for booking in rows:
             before = booking_json(booking, office)
-            booking.status, booking.released_at, booking.released_by = "released", now, SYSTEM_ACTOR
+            set_status(booking, "released", now)
+            booking.released_at, booking.released_by = now, SYSTEM_ACTOR
             counts = change_counts(counter, rules.CounterChange(-1, -1 if booking.parking else 0))
             uow.emit(BOOKING_RELEASED, actor=SYSTEM_ACTOR, entity="booking", entity_id=booking.id, office=office_id,
                      before=before, after=booking_json(booking, office),
                      availability=availability(office_id, day, counts), office_timezone=office.timezone,
-                     automatic=True, check_in_deadline=office.check_in_deadline)
+                     automatic=True, check_in_deadline=office.check_in_deadline, sequence=booking.sequence)
         s.flush()
         uow.commit()
         return len(rows)
@@ -597,14 +629,16 @@ def release_booking(db: Db, config: AppConfig, booking_id: str, caller: dict, no
         if change is None:
             return booking_json(booking, office)
         before = booking_json(booking, office)
-        booking.status, booking.released_at, booking.released_by = "released", now, who.email
+        set_status(booking, "released", now)
+        booking.released_at, booking.released_by = now, who.email
         counter = lock_day(s, booking.office, booking.date)
         counts = change_counts(counter, change)
         s.flush()
         result = booking_json(booking, office)
         uow.emit(BOOKING_RELEASED, actor=who.email, entity="booking", entity_id=booking.id, office=booking.office,
                  before=before, after=result, availability=availability(booking.office, booking.date, counts),
-                 office_timezone=office.timezone, automatic=False, check_in_deadline=office.check_in_deadline)
+                 office_timezone=office.timezone, automatic=False, check_in_deadline=office.check_in_deadline,
+                 sequence=booking.sequence)
         promote_waiting(uow, office, {booking.date: counter}, rules.Settings.of(config), now)
         uow.commit()
         return result
@@ -813,7 +847,7 @@ def promote_waiting(uow, office: Office | rules.Office, counters: dict[date, Day
         for waiting_entry, _ in chosen:
             entry = by_id[waiting_entry.id]
             booking = Booking(id=uuid.uuid4().hex, user=entry.user, office=ro.id, date=day, parking=entry.parking,
-                              status="active", created_at=now, created_by=WAITLIST_ACTOR)
+                              status="active", created_at=now, created_by=WAITLIST_ACTOR, sequence=0)
             s.add(booking)
             counts = change_counts(counter, rules.CounterChange(1, 1 if entry.parking else 0))
             before = waitlist_json(entry, ro, None)
@@ -826,7 +860,7 @@ def promote_waiting(uow, office: Office | rules.Office, counters: dict[date, Day
             result = booking_json(booking, ro)
             uow.emit(BOOKING_CREATED, actor=SYSTEM_ACTOR, entity="booking", entity_id=booking.id, office=ro.id,
                      after=result, availability=availability(ro.id, day, counts), office_timezone=ro.timezone,
-                     reason=reason, reason_required=reason is not None)
+                     reason=reason, reason_required=reason is not None, sequence=0)
             uow.emit(WAITLIST_PROMOTED, actor=SYSTEM_ACTOR, entity="waitlist_entry", entity_id=entry.id,
                      office=ro.id, before=before, after=waitlist_json(entry, ro, None), date=day.isoformat(),
                      queue=queue_after, office_timezone=ro.timezone, booking=result)
@@ -975,10 +1009,10 @@ def draw_day(db: Db, config: AppConfig, office_id: str, day: date, now: datetime
         for entry in result.order:
             booking = by_id[entry.id]
             if entry.id in winners:
-                booking.status = "active"
+                set_status(booking, "active", now)
                 change_counts(counter, rules.CounterChange(1, 1 if booking.parking else 0))
             else:
-                booking.status = "waitlisted"
+                set_status(booking, "waitlisted", now)
                 queued = WaitlistEntry(id=uuid.uuid4().hex, user=booking.user, office=office_id, date=day,
                                        parking=booking.parking, status="waiting", created_at=now,
                                        created_by=booking.created_by, request_id=booking.id)
@@ -1005,6 +1039,7 @@ def draw_day(db: Db, config: AppConfig, office_id: str, day: date, now: datetime
         for entry in result.order:
             place = waitlisted.get(entry.id)
             results.append({"before": before[entry.id], "booking": booking_json(by_id[entry.id], office),
+                            "sequence": by_id[entry.id].sequence,
                             "outcome": "won" if entry.id in winners else "waitlisted",
                             "waitlist_id": place.id if place else None,
                             "position": positions.get(place.id) if place else None})
@@ -1013,3 +1048,274 @@ def draw_day(db: Db, config: AppConfig, office_id: str, day: date, now: datetime
                  office_timezone=office.timezone, results=results, queue=_queue(queue))
         uow.commit()
         return record
+
+
+# ------------------------------------------------------------------------------ regular office days (SPEC §14)
+
+RECURRING_ACTOR = "recurring"  # created_by and actor of the bookings a pattern makes
+RESULTS_DAYS = 7  # last_results: the occurrences from a week ago on
+
+
+def pattern_json(p: RecurringPattern, results: list[dict]) -> dict:
+    """SPEC §14 pattern: {id, user, office, weekdays, parking, until, created_at, last_results}."""
+    return {"id": p.id, "user": p.user, "office": p.office, "weekdays": [int(d) for d in p.weekdays.split(",")],
+            "parking": p.parking, "until": p.until.isoformat() if p.until else None,
+            "created_at": rules.iso_utc(p.created_at), "last_results": results}
+
+
+def _pattern_rule(p: RecurringPattern) -> rules.Pattern:
+    return rules.Pattern(p.office, tuple(int(d) for d in p.weekdays.split(",")), p.parking, p.until)
+
+
+def _results(s, pattern_ids: list[str], since: date) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {pid: [] for pid in pattern_ids}
+    for o in s.scalars(select(Occurrence).where(Occurrence.pattern_id.in_(pattern_ids), Occurrence.date >= since)
+                       .order_by(Occurrence.date)):
+        found[o.pattern_id].append({"date": o.date.isoformat(), "status": o.status, "message": o.message,
+                                    "code": o.code, "booking_id": o.booking_id})
+    return found
+
+
+def create_pattern(db: Db, config: AppConfig, fields: dict, user: str, caller: str, now: datetime) -> dict:
+    """Store the pattern (`rules.decide_pattern`) and book its occurrences already inside the
+    window (each exactly once, as the job would). Returns the pattern with their results."""
+    user, caller = normalize_email(user), normalize_email(caller)
+    with db.uow() as uow:
+        s = uow.session
+        row = s.get(Office, str(fields.get("office")))
+        pattern = rules.decide_pattern(fields, _office(row) if row else None, now)
+        reason = fields.get("reason")
+        stored = RecurringPattern(id=uuid.uuid4().hex, user=user, office=pattern.office,
+                                  weekdays=",".join(map(str, pattern.weekdays)), parking=pattern.parking,
+                                  until=pattern.until, reason=reason.strip() if isinstance(reason, str) else None,
+                                  created_at=now, created_by=caller)
+        s.add(stored)
+        s.flush()
+        uow.emit(RECURRING_CREATED, actor=caller, entity="recurring_pattern", entity_id=stored.id,
+                 office=pattern.office, after=pattern_json(stored, []))
+        uow.commit()
+        pattern_id = stored.id
+    book_occurrences(db, config, now, pattern_ids=[pattern_id])
+    return get_pattern(db, pattern_id, now)
+
+
+def get_pattern(db: Db, pattern_id: str, now: datetime) -> dict:
+    with db.uow() as uow:
+        p = uow.session.get(RecurringPattern, pattern_id)
+        if p is None or p.deleted_at is not None:
+            raise PatternNotFound()
+        since = now.date() - timedelta(days=RESULTS_DAYS)
+        return pattern_json(p, _results(uow.session, [p.id], since)[p.id])
+
+
+def list_patterns(db: Db, now: datetime, user: str | None = None, offices: list[str] | None = None) -> list[dict]:
+    query = select(RecurringPattern).where(RecurringPattern.deleted_at.is_(None)).order_by(RecurringPattern.created_at)
+    if user:
+        query = query.where(RecurringPattern.user == normalize_email(user))
+    if offices is not None:
+        query = query.where(RecurringPattern.office.in_(list(offices)))
+    with db.uow() as uow:
+        patterns = list(uow.session.scalars(query))
+        results = _results(uow.session, [p.id for p in patterns], now.date() - timedelta(days=RESULTS_DAYS))
+        return [pattern_json(p, results[p.id]) for p in patterns]
+
+
+def delete_pattern(db: Db, pattern_id: str, caller: dict, now: datetime) -> None:
+    """Stop a pattern (owner, or admins of its office); the bookings it made stay (SPEC §14)."""
+    who = rules.Caller.of(caller)
+    with db.uow() as uow:
+        p = uow.session.scalars(select(RecurringPattern).where(RecurringPattern.id == pattern_id)
+                                .with_for_update()).first()
+        if p is None or p.deleted_at is not None:
+            raise PatternNotFound()
+        if p.user != who.email and not (who.system_admin or p.office in who.offices):
+            raise BookingForbidden()
+        before = pattern_json(p, [])
+        p.deleted_at = now
+        uow.emit(RECURRING_DELETED, actor=who.email, entity="recurring_pattern", entity_id=p.id, office=p.office,
+                 before=before)
+        uow.commit()
+
+
+def book_occurrences(db: Db, config: AppConfig, now: datetime, pattern_ids: list[str] | None = None) -> int:
+    """The recurring job (and a new pattern): every occurrence of the active patterns that is in
+    its office's bookable window and not decided yet is decided now, each in its own transaction:
+    the `occurrences` row is inserted first (a replica deciding the same date at the same moment
+    waits on it, then finds it taken), then the booking decision of SPEC §4 as a savepoint; a
+    refusal is recorded with its message and never retried. Returns how many were decided."""
+    with db.uow() as uow:
+        s = uow.session
+        query = (select(RecurringPattern, Office).join(Office, Office.id == RecurringPattern.office)
+                 .where(RecurringPattern.deleted_at.is_(None)))
+        if pattern_ids is not None:
+            query = query.where(RecurringPattern.id.in_(pattern_ids))
+        due: list[tuple[dict, date]] = []
+        rows = list(s.execute(query))
+        if not rows:
+            return 0
+        earliest = min(rules.office_today(now, o.timezone) for _, o in rows)
+        decided = set(s.execute(select(Occurrence.pattern_id, Occurrence.date).where(
+            Occurrence.pattern_id.in_([p.id for p, _ in rows]), Occurrence.date >= earliest)).all())
+        for p, office in rows:
+            first, last = rules.bookable_window(now, office.timezone, config.advance_booking_days)
+            request = {"id": p.id, "user": p.user, "office": p.office, "parking": p.parking, "reason": p.reason,
+                       "created_at": p.created_at}
+            due += [(request, d) for d in rules.occurrences(_pattern_rule(p), first, last) if (p.id, d) not in decided]
+    count = 0
+    for pattern, day in sorted(due, key=lambda x: (x[1], x[0]["created_at"])):
+        if _decide_occurrence(db, config, pattern, day, now):
+            count += 1
+    return count
+
+
+def _decide_occurrence(db: Db, config: AppConfig, pattern: dict, day: date, now: datetime) -> bool:
+    with db.uow() as uow:
+        s = uow.session
+        claimed = s.execute(insert(Occurrence).values(
+            pattern_id=pattern["id"], date=day, user=pattern["user"], status="pending", decided_at=now)
+            .on_conflict_do_nothing(index_elements=["pattern_id", "date"]).returning(Occurrence.date)).first()
+        if claimed is None:  # another replica decided it
+            uow.commit()
+            return False
+        request = {"user": pattern["user"], "office": pattern["office"], "date": day.isoformat(),
+                   "parking": pattern["parking"], "reason": pattern["reason"]}
+        savepoint = s.begin_nested()
+        values: dict = {}
+        try:
+            booking, _ = _decide(uow, config, request, RECURRING_ACTOR, now)
+        except BookingError as exc:
+            savepoint.rollback()
+            values = {"status": "refused", "code": exc.code, "message": exc.message}
+        else:
+            savepoint.commit()
+            values = {"status": "requested" if booking["status"] == "requested" else "booked",
+                      "booking_id": booking["id"]}
+        s.execute(update(Occurrence).where(Occurrence.pattern_id == pattern["id"], Occurrence.date == day)
+                  .values(**values))
+        uow.commit()
+        return True
+
+
+def summarise_refusals(db: Db, now: datetime) -> int:
+    """SPEC §14: each user's refused occurrences, emailed once a day as one summary (one
+    `recurring_refused` event per user and UTC day; the refusals are marked in its transaction)."""
+    with db.uow() as uow:
+        users = sorted(set(uow.session.scalars(select(Occurrence.user).where(
+            Occurrence.status == "refused", Occurrence.summarised_at.is_(None)))))
+    sent = 0
+    for user in users:
+        with db.uow() as uow:
+            s = uow.session
+            first = s.execute(insert(RefusalSummary).values(user=user, day=now.date())
+                              .on_conflict_do_nothing(index_elements=["user", "day"]).returning(RefusalSummary.day)
+                              ).first()
+            if first is None:  # already summarised today: tomorrow's summary
+                uow.commit()
+                continue
+            refused = list(s.execute(
+                select(Occurrence, RecurringPattern.office, Office.name)
+                .join(RecurringPattern, RecurringPattern.id == Occurrence.pattern_id)
+                .outerjoin(Office, Office.id == RecurringPattern.office)
+                .where(Occurrence.user == user, Occurrence.status == "refused", Occurrence.summarised_at.is_(None))
+                .order_by(Occurrence.date).with_for_update(of=Occurrence)))
+            if not refused:
+                uow.commit()
+                continue
+            for o, _, _ in refused:
+                o.summarised_at = now
+            uow.emit(RECURRING_REFUSED, actor=SYSTEM_ACTOR, entity="user", entity_id=user, after={
+                "refusals": [{"date": o.date.isoformat(), "office": {"id": office, "name": name or office},
+                              "message": o.message, "code": o.code} for o, office, name in refused]})
+            uow.commit()
+            sent += 1
+    return sent
+
+
+# ------------------------------------------------------------------------------ range cancel (SPEC §14)
+
+
+def cancel_range(db: Db, config: AppConfig, caller: dict, date_from: str | None, date_to: str | None,
+                 office: str | None, now: datetime) -> dict:
+    """Cancel the caller's own bookings (and requests) in a range that they may still cancel, in one
+    transaction: rows locked, then the counters of their days in order, the places promoted to
+    the waitlists. Returns {cancelled, kept: [{id, message}]}."""
+    who = rules.Caller.of(caller)
+    first, last = rules.parse_day(date_from), rules.parse_day(date_to)
+    if first is None or last is None:
+        raise InvalidRange("Invalid date range: from and to are required")
+    with db.uow() as uow:
+        s = uow.session
+        query = (select(Booking, Office).join(Office, Office.id == Booking.office)
+                 .where(Booking.user == who.email, Booking.status.in_(HELD), Booking.date >= first,
+                        Booking.date <= last).order_by(Booking.id).with_for_update(of=Booking))
+        if office:
+            query = query.where(Booking.office == office)
+        rows = list(s.execute(query))
+        to_cancel, kept = rules.decide_range_cancel([(b.id, _stored(b, o)) for b, o in rows], who, now, first, last)
+        chosen = set(to_cancel)
+        cancelling = [(b, o) for b, o in rows if b.id in chosen]
+        counters: dict[tuple[str, date], DayCount] = {}
+        for key in sorted({(b.office, b.date) for b, _ in cancelling if b.status == "active"}):
+            counters[key] = lock_day(s, *key)
+        for booking, row in sorted(cancelling, key=lambda x: (x[0].date, x[0].office)):
+            before = booking_json(booking, row)
+            counter = counters.get((booking.office, booking.date)) if booking.status == "active" else None
+            set_status(booking, "cancelled", now)
+            booking.cancelled_at, booking.cancelled_by = now, who.email
+            counts = change_counts(counter, rules.CounterChange(-1, -1 if booking.parking else 0)) if counter \
+                else _counts(s, booking.office, booking.date)
+            uow.emit(BOOKING_CANCELLED, actor=who.email, entity="booking", entity_id=booking.id, office=booking.office,
+                     before=before, after=booking_json(booking, row),
+                     availability=availability(booking.office, booking.date, counts), office_timezone=row.timezone,
+                     sequence=booking.sequence)
+        s.flush()
+        settings = rules.Settings.of(config)
+        for office_id in sorted({o for o, _ in counters}):
+            promote_waiting(uow, s.get(Office, office_id), {d: c for (o, d), c in counters.items() if o == office_id},
+                            settings, now)
+        uow.commit()
+    return {"cancelled": len(cancelling), "kept": [{"id": k["id"], "message": k["message"]} for k in kept]}
+
+
+# ------------------------------------------------------------------------------ calendar feed (SPEC §14)
+
+
+def feed_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_feed(db: Db, user: str, now: datetime) -> str:
+    """A new secret token for the user's feed; any earlier one stops working. Only its hash is kept."""
+    token = secrets.token_urlsafe(32)
+    with db.uow() as uow:
+        uow.session.execute(insert(CalendarFeed).values(user=normalize_email(user), token_hash=feed_hash(token),
+                                                        created_at=now)
+                            .on_conflict_do_update(index_elements=["user"],
+                                                   set_={"token_hash": feed_hash(token), "created_at": now}))
+        uow.commit()
+    return token
+
+
+def revoke_feed(db: Db, user: str) -> None:
+    with db.uow() as uow:
+        delete_rows(uow.session, CalendarFeed, CalendarFeed.user == normalize_email(user))
+        uow.commit()
+
+
+def feed(db: Db, config: AppConfig, token: str, now: datetime) -> str:
+    """The user's calendar (RFC 5545): every booking from today − retention to the end of the
+    window, one VEVENT each (`obcommon.calendar`); an unknown, rotated or revoked token is 404."""
+    with db.uow() as uow:
+        s = uow.session
+        user = s.scalars(select(CalendarFeed.user).where(CalendarFeed.token_hash == feed_hash(token))).first()
+        if user is None:
+            raise FeedNotFound()
+        lo, hi = rules.default_list_range(now, config.default_timezone, config.data_retention_days,
+                                          config.advance_booking_days)
+        rows = list(s.execute(select(Booking, Office).join(Office, Office.id == Booking.office)
+                              .where(Booking.user == user, Booking.date >= lo - timedelta(days=1),
+                                     Booking.date <= hi + timedelta(days=1))
+                              .order_by(Booking.date, Booking.office)))
+        events = [calendar.booking_event(booking_json(b, o), b.sequence or 0, config.from_address,
+                                         changed_at=b.changed_at or b.created_at) for b, o in rows]
+    return calendar.calendar(events, name="Office Booker")

@@ -17,6 +17,8 @@ passes the real time.
 - `decide_join` / `promote` / `waitlist_expires_at`: the waitlist of a full day (SPEC §12).
 - `draw_at` / `is_request` / `draw_order` / `draw`: the ballot of an oversubscribed day (SPEC §13;
   the algorithm is written out in docs/ballot.md, and `tools/replay_ballot.py` recomputes a draw).
+- `decide_pattern` / `occurrences` / `decide_range_cancel`: regular office days and the range
+  cancel (SPEC §14).
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ from .exceptions import (
     ParkingFull,
     PlacesAvailable,
     ReasonRequired,
+    RecurringInvalid,
     ReleaseBeforeDay,
     TooLateToCancel,
     TooLateToRelease,
@@ -742,3 +745,71 @@ def draw(entries: list[BallotEntry], seed: str, day: Day, counts: Counts) -> Dra
         counts = counts.changed(CounterChange(1, 1 if entry.parking else 0))
         winners.append(entry.id)
     return DrawResult(tuple(order), tuple(winners), counts)
+
+
+# ------------------------------------------------------------------------------ regular office days (SPEC §14)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A validated recurring pattern: ISO weekdays (1 = Monday … 7 = Sunday), parking, until."""
+    office: str
+    weekdays: tuple[int, ...]
+    parking: bool = False
+    until: date | None = None
+
+
+def decide_pattern(fields: dict, office: Office | None, now: datetime) -> Pattern:
+    """POST /api/recurring's body: a known, active office (400 "Office not found"); `weekdays` a
+    non-empty list of distinct ISO weekdays 1–7; `parking` a boolean; `until` null or a date not
+    before the office's today. Errors name their field (400)."""
+    if office is None or office.retired:
+        raise OfficeNotFound()
+    weekdays = fields.get("weekdays")
+    if not isinstance(weekdays, list) or not weekdays or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7 for d in weekdays):
+        raise RecurringInvalid("Invalid weekdays: a non-empty list of ISO weekdays, 1 (Monday) to 7 (Sunday)")
+    parking = fields.get("parking", False)
+    if not isinstance(parking, bool):
+        raise RecurringInvalid("Invalid parking: true or false")
+    until = fields.get("until")
+    if until is not None:
+        try:
+            until = date.fromisoformat(str(until)) if isinstance(until, str) and len(until) == 10 else None
+        except ValueError:
+            until = None
+        if until is None:
+            raise RecurringInvalid("Invalid until: a date YYYY-MM-DD, or null")
+        if until < office_today(now, office.timezone):
+            raise RecurringInvalid("Invalid until: the date has passed")
+    return Pattern(office.id, tuple(sorted(set(weekdays))), parking, until)
+
+
+def occurrences(pattern: Pattern, first: date, last: date) -> list[date]:
+    """The pattern's dates in first … last (the office's bookable window): on its weekdays, up to
+    `until`, in order. Dates are calendar dates of the office, so a DST change or a time zone
+    never moves or doubles one."""
+    end = min(last, pattern.until) if pattern.until else last
+    return [first + timedelta(days=i) for i in range((end - first).days + 1)
+            if (first + timedelta(days=i)).isoweekday() in pattern.weekdays]
+
+
+def decide_range_cancel(bookings: list[tuple[str, Stored]], caller: Caller, now: datetime,
+                        first: date, last: date) -> tuple[list[str], list[dict]]:
+    """SPEC §14 range cancel: of the caller's own active and requested bookings in first … last,
+    those they may still cancel (`decide_cancel`, as their owner), and the others kept with the
+    reason. A range over MAX_RANGE_DAYS, or `from` after `to`, is 400."""
+    if first > last:
+        raise InvalidRange("Invalid date range: from is after to")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise InvalidRange(f"Invalid date range: at most {MAX_RANGE_DAYS} days")
+    owner = Caller(caller.email)  # one's own bookings, by the owner's rules, whatever one's role
+    cancel, kept = [], []
+    for booking_id, booking in bookings:
+        try:
+            decide_cancel(booking, owner, now)
+        except (TooLateToCancel, BookingNotFound, BookingForbidden) as exc:
+            kept.append({"id": booking_id, "message": exc.message, "code": exc.code})
+        else:
+            cancel.append(booking_id)
+    return cancel, kept

@@ -62,6 +62,7 @@ class BookingEvent(EventPayload):
     reason_required: bool = False
     note: str | None = None  # booking_cancelled by a closure (SPEC §15): the day's note, for the mail
     draw_at: str | None = None  # a ballot request (SPEC §13): when its day is drawn (ISO, office offset)
+    sequence: int = 0  # SPEC §14: the booking's calendar SEQUENCE after this change
 
 
 class BookingReleased(BookingEvent):
@@ -115,6 +116,7 @@ class BallotResult(BaseModel):
     before: dict
     booking: dict
     outcome: Literal["won", "waitlisted"]
+    sequence: int = 0  # the booking's calendar SEQUENCE after the draw (SPEC §14)
     waitlist_id: str | None = None
     position: int | None = None
 

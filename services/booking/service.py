@@ -124,14 +124,50 @@ class BookingService(BaseService):
     @timer(interval=RELEASE_JOB_SECONDS, eager=True)
     def queue_jobs(self) -> None:
         """Every few seconds in every replica (each effect exactly once: see the repository):
-        waitlist entries expire when their day's waitlist closes, and ballot days are drawn at
-        their draw time; both catch up at the first tick after downtime."""
+        waitlist entries expire when their day's waitlist closes, ballot days are drawn at their
+        draw time, recurring occurrences are booked when their date enters the window (at the
+        office's midnight) and refusals summarised; all catch up at the first tick after downtime."""
         now = release_clock()
-        for job in (repository.expire_waitlist, lambda db, t: repository.draw_due_days(db, self.settings, t)):
+        for job in (repository.expire_waitlist, lambda db, t: repository.draw_due_days(db, self.settings, t),
+                    lambda db, t: repository.book_occurrences(db, self.settings, t), repository.summarise_refusals):
             try:
                 job(self.db, now)
             except Exception as exc:  # the database away: the next tick tries again
                 log.info("queue job deferred: %r", exc)
+
+    # ---------------------------------------------------------------- regular days and calendars (SPEC §14)
+
+    @command
+    def create_pattern(self, fields: dict, user: str, caller: str) -> dict:
+        """A recurring pattern (the gateway checked who may make it for `user`)."""
+        self._ensure_office(str((fields or {}).get("office")))
+        return repository.create_pattern(self.db, self.settings, dict(fields or {}), str(user), str(caller),
+                                         release_clock())
+
+    @rpc
+    def list_patterns(self, user: str | None = None, offices: list[str] | None = None) -> list[dict]:
+        return repository.list_patterns(self.db, utcnow(), user=user, offices=offices)
+
+    @command
+    def delete_pattern(self, pattern_id: str, caller: dict) -> None:
+        repository.delete_pattern(self.db, str(pattern_id), caller, utcnow())
+
+    @command
+    def cancel_range(self, caller: dict, date_from: str | None, date_to: str | None,
+                     office: str | None = None) -> dict:
+        return repository.cancel_range(self.db, self.settings, caller, date_from, date_to, office, utcnow())
+
+    @command
+    def create_feed(self, user: str) -> str:
+        return repository.create_feed(self.db, str(user), utcnow())
+
+    @command
+    def revoke_feed(self, user: str) -> None:
+        repository.revoke_feed(self.db, str(user))
+
+    @rpc
+    def feed(self, token: str) -> str:
+        return repository.feed(self.db, self.settings, str(token), utcnow())
 
     # ---------------------------------------------------------------- reads
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
-from datetime import UTC
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -128,31 +127,6 @@ def _day_label(day: str) -> str:
     return date.fromisoformat(day).strftime("%A %d %B %Y")
 
 
-def booking_calendar(booking: dict, office_timezone: str, organizer: str) -> str:
-    """An all-day iCalendar event (RFC 5545) for the booked day, importable into any calendar."""
-    from datetime import date, datetime, timedelta
-
-    from icalendar import Calendar, Event
-
-    day = date.fromisoformat(booking["date"])
-    cal = Calendar()
-    cal.add("prodid", "-//Office Booker//EN")
-    cal.add("version", "2.0")
-    cal.add("method", "PUBLISH")
-    event = Event()
-    event.add("uid", f"{booking['id']}@office-booker")
-    event.add("dtstamp", datetime.now(UTC))
-    event.add("dtstart", day)
-    event.add("dtend", day + timedelta(days=1))
-    event.add("summary", f"Office: {booking['office']['name']}" + (" (with parking)" if booking["parking"] else ""))
-    event.add("location", booking["office"]["name"])
-    event.add("description", f"Office Booker booking {booking['id']} ({office_timezone}).")
-    event.add("transp", "TRANSPARENT")
-    event.add("organizer", f"mailto:{organizer}")
-    cal.add_component(event)
-    return cal.to_ical().decode()
-
-
 def booking_confirmation_mail(booking: dict, booked_by: str, release_link: str | None = None) -> tuple[str, str]:
     day = _day_label(booking["date"])
     office = booking["office"]["name"]
@@ -263,3 +237,19 @@ def ballot_result_mail(booking: dict, outcome: str, position: int | None,
             f"You are number {position} on the waitlist: if a place frees up, it is booked for you and you"
             " will get an email.\n")
     return f"Ballot result: waitlisted for {office}, {day}", body
+
+
+# ------------------------------------------------------------------------------ regular office days (SPEC §14)
+
+RECURRING_SUMMARY = "recurring_summary"
+
+
+def refusals_mail(refusals: list[dict]) -> tuple[str, str]:
+    """SPEC §14: the day's summary of the regular days that could not be booked, and why."""
+    lines = ["Some of your regular office days could not be booked:", ""]
+    for r in refusals:
+        lines.append(f"- {_day_label(r['date'])} at {r['office']['name']}: {r['message']}")
+    lines += ["", "Nothing is retried automatically: book these days yourself if a place frees up, or join"
+              " the waitlist of a full day. Your regular days are under \"Regular days\" in Office Booker.", ""]
+    n = len(refusals)
+    return f"Regular days: {n} day{'s' if n != 1 else ''} not booked", "\n".join(lines)

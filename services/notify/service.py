@@ -12,15 +12,18 @@ from datetime import timedelta
 
 from nameko.timer import timer
 
+from obcommon import calendar
 from obcommon.config import ConfigError, Env
 from obcommon.db import utcnow
 from obcommon.links import RELEASE_LINK_PURPOSE, release_url
+from obcommon.messaging import EventPayload
 from obcommon.service import BaseService, Database, consumes, rpc
 from services.booking.contract import (
     BALLOT_DRAWN,
     BOOKING_CANCELLED,
     BOOKING_CREATED,
     BOOKING_RELEASED,
+    RECURRING_REFUSED,
     WAITLIST_CANCELLED,
     WAITLIST_EXPIRED,
 )
@@ -74,7 +77,7 @@ class NotifyService(BaseService):
                 subject, body = rules.booking_confirmation_mail(booking, event.actor or booking["user"],
                                                                 self._release_link(booking["id"]))
             mails = [rules.Mail(f"{event.event_id}:{rules.BOOKING_CONFIRMATION}", booking["user"], subject, body,
-                                rules.BOOKING_CONFIRMATION, [self._calendar(booking, event.office_timezone)])]
+                                rules.BOOKING_CONFIRMATION, [self._invitation(booking, event.sequence)])]
         if event.reason_required and cfg.notification_to_address:
             subject, body = rules.reason_notification_mail(booking, event.reason)
             mails.append(rules.Mail(f"{event.event_id}:{rules.REASON_NOTIFICATION}", cfg.notification_to_address,
@@ -82,9 +85,10 @@ class NotifyService(BaseService):
         repository.store(self.db, mails)
         self.sender.wake()
 
-    def _calendar(self, booking: dict, office_timezone: str) -> dict:
-        ics = rules.booking_calendar(booking, office_timezone, self.settings.from_address)
-        return {"filename": "booking.ics", "content_type": "text/calendar; method=PUBLISH", "content": ics}
+    def _invitation(self, booking: dict, sequence: int, cancel: bool = False) -> dict:
+        """SPEC §14: a calendar invitation (METHOD:REQUEST), or its cancellation (METHOD:CANCEL),
+        with the booking's UID and SEQUENCE, so the user's calendar updates the one event."""
+        return calendar.invitation(booking, sequence, self.settings.from_address, cancel=cancel)
 
     @staticmethod
     def _draw_label(event: BookingEvent) -> str | None:
@@ -102,8 +106,10 @@ class NotifyService(BaseService):
         if not event.before or (event.actor == event.before["user"] and not event.note):
             return
         subject, body = rules.booking_cancelled_mail(event.before, event.actor or "an administrator", event.note)
+        cancel = [self._invitation(event.after or event.before, event.sequence, cancel=True)] \
+            if event.before["status"] == "active" else None
         repository.store(self.db, [rules.Mail(f"{event.event_id}:{rules.BOOKING_CANCELLED}", event.before["user"],
-                                              subject, body, rules.BOOKING_CANCELLED)])
+                                              subject, body, rules.BOOKING_CANCELLED, cancel)])
         self.sender.wake()
 
     def _release_link(self, booking_id: str) -> str | None:
@@ -122,8 +128,9 @@ class NotifyService(BaseService):
             log.error("booking_released event %s without the booking: no mail", event.event_id)
             return
         subject, body = rules.booking_released_mail(event.before, event.check_in_deadline, event.automatic)
+        cancel = self._invitation(event.after or event.before, event.sequence, cancel=True)
         repository.store(self.db, [rules.Mail(f"{event.event_id}:{rules.BOOKING_RELEASED}", event.before["user"],
-                                              subject, body, rules.BOOKING_RELEASED)])
+                                              subject, body, rules.BOOKING_RELEASED, [cancel])])
         self.sender.wake()
 
     # ---------------------------------------------------------------- waitlist and ballot (SPEC §12, §13)
@@ -155,10 +162,21 @@ class NotifyService(BaseService):
                                                      self._release_link(booking["id"]) if won else None)
             mails.append(rules.Mail(f"{event.event_id}:{booking['id']}", booking["user"], subject, body,
                                     rules.BALLOT_RESULT,
-                                    [self._calendar(booking, event.office_timezone)] if won else None))
+                                    [self._invitation(booking, result.sequence)] if won else None))
         if mails:
             repository.store(self.db, mails)
             self.sender.wake()
+
+    @consumes(RECURRING_REFUSED)
+    def on_recurring_refused(self, event: EventPayload) -> None:
+        """SPEC §14: one summary a day of the occurrences that were refused."""
+        refusals = (event.after or {}).get("refusals") or []
+        if not refusals:
+            return
+        subject, body = rules.refusals_mail(refusals)
+        repository.store(self.db, [rules.Mail(f"{event.event_id}:{rules.RECURRING_SUMMARY}", event.entity_id,
+                                              subject, body, rules.RECURRING_SUMMARY)])
+        self.sender.wake()
 
     # ---------------------------------------------------------------- sending
 
