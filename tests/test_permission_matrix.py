@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 import requests
@@ -91,12 +92,22 @@ class World:
         """A waitlist entry on a closed day (made by the System Admin on the user's behalf)."""
         return expect(self.admin.post("/api/waitlist", {"user": user, "office": office, "date": day(d)}), 201).json()
 
+    def pattern(self, office: str, user: str) -> dict:
+        """A recurring pattern (made by the System Admin on the user's behalf) that books nothing."""
+        return expect(self.admin.post("/api/recurring", {"user": user, **quiet_pattern(office)}), 201).json()
+
     def pass_code(self, booking: dict) -> str:
         return expect(self.admin.get(f"/api/bookings/{booking['id']}/pass"), 200).json()["code"]
 
     def fresh_session(self, role: str) -> str | None:
         caller = self.callers[role]
         return self.stack.login(caller.email)["token"] if caller else None
+
+
+def quiet_pattern(office: str) -> dict:
+    """A recurring pattern's fields that book nothing (so other rows' bookings are not disturbed):
+    tomorrow's weekday, until today."""
+    return {"office": office, "weekdays": [date.fromisoformat(day(1)).isoweekday()], "until": day(0)}
 
 
 @dataclass
@@ -232,6 +243,24 @@ ROWS = [
         lambda w, r: Req(f"/api/waitlist/{w.waitlist_entry(A, who('queued'), 9)['id']}")),
     row("DELETE", "/api/waitlist/<entry_id>", "own in C", 401, 204, 204, 204, 204,
         lambda w, r: Req(f"/api/waitlist/{w.waitlist_entry(C, w.email(r) if r != ANON else who('q'), 10)['id']}")),
+    # ---- regular days and calendars (SPEC §14)
+    row("POST", "/api/recurring", "own in C", 401, 201, 201, 201, 201,
+        lambda w, r: Req("/api/recurring", quiet_pattern(C))),
+    row("POST", "/api/recurring", "someone's in A", 401, 403, 201, 403, 201,
+        lambda w, r: Req("/api/recurring", {**quiet_pattern(A), "user": who("reg")})),
+    row("GET", "/api/recurring", "own", 401, 200, 200, 200, 200, lambda w, r: Req("/api/recurring")),
+    row("GET", "/api/recurring", "the victim's", 401, 403, 200, 200, 200,
+        lambda w, r: Req("/api/recurring", params={"user": w.victim})),
+    row("DELETE", "/api/recurring/<pattern_id>", "someone's in A", 401, 403, 204, 403, 204,
+        lambda w, r: Req(f"/api/recurring/{w.pattern(A, who('reg'))['id']}")),
+    row("DELETE", "/api/recurring/<pattern_id>", "own in C", 401, 204, 204, 204, 204,
+        lambda w, r: Req(f"/api/recurring/{w.pattern(C, w.email(r) if r != ANON else who('reg'))['id']}")),
+    row("POST", "/api/bookings/cancel-range", "own, a range with nothing", 401, 200, 200, 200, 200,
+        lambda w, r: Req("/api/bookings/cancel-range", {"from": day(13), "to": day(13)})),
+    row("POST", "/api/me/calendar", "own feed", 401, 201, 201, 201, 201, lambda w, r: Req("/api/me/calendar")),
+    row("DELETE", "/api/me/calendar", "own feed", 401, 204, 204, 204, 204, lambda w, r: Req("/api/me/calendar")),
+    row("GET", "/api/calendar/<token>.ics", "a made-up feed", 404, 404, 404, 404, 404,
+        lambda w, r: Req("/api/calendar/made-up-token-of-a-feed-nobody-has.ics")),
     row("GET", "/api/release-links", "a made-up link", 400, 400, 400, 400, 400,
         lambda w, r: Req("/api/release-links", params={"token": "made-up"})),
     row("POST", "/api/release-links", "a made-up link", 400, 400, 400, 400, 400,
