@@ -125,6 +125,30 @@ export interface paths {
     /** Leave the waitlist (owner or admins of the office) */
     delete: operations["delete_/api/waitlist/{entry_id}"];
   };
+  "/api/recurring": {
+    /** Recurring patterns with their last results: own; admins ?user= */
+    get: operations["get_/api/recurring"];
+    /** A pattern of regular office days: own, or admins on behalf (SPEC §14) */
+    post: operations["post_/api/recurring"];
+  };
+  "/api/recurring/{pattern_id}": {
+    /** Stop a pattern; the bookings it made stay (owner or admins) */
+    delete: operations["delete_/api/recurring/{pattern_id}"];
+  };
+  "/api/bookings/cancel-range": {
+    /** Cancel one's own bookings in a date range ("I'm on holiday") */
+    post: operations["post_/api/bookings/cancel-range"];
+  };
+  "/api/me/calendar": {
+    /** A new secret calendar feed URL (any earlier one stops working) */
+    post: operations["post_/api/me/calendar"];
+    /** Revoke the calendar feed URL */
+    delete: operations["delete_/api/me/calendar"];
+  };
+  "/api/calendar/{token}.ics": {
+    /** A user's calendar feed (RFC 5545); the secret URL is the credential */
+    get: operations["get_/api/calendar/{token}.ics"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -839,6 +863,118 @@ export interface components {
        * @default null
        */
       booking_id?: string | null;
+    };
+    /**
+     * RecurringRequest
+     * @description POST /api/recurring (SPEC §14): ISO weekdays (1 = Monday … 7 = Sunday); `user` for admins
+     * booking on someone's behalf (default: the caller); `until` YYYY-MM-DD or null.
+     */
+    RecurringRequest: {
+      /** Office */
+      office: string;
+      /** Weekdays */
+      weekdays: number[];
+      /**
+       * Parking
+       * @default false
+       */
+      parking?: boolean | null;
+      /**
+       * Until
+       * @default null
+       */
+      until?: string | null;
+      /**
+       * User
+       * @default null
+       */
+      user?: string | null;
+      /**
+       * Reason
+       * @default null
+       */
+      reason?: string | null;
+    };
+    /** OccurrenceResult */
+    OccurrenceResult: {
+      /** Date */
+      date: string;
+      /**
+       * Status
+       * @enum {string}
+       */
+      status: "booked" | "requested" | "refused" | "pending";
+      /**
+       * Message
+       * @default null
+       */
+      message?: string | null;
+      /**
+       * Code
+       * @default null
+       */
+      code?: string | null;
+      /**
+       * Booking Id
+       * @default null
+       */
+      booking_id?: string | null;
+    };
+    /** RecurringPattern */
+    RecurringPattern: {
+      /** Id */
+      id: string;
+      /** User */
+      user: string;
+      /** Office */
+      office: string;
+      /** Weekdays */
+      weekdays: number[];
+      /** Parking */
+      parking: boolean;
+      /** Until */
+      until: string | null;
+      /** Created At */
+      created_at: string;
+      /** Last Results */
+      last_results: components["schemas"]["OccurrenceResult"][];
+    };
+    /**
+     * RangeCancelRequest
+     * @description POST /api/bookings/cancel-range (SPEC §14): the caller's own bookings in from … to.
+     */
+    RangeCancelRequest: {
+      /** From */
+      from: string;
+      /** To */
+      to: string;
+      /**
+       * Office
+       * @default null
+       */
+      office?: string | null;
+    };
+    /** KeptBooking */
+    KeptBooking: {
+      /** Id */
+      id: string;
+      /** Message */
+      message: string;
+    };
+    /** RangeCancelResponse */
+    RangeCancelResponse: {
+      /** Cancelled */
+      cancelled: number;
+      /** Kept */
+      kept: components["schemas"]["KeptBooking"][];
+    };
+    /** CalendarUrl */
+    CalendarUrl: {
+      /**
+       * Url
+       * @description the secret feed URL (https://…; open it as webcal://… in a calendar app)
+       */
+      url: string;
     };
   };
   responses: never;
@@ -2665,6 +2801,338 @@ export interface operations {
       };
       /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
       403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request line over 8 KiB (answered by the HTTP server, without a body) */
+      414: {
+        content: never;
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Recurring patterns with their last results: own; admins ?user= */
+  "get_/api/recurring": {
+    parameters: {
+      query?: {
+        user?: string | null;
+      };
+    };
+    responses: {
+      /** @description success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RecurringPattern"][];
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request line over 8 KiB (answered by the HTTP server, without a body) */
+      414: {
+        content: never;
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** A pattern of regular office days: own, or admins on behalf (SPEC §14) */
+  "post_/api/recurring": {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RecurringRequest"];
+      };
+    };
+    responses: {
+      /** @description success */
+      201: {
+        content: {
+          "application/json": components["schemas"]["RecurringPattern"];
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not JSON */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Stop a pattern; the bookings it made stay (owner or admins) */
+  "delete_/api/recurring/{pattern_id}": {
+    parameters: {
+      path: {
+        pattern_id: string;
+      };
+    };
+    responses: {
+      /** @description no content */
+      204: {
+        content: never;
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request line over 8 KiB (answered by the HTTP server, without a body) */
+      414: {
+        content: never;
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Cancel one's own bookings in a date range ("I'm on holiday") */
+  "post_/api/bookings/cancel-range": {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["RangeCancelRequest"];
+      };
+    };
+    responses: {
+      /** @description success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["RangeCancelResponse"];
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description request too large */
+      413: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not JSON */
+      415: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** A new secret calendar feed URL (any earlier one stops working) */
+  "post_/api/me/calendar": {
+    responses: {
+      /** @description success */
+      201: {
+        content: {
+          "application/json": components["schemas"]["CalendarUrl"];
+        };
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Revoke the calendar feed URL */
+  "delete_/api/me/calendar": {
+    responses: {
+      /** @description no content */
+      204: {
+        content: never;
+      };
+      /** @description not signed in */
+      401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description forbidden (role, office scope, or a cookie write without the CSRF token) */
+      403: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** A user's calendar feed (RFC 5545); the secret URL is the credential */
+  "get_/api/calendar/{token}.ics": {
+    parameters: {
+      path: {
+        token: string;
+      };
+    };
+    responses: {
+      /** @description an iCalendar file */
+      200: {
+        content: {
+          "text/calendar": string;
+        };
+      };
+      /** @description bad request (body, query or a rule of the endpoint) */
+      400: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
