@@ -247,6 +247,7 @@ export function Home() {
     setMonday(null);
     setMessage(null);
     setError(null);
+    setRefusal(null);
   }
 
   const today = office ? todayIn(office.timezone) : null;
