@@ -387,8 +387,8 @@ def list_bookings(db: Db, config: AppConfig, now: datetime, *, user=None, office
         query = query.where(Booking.office.in_(list(offices)))
     if office:
         query = query.where(Booking.office == office)
-    if not include_cancelled:
-        query = query.where(Booking.status == "active")
+    if not include_cancelled:  # active bookings and ballot requests (SPEC §11, §13)
+        query = query.where(Booking.status.in_(HELD))
     with db.uow() as uow:
         return [booking_json(b, o) for b, o in uow.session.execute(query)]
 

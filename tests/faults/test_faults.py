@@ -17,6 +17,7 @@ import time
 import pytest
 
 from . import broker
+from .queues import QueueScenario
 from .rig import Rig
 from .stall import booking_decisions_held
 
@@ -115,3 +116,22 @@ def test_rolling_restart_loses_nothing(rig: Rig):
     if abrupt:
         figures.problems.append(f"not a graceful stop on SIGTERM: {abrupt}")
     assert_no_problems(figures)
+
+
+# ------------------------------------------------------------------ waitlist promotions and a ballot draw
+
+
+def test_broker_restart_during_promotions_and_a_draw(rig: Rig):
+    """SPEC §12, §13: the broker goes away while freed places are promoted and a day is drawn."""
+    def fault():
+        broker.stop(rig.amqp_uri)
+        time.sleep(OUTAGE_SECONDS)
+        broker.start(rig.amqp_uri)
+
+    problems = QueueScenario(rig).run(fault)
+    assert not problems, "\n- ".join(["promotions and a draw across a broker restart:", *problems])
+
+
+def test_sigkill_booking_during_promotions_and_a_draw(rig: Rig):
+    problems = QueueScenario(rig).run(lambda: rig.supervisor.kill("booking"))
+    assert not problems, "\n- ".join(["promotions and a draw across a booking SIGKILL:", *problems])
