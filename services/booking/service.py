@@ -22,7 +22,7 @@ from services.identity.contract import USER_CHANGED, USER_ERASED
 from services.identity.schemas import UserChanged, UserErased
 from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED
 
-from . import admin, repository, rules
+from . import repository, rules
 from .contract import SERVICE
 from .exceptions import BookingError, InvalidRange, OfficeNotFound
 from .models import Base
@@ -273,10 +273,10 @@ class BookingService(BaseService):
         """Every office x day of the visible range (clamped), zeros included (GET /api/stats)."""
         if isinstance(offices, str):
             offices = [offices]
-        for office_id in admin.unknown_offices(self.db, offices or [])[:50]:
+        for office_id in repository.unknown_offices(self.db, offices or [])[:50]:
             with eventlet.Timeout(5, False):  # not in the read model yet: ask offices, but never hang on it
                 self._sync_office(office_id)
-        return admin.stats(self.db, self.settings, utcnow(), offices=offices, date_from=date_from, date_to=date_to)
+        return repository.stats(self.db, self.settings, utcnow(), offices=offices, date_from=date_from, date_to=date_to)
 
     # ---------------------------------------------------------------- day overrides (SPEC §15)
 
@@ -298,7 +298,7 @@ class BookingService(BaseService):
     @consumes(USER_ERASED)
     def on_user_erased(self, event: UserErased) -> None:
         """An erased user's bookings, settings and idempotency keys go (SPEC §4)."""
-        deleted = admin.erase_user_bookings(self.db, self.settings, event.email, event.pseudonym, event.actor,
+        deleted = repository.erase_user_bookings(self.db, self.settings, event.email, event.pseudonym, event.actor,
                                             utcnow())
         log.info("erased %d bookings of %s", deleted, event.pseudonym)
 

@@ -40,5 +40,7 @@ class Office(Base):
     def to_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "quota": self.quota, "parking_quota": self.parking_quota,
                 "timezone": self.timezone, "retired": self.retired, "check_in_deadline": self.check_in_deadline,
-                "allocation": self.allocation, "ballot_draw_days_before": self.ballot_draw_days_before,
-                "ballot_draw_time": self.ballot_draw_time}
+                # (the column defaults, also for an office not flushed yet)
+                "allocation": self.allocation or "first_come",
+                "ballot_draw_days_before": self.ballot_draw_days_before or 7,
+                "ballot_draw_time": self.ballot_draw_time or "12:00"}

@@ -1,9 +1,11 @@
 """Offices persistence: the service's SQL, one transaction per function, with its events in the
 outbox. `service.py` is the entry points (validation with `schemas.py`); the pure rules are in
-`rules.py`. (The first start's seeding runs in `dependencies.py`'s Seeder.)"""
+`rules.py`; `dependencies.py`'s Seeder calls `seed_offices` at start."""
 from __future__ import annotations
 
-from sqlalchemy import select
+import logging
+
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from obcommon.service import Db
@@ -11,6 +13,33 @@ from obcommon.service import Db
 from .contract import OFFICE_CREATED, OFFICE_UPDATED
 from .exceptions import OfficeExists, OfficeNotFound
 from .models import Office
+from .rules import seed_plan
+
+log = logging.getLogger(__name__)
+
+
+def seed_offices(db: Db, config) -> int:
+    """Insert the config's offices if the table is empty (SPEC §3); otherwise warn that they are
+    ignored. Runs under an advisory lock so several starting replicas seed exactly once."""
+    with db.uow() as uow:
+        s = uow.session
+        s.execute(text("SELECT pg_advisory_xact_lock(hashtext('offices:seed'))"))
+        to_insert, ignored = seed_plan(config.offices, set(s.scalars(select(Office.id))))
+        if ignored:
+            log.warning("offices in the config are ignored once the offices table is seeded: %s", ", ".join(ignored))
+        if not to_insert:
+            return 0
+        for seed in to_insert:
+            office = Office(id=seed.id, name=seed.name, quota=seed.quota, parking_quota=seed.parking_quota,
+                            timezone=seed.timezone or config.default_timezone, retired=seed.retired,
+                            check_in_deadline=seed.check_in_deadline or config.default_check_in_deadline)
+            s.add(office)
+            s.flush()  # the column defaults (allocation …) are in the event's office
+            uow.emit(OFFICE_CREATED, actor="config", entity="office", entity_id=seed.id, office=seed.id,
+                     after=office.to_dict())
+        uow.commit()
+    log.info("seeded %d offices from the config", len(to_insert))
+    return len(to_insert)
 
 
 def list_offices(db: Db, include_retired: bool) -> list[dict]:

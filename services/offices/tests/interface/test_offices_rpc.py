@@ -4,13 +4,15 @@ import pytest
 
 from services.offices.exceptions import OfficeNotFound
 
+FIRST_COME = {"allocation": "first_come", "ballot_draw_days_before": 7, "ballot_draw_time": "12:00"}  # SPEC §13
+
 
 def test_seeded_from_config_in_order(stack):
     with stack.rpc() as rpc:
         offices = rpc.offices.list_offices()
     assert offices == [
-        {"id": "alpha", "name": "Office Alpha", "quota": 100, "parking_quota": 60, "timezone": "Europe/London", "retired": False, "check_in_deadline": None},
-        {"id": "beta", "name": "Office Beta", "quota": 200, "parking_quota": 150, "timezone": "Europe/London", "retired": False, "check_in_deadline": None},
+        {"id": "alpha", "name": "Office Alpha", "quota": 100, "parking_quota": 60, "timezone": "Europe/London", "retired": False, "check_in_deadline": None, **FIRST_COME},
+        {"id": "beta", "name": "Office Beta", "quota": 200, "parking_quota": 150, "timezone": "Europe/London", "retired": False, "check_in_deadline": None, **FIRST_COME},
     ]
 
 
@@ -25,14 +27,12 @@ def test_seeding_happens_once(stack):
     """A second start with the table filled leaves it alone (and says so in the log)."""
     from obcommon.config import load_config
     from obcommon.service import Db
-    from services.offices.contract import OFFICE_CREATED
-    from services.offices.dependencies import seed_offices
     from services.offices.models import Base
+    from services.offices.repository import seed_offices
 
     db = Db.standalone(stack.database_url, Base, "offices")
     try:
-        with db.uow() as uow:
-            assert seed_offices(uow, load_config(stack.config_path), OFFICE_CREATED) == 0
+        assert seed_offices(db, load_config(stack.config_path)) == 0
     finally:
         db.dispose()
     with psycopg.connect(stack.database_url) as conn:
