@@ -23,11 +23,13 @@ from obcommon.messaging import ServiceError
 from services.audit.exceptions import InvalidCursor, InvalidFilter
 from services.booking import exceptions as booking
 from services.identity.exceptions import (
+    AccountDisabled,
     DependencyUnavailable,
     InvalidCode,
     InvalidUserQuery,
     InvalidUserUpdate,
     RateLimited,
+    UserExists,
     UserNotFound,
 )
 from services.offices.exceptions import InvalidOffice, OfficeExists, OfficeNotFound
@@ -37,6 +39,8 @@ log = logging.getLogger("gateway.errors")
 # Remote error type -> HTTP status. The error's own message is shown to the user.
 REMOTE_ERRORS: dict[type[ServiceError], int] = {
     InvalidCode: 401,
+    AccountDisabled: 403,  # SPEC §16
+    UserExists: 409,
     RateLimited: 429,
     UserNotFound: 404,
     InvalidUserUpdate: 400,
@@ -102,6 +106,8 @@ ERROR_CODES: dict[str, str] = {
     "office_exists": "an office with that id already exists",
     "unauthorized": "not signed in, or the session ended",
     "invalid_code": "a wrong, used or expired sign-in code",
+    "account_disabled": "the company's identity provider disabled the account (SPEC §16)",
+    "user_exists": "a user with that address already exists",
     "forbidden": "the caller may not do this",
     "csrf_token_invalid": "a cookie-authenticated write without the matching X-CSRF-Token header",
     "too_late_to_cancel": "the booking can no longer be cancelled",

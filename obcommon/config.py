@@ -10,9 +10,9 @@ import hashlib
 import hmac
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
@@ -104,6 +104,39 @@ class OfficeSeed(BaseModel):
     _deadline = field_validator("check_in_deadline")(check_deadline)
 
 
+LoginMethod = Literal["otac", "oidc"]
+
+
+class OidcConfig(BaseModel):
+    """SPEC §16: the company's OpenID provider (the client secret is env OIDC_CLIENT_SECRET)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(min_length=1, max_length=500)
+    client_id: str = Field(min_length=1, max_length=500)
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+    email_claim: str = "email"
+    groups_claim: str = "groups"
+    # IdP group -> office ids whose Office Admin its members are; null: roles are not taken from groups
+    group_offices: dict[str, list[str]] | None = None
+    # the name on the sign-in page's button ("Sign in with <provider name>")
+    provider_name: str = "your company account"
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        if not re.match(r"^https?://", value):
+            raise ValueError("must be the provider's https URL")
+        return value.rstrip("/")
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, value: list[str]) -> list[str]:
+        if "openid" not in value:
+            raise ValueError("must include openid")
+        return value
+
+
 class AppConfig(BaseModel):
     """Every key of the YAML file (SPEC §7). Unknown keys are errors, so typos are caught."""
 
@@ -140,6 +173,9 @@ class AppConfig(BaseModel):
     verify_failure_window_hours: int = Field(24, ge=24, le=24 * 31)
     offices: list[OfficeSeed] = Field(default_factory=list)
     read_only: bool = False
+    # SPEC §16: how people sign in: the email one-time code, the company's OpenID provider, or both
+    login_methods: list[LoginMethod] = Field(default_factory=lambda: list[LoginMethod](["otac"]), min_length=1)
+    oidc: OidcConfig | None = None
 
     @field_validator("email_regex")
     @classmethod
@@ -180,6 +216,8 @@ class AppConfig(BaseModel):
             raise ValueError(
                 "notification_to_address: required when reason_to_book_required is true"
             )
+        if "oidc" in self.login_methods and self.oidc is None:
+            raise ValueError("oidc: required when login_methods includes oidc")
         ids = [o.id for o in self.offices]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -201,7 +239,7 @@ class ConfigError(Exception):
 SCALAR_KEYS = [
     name
     for name, field in AppConfig.model_fields.items()
-    if name not in ("offices", "system_admin_emails")
+    if name not in ("offices", "system_admin_emails", "login_methods", "oidc")
 ]
 
 
@@ -258,6 +296,8 @@ class Env:
     selftest_key: str | None
     mode: str = "production"
     hsts_max_age: int = 31536000
+    oidc_client_secret: str | None = field(default=None, repr=False)  # SPEC §16
+    scim_token: str | None = field(default=None, repr=False)  # SPEC §16: unset, /scim/v2 answers 404
 
     @property
     def local_development(self) -> bool:
@@ -291,6 +331,9 @@ class Env:
         if mode not in ("production", "development"):
             errors.append("  - OB_MODE: must be 'production' or 'development'")
             mode = "production"
+        scim = e.get("SCIM_TOKEN") or None
+        if scim is not None and len(scim) < 32:
+            errors.append("  - SCIM_TOKEN: must be at least 32 characters")
         selftest = e.get("SELFTEST_KEY") or None
         if selftest is not None and len(selftest) < 20:
             errors.append("  - SELFTEST_KEY: must be at least 20 characters")
@@ -309,6 +352,8 @@ class Env:
             selftest_key=selftest,
             mode=mode,
             hsts_max_age=integer("HSTS_MAX_AGE", 31536000),
+            oidc_client_secret=e.get("OIDC_CLIENT_SECRET") or None,
+            scim_token=scim,
         )
         if errors:
             raise ConfigError("Invalid environment:\n" + "\n".join(errors))

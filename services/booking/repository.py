@@ -1440,3 +1440,55 @@ def erase_user_bookings(db: Db, config: AppConfig, email: str, pseudonym: str | 
                 promote_waiting(uow, row, freed_days, rules.Settings.of(config), now)
         uow.commit()
         return len(rows)
+
+
+# ------------------------------------------------------------------------------ disabled accounts (SPEC §16)
+
+DISABLED_ACTOR = "system"
+
+
+def disable_user(db: Db, config: AppConfig, email: str, now: datetime) -> int:
+    """The identity provider disabled the user: their bookings and requests not yet past are
+    cancelled, their waitlist entries cancelled, their regular days stopped, in one transaction
+    (rows, then the days' counters in order, then the queues; the freed places promoted).
+    Returns how many bookings were cancelled."""
+    email = normalize_email(email)
+    with db.uow() as uow:
+        s = uow.session
+        first = (now - timedelta(days=1)).date()  # any zone's today is on or after UTC's yesterday
+        rows = [(b, o) for b, o in s.execute(
+            select(Booking, Office).join(Office, Office.id == Booking.office)
+            .where(Booking.user == email, Booking.status.in_(HELD), Booking.date >= first)
+            .order_by(Booking.id).with_for_update(of=Booking))
+            if b.date >= rules.office_today(now, o.timezone)]
+        queued = set(s.execute(select(WaitlistEntry.office, WaitlistEntry.date).where(
+            WaitlistEntry.user == email, WaitlistEntry.status == "waiting")).all())
+        counters: dict[tuple[str, date], DayCount] = {}
+        for key in sorted({(b.office, b.date) for b, _ in rows if b.status == "active"} | queued):
+            counters[key] = lock_day(s, *key)
+        for booking, office in rows:
+            before = booking_json(booking, office)
+            held = booking.status == "active"
+            set_status(booking, "cancelled", now)
+            booking.cancelled_at, booking.cancelled_by = now, DISABLED_ACTOR
+            counts = change_counts(counters[(booking.office, booking.date)],
+                                   rules.CounterChange(-1, -1 if booking.parking else 0)) if held \
+                else _counts(s, booking.office, booking.date)
+            uow.emit(BOOKING_CANCELLED, actor=DISABLED_ACTOR, entity="booking", entity_id=booking.id,
+                     office=booking.office, before=before, after=booking_json(booking, office),
+                     availability=availability(booking.office, booking.date, counts), office_timezone=office.timezone,
+                     sequence=booking.sequence)
+        for office_id, day in sorted(queued):
+            _end_waiting(uow, s.get(Office, office_id), day, "cancelled", DISABLED_ACTOR, now, user=email)
+        for pattern in s.scalars(select(RecurringPattern).where(RecurringPattern.user == email,
+                                                                RecurringPattern.deleted_at.is_(None))):
+            pattern.deleted_at = now
+            uow.emit(RECURRING_DELETED, actor=DISABLED_ACTOR, entity="recurring_pattern", entity_id=pattern.id,
+                     office=pattern.office, before=pattern_json(pattern, []))
+        s.flush()
+        settings = rules.Settings.of(config)
+        for office_id in sorted({o for o, _ in counters}):
+            promote_waiting(uow, s.get(Office, office_id), {d: c for (o, d), c in counters.items() if o == office_id},
+                            settings, now)
+        uow.commit()
+    return len(rows)

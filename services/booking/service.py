@@ -216,6 +216,9 @@ class BookingService(BaseService):
     @consumes(USER_CHANGED)
     def on_user_changed(self, event: UserChanged) -> None:
         repository.upsert_user_settings(self.db, event.email, event.after)
+        if event.after and event.after.get("active") is False and (event.before or {}).get("active", True):
+            cancelled = repository.disable_user(self.db, self.settings, event.email, utcnow())  # SPEC §16
+            log.info("account disabled: cancelled %d bookings and requests", cancelled)
         if _raised(event.before, event.after, "quota") or (event.after and event.after.get("quota") is None
                                                            and (event.before or {}).get("quota") is not None):
             repository.promote_where(self.db, self.settings, utcnow(), user=event.email)  # now eligible (rule 11)

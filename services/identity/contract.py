@@ -2,11 +2,13 @@
 from obcommon.messaging import Contract, EventPayload, EventSpec, RpcMethod
 
 from .exceptions import (
+                         AccountDisabled,
                          DependencyUnavailable,
                          InvalidCode,
                          InvalidUserQuery,
                          InvalidUserUpdate,
                          RateLimited,
+                         UserExists,
                          UserNotFound,
 )
 from .schemas import LoginCodeIssued, SessionRevoked, UserChanged, UserErased
@@ -35,7 +37,18 @@ CONTRACT = Contract(
                   "change (or prepare) a profile; emits user_changed"),
         RpcMethod("erase_user", "(email, actor) -> {pseudonym, sessions}",
                   "delete profile and sessions; emits session_revoked per session and user_erased"),
+        RpcMethod("oidc_sign_in", "(email, groups=None) -> {token, session_id, expires_at, user: User}",
+                  "SPEC §16: a session for a user the OpenID provider signed in; group mapping applied"),
+        RpcMethod("get_account", "(account_id) -> Account", "SCIM: an account by its SCIM id"),
+        RpcMethod("list_accounts", "(attribute=None, value=None, start=1, count=100) -> {total, accounts}",
+                  "SCIM: accounts by email, optionally where attribute eq value"),
+        RpcMethod("create_account", "(email, active, external_id, display_name, actor) -> Account",
+                  "SCIM create (UserExists for a known address)"),
+        RpcMethod("replace_account", "(account_id, active, external_id, display_name, actor, email=None) -> Account",
+                  "SCIM replace; disabling revokes every session and emits user_changed (active false)"),
+        RpcMethod("delete_account", "(account_id, actor) -> {pseudonym, sessions}", "SCIM delete: erase_user"),
     ],
     events=[LOGIN_CODE_ISSUED, USER_SIGNED_IN, SESSION_REVOKED, USER_CHANGED, USER_ERASED],
-    errors=[InvalidCode, RateLimited, UserNotFound, InvalidUserUpdate, InvalidUserQuery, DependencyUnavailable],
+    errors=[InvalidCode, RateLimited, UserNotFound, InvalidUserUpdate, InvalidUserQuery, DependencyUnavailable,
+            AccountDisabled, UserExists],
 )

@@ -45,3 +45,17 @@ class InvalidUserQuery(ServiceError):
 @remote_error
 class DependencyUnavailable(messaging.DependencyUnavailable):
     """A service identity needs (offices) did not answer in time (503)."""
+
+
+@remote_error
+class AccountDisabled(ServiceError):
+    """The identity provider disabled the account (SPEC §16): no sign-in (403 "Account disabled")."""
+
+    code = "account_disabled"
+
+
+@remote_error
+class UserExists(ServiceError):
+    """SCIM create of a userName that already has a profile (409, scimType uniqueness)."""
+
+    code = "user_exists"

@@ -1,4 +1,5 @@
 """Identity tables, in the `identity` schema."""
+import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Identity, Index, Integer, String
@@ -31,6 +32,15 @@ class User(Base):
     auto_approved: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # SPEC §16: disabled by the identity provider (SCIM `active: false`): no sign-in, no sessions
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # SCIM: the resource's stable id (never the email), the provider's externalId, displayName
+    scim_id: Mapped[str] = mapped_column(String(32), default=lambda: uuid.uuid4().hex)
+    external_id: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    display_name: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    __table_args__ = (Index("uq_users_scim_id", "scim_id", unique=True),)
 
 
 class LoginCode(Base):

@@ -6,6 +6,7 @@ cursors, limits) are pure functions in `rules.py`.
 passed in so that the answer is built inside the same transaction, as before."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -18,7 +19,15 @@ from obcommon.service import Db
 
 from . import rules
 from .contract import LOGIN_CODE_ISSUED, SESSION_REVOKED, USER_CHANGED, USER_ERASED, USER_SIGNED_IN
-from .exceptions import InvalidCode, InvalidUserQuery, InvalidUserUpdate, RateLimited
+from .exceptions import (
+    AccountDisabled,
+    InvalidCode,
+    InvalidUserQuery,
+    InvalidUserUpdate,
+    RateLimited,
+    UserExists,
+    UserNotFound,
+)
 from .models import Base, LoginCode, RateHit, Session, User, VerifyFailure
 
 View = Callable[[User | None, str], dict]
@@ -90,20 +99,33 @@ def verify_code(db: Db, cfg: AppConfig, code_key: bytes, email: str, code: str, 
             raise InvalidCode(CODE_EXHAUSTED if exhausted else CODE_WRONG)
         s.delete(row)  # single use
         user = s.get(User, email, with_for_update=True)
+        if user is not None and not user.active:  # SPEC §16: the code is used up, no session
+            uow.commit()
+            raise AccountDisabled("Account disabled")
         if user is None:
-            user = User(email=email, role=rules.DEFAULT, role_offices=[], auto_approved=False)
+            user = User(email=email, role=rules.DEFAULT, role_offices=[], auto_approved=False, scim_id=_new_id())
             s.add(user)
-        user.last_login_at = now
-        token = rules.new_token()
-        session_id = rules.session_id_for(token)
-        expires = now + timedelta(hours=cfg.session_hours)
-        s.add(Session(id=session_id, email=email, created_at=now, expires_at=expires))
-        uow.emit(USER_SIGNED_IN, actor=email, entity="user", entity_id=email,
-                 after={"session_expires_at": expires.isoformat()})
-        s.flush()
+        started = _start_session(uow, cfg, user, now, "otac")
         user_view = view(user, email)
         uow.commit()
-    return {"token": token, "session_id": session_id, "expires_at": expires.isoformat(), "user": user_view}
+    return {**started, "user": user_view}
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _start_session(uow, cfg: AppConfig, user: User, now: datetime, method: str) -> dict:
+    """A new session of `user` (its token is returned once; only its hash is stored)."""
+    user.last_login_at = now
+    token = rules.new_token()
+    session_id = rules.session_id_for(token)
+    expires = now + timedelta(hours=cfg.session_hours)
+    uow.session.add(Session(id=session_id, email=user.email, created_at=now, expires_at=expires))
+    uow.emit(USER_SIGNED_IN, actor=user.email, entity="user", entity_id=user.email,
+             after={"session_expires_at": expires.isoformat(), "method": method})
+    uow.session.flush()
+    return {"token": token, "session_id": session_id, "expires_at": expires.isoformat()}
 
 
 def lock_and_check(s, model, key: str, limit: int, window: timedelta, now: datetime) -> int | None:
@@ -189,14 +211,14 @@ def update_user(db: Db, cfg: AppConfig, email: str, update, fields: set[str], ex
         s = uow.session
         created = s.execute(
             insert(User).values(email=email, role=rules.DEFAULT, role_offices=[], auto_approved=False,
-                                created_at=utcnow())
+                                created_at=utcnow(), scim_id=_new_id(), active=True)
             .on_conflict_do_nothing(index_elements=["email"]).returning(User.email)
         ).first() is not None
         user = s.scalars(select(User).where(User.email == email).with_for_update()
                          .execution_options(populate_existing=True)).one()
-        before = None if created else rules.profile(user.quota, user.role, user.role_offices, user.auto_approved)
+        before = None if created else _profile(user)
         try:
-            after = rules.apply_update(cfg, email, before or rules.DEFAULT_PROFILE, update, fields, existing)
+            after = rules.apply_update(cfg, email, before or _profile(user), update, fields, existing)
         except rules.UpdateRejected as exc:
             raise InvalidUserUpdate(str(exc)) from None
         user.quota, user.role = after["quota"], after["role"]
@@ -216,7 +238,7 @@ def erase_user(db: Db, email: str, actor: str, pseudonym: str) -> int:
     with db.uow() as uow:
         s = uow.session
         user = s.scalars(select(User).where(User.email == email).with_for_update()).first()
-        before = rules.profile(user.quota, user.role, user.role_offices, user.auto_approved) if user else None
+        before = _profile(user) if user else None
         if user is not None:
             s.delete(user)
         sessions = s.scalars(select(Session).where(Session.email == email).with_for_update()).all()
@@ -232,6 +254,138 @@ def erase_user(db: Db, email: str, actor: str, pseudonym: str) -> int:
                  email=email, pseudonym=pseudonym)
         uow.commit()
     return len(sessions)
+
+
+def _profile(user: User) -> dict:
+    return rules.profile(user.quota, user.role, user.role_offices, user.auto_approved, user.active)
+
+
+# ------------------------------------------------------------------------------ the identity provider (SPEC §16)
+
+
+def oidc_sign_in(db: Db, cfg: AppConfig, email: str, groups: list[str] | None, existing: set[str] | None,
+                 now: datetime, view: View) -> dict:
+    """A session for someone the identity provider signed in (the gateway checked the ID token and
+    the address). With `oidc.group_offices` configured (`existing`: the office ids, else None), the
+    user's Office Admin offices are set from their groups at every sign-in (none: Default). A
+    disabled account gets AccountDisabled."""
+    with db.uow() as uow:
+        s = uow.session
+        s.execute(insert(User).values(email=email, role=rules.DEFAULT, role_offices=[], auto_approved=False,
+                                      created_at=now, scim_id=_new_id(), active=True)
+                  .on_conflict_do_nothing(index_elements=["email"]))
+        user = s.scalars(select(User).where(User.email == email).with_for_update()
+                         .execution_options(populate_existing=True)).one()
+        if not user.active:
+            raise AccountDisabled("Account disabled")
+        if existing is not None and cfg.oidc is not None:
+            offices = rules.group_offices(cfg.oidc.group_offices or {}, groups, existing)
+            before = _profile(user)
+            user.role, user.role_offices = (rules.OFFICE_ADMIN, offices) if offices else (rules.DEFAULT, [])
+            after = _profile(user)
+            if after != before:
+                user.updated_at = now
+                uow.emit(USER_CHANGED, actor="oidc", entity="user", entity_id=email, before=before, after=after,
+                         email=email)
+        started = _start_session(uow, cfg, user, now, "oidc")
+        user_view = view(user, email)
+        uow.commit()
+    return {**started, "user": user_view}
+
+
+def account_json(user: User) -> dict:
+    """A provisioned account as SCIM sees it (`gateway/scim.py` renders the SCIM User)."""
+    return {"id": user.scim_id, "email": user.email, "active": user.active, "external_id": user.external_id,
+            "display_name": user.display_name, "created_at": user.created_at.isoformat(),
+            "updated_at": (user.updated_at or user.created_at).isoformat()}
+
+
+def get_account(db: Db, account_id: str) -> dict:
+    with db.uow() as uow:
+        user = uow.session.scalars(select(User).where(User.scim_id == account_id)).first()
+        if user is None:
+            raise UserNotFound("Not Found")
+        return account_json(user)
+
+
+ACCOUNT_FILTERS = {"userName": User.email, "externalId": User.external_id, "id": User.scim_id,
+                   "displayName": User.display_name}
+
+
+def list_accounts(db: Db, attribute: str | None, value, start: int, count: int) -> dict:
+    """Accounts by email, optionally where one attribute equals `value` (`active` a boolean; the
+    others as SCIM compares them: userName case-insensitively), `count` from the `start`-th (1-based)."""
+    query = select(User)
+    if attribute == "active":
+        query = query.where(User.active.is_(bool(value)))
+    elif attribute == "userName":
+        query = query.where(User.email == str(value).strip().lower())
+    elif attribute is not None:
+        query = query.where(ACCOUNT_FILTERS[attribute] == str(value))
+    with db.uow() as uow:
+        s = uow.session
+        total = s.scalar(select(func.count()).select_from(query.subquery()))
+        rows = s.scalars(query.order_by(User.email).offset(max(start, 1) - 1).limit(max(count, 0))).all()
+        return {"total": total, "accounts": [account_json(u) for u in rows]}
+
+
+def create_account(db: Db, email: str, active: bool, external_id: str | None, display_name: str | None,
+                   actor: str, now: datetime) -> dict:
+    """SCIM create: a new profile (Default role). An address that already has one is UserExists."""
+    with db.uow() as uow:
+        s = uow.session
+        created = s.execute(insert(User).values(
+            email=email, role=rules.DEFAULT, role_offices=[], auto_approved=False, created_at=now, scim_id=_new_id(),
+            active=active, disabled_at=None if active else now, external_id=external_id, display_name=display_name,
+            updated_at=now).on_conflict_do_nothing(index_elements=["email"]).returning(User.email)).first()
+        if created is None:
+            raise UserExists(f"User already exists: {email}")
+        user = s.get(User, email)
+        uow.emit(USER_CHANGED, actor=actor, entity="user", entity_id=email, before=None, after=_profile(user),
+                 email=email)
+        uow.commit()
+        return account_json(user)
+
+
+def replace_account(db: Db, account_id: str, active: bool, external_id: str | None, display_name: str | None,
+                    actor: str, now: datetime, email: str | None = None) -> dict:
+    """SCIM replace (PUT, or a PATCH applied by the gateway): active, externalId, displayName.
+    Disabling revokes every session (a `session_revoked` each: every gateway replica drops them at
+    once) and `user_changed` (active false) makes booking cancel the user's future bookings,
+    requests, waitlist entries and regular days. The email (userName) cannot change."""
+    with db.uow() as uow:
+        s = uow.session
+        user = s.scalars(select(User).where(User.scim_id == account_id).with_for_update()).first()
+        if user is None:
+            raise UserNotFound("Not Found")
+        if email is not None and email != user.email:
+            raise InvalidUserUpdate("userName cannot change: it is the user's email address")
+        before = _profile(user)
+        user.external_id, user.display_name = external_id, display_name
+        if user.active != active:
+            user.active, user.disabled_at = active, (None if active else now)
+            if not active:
+                for row in s.scalars(select(Session).where(Session.email == user.email).with_for_update()):
+                    s.delete(row)
+                    uow.emit(SESSION_REVOKED, actor=actor, entity="session", entity_id=row.id[:12],
+                             session_id=row.id, email=user.email)
+        user.updated_at = now
+        after = _profile(user)
+        if after != before:
+            uow.emit(USER_CHANGED, actor=actor, entity="user", entity_id=user.email, before=before, after=after,
+                     email=user.email)
+        s.flush()
+        result = account_json(user)
+        uow.commit()
+        return result
+
+
+def account_email(db: Db, account_id: str) -> str:
+    with db.uow() as uow:
+        email = uow.session.scalars(select(User.email).where(User.scim_id == account_id)).first()
+        if email is None:
+            raise UserNotFound("Not Found")
+        return email
 
 
 # ------------------------------------------------------------------------------ retention

@@ -102,12 +102,21 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 
 
 def profile(quota: int | None, role: str | None, role_offices: list[str] | None,
-            auto_approved: bool | None) -> dict:
+            auto_approved: bool | None, active: bool = True) -> dict:
     """The stored profile as events carry it (`user_changed` before/after): the quota override
-    (None: default), the stored role and offices, auto-approval. Never the email."""
+    (None: default), the stored role and offices, auto-approval, and whether the account is
+    active (SPEC §16: false once the identity provider disabled it). Never the email."""
     office_admin = role == OFFICE_ADMIN and bool(role_offices)
     return {"quota": quota, "role": OFFICE_ADMIN if office_admin else DEFAULT,
-            "offices": sorted(role_offices or []) if office_admin else [], "auto_approved": bool(auto_approved)}
+            "offices": sorted(role_offices or []) if office_admin else [], "auto_approved": bool(auto_approved),
+            "active": bool(active)}
+
+
+def group_offices(mapping: dict[str, list[str]], groups: list[str] | None, existing: set[str]) -> list[str]:
+    """SPEC §16: the offices a signed-in user administers from their identity provider groups
+    (config `oidc.group_offices`), only offices that exist; none: Default."""
+    offices = {o for g in groups or [] for o in mapping.get(str(g), [])}
+    return sorted(offices & existing)
 
 
 DEFAULT_PROFILE = profile(None, DEFAULT, [], False)

@@ -126,6 +126,56 @@ class IdentityService(BaseService):
         sessions = repository.erase_user(self.db, email, actor, pseudonym)
         return {"pseudonym": pseudonym, "sessions": sessions}
 
+    # ---------------------------------------------------------------- the identity provider (SPEC §16)
+
+    @rpc
+    def oidc_sign_in(self, email: str, groups: list[str] | None = None) -> dict:
+        """A session for someone the company's OpenID provider signed in (the gateway verified the
+        ID token); with `oidc.group_offices` configured, their Office Admin offices follow their
+        groups. Not a command: its answer is a bearer token (as verify_code's)."""
+        email = normalize_email(str(email))
+        if not self.settings.email_allowed(email):
+            raise UserNotFound("Not Found")
+        existing = None
+        if self.settings.oidc is not None and self.settings.oidc.group_offices is not None:
+            try:
+                with eventlet.Timeout(OFFICES_TIMEOUT):
+                    existing = {o["id"] for o in self.offices_rpc.list_offices(include_retired=False)}
+            except eventlet.Timeout:
+                raise DependencyUnavailable("Service unavailable") from None
+        groups = [str(g) for g in groups] if isinstance(groups, list) else None
+        return repository.oidc_sign_in(self.db, self.settings, email, groups, existing, utcnow(), self._view)
+
+    @rpc
+    def get_account(self, account_id: str) -> dict:
+        return repository.get_account(self.db, str(account_id))
+
+    @rpc
+    def list_accounts(self, attribute: str | None = None, value=None, start: int = 1, count: int = 100) -> dict:
+        """SCIM's list: `attribute` one of userName, externalId, id, displayName, active (eq)."""
+        if attribute is not None and attribute not in (*repository.ACCOUNT_FILTERS, "active"):
+            raise InvalidUserQuery(f"Unsupported filter attribute: {attribute}")
+        return repository.list_accounts(self.db, attribute, value, int(start), min(int(count), 1000))
+
+    @command
+    def create_account(self, email: str, active: bool, external_id: str | None, display_name: str | None,
+                       actor: str) -> dict:
+        email = normalize_email(str(email))
+        if not self.settings.email_allowed(email):
+            raise InvalidUserUpdate("userName must be an email address allowed to sign in")
+        return repository.create_account(self.db, email, bool(active), external_id, display_name, actor, utcnow())
+
+    @command
+    def replace_account(self, account_id: str, active: bool, external_id: str | None, display_name: str | None,
+                        actor: str, email: str | None = None) -> dict:
+        return repository.replace_account(self.db, str(account_id), bool(active), external_id, display_name, actor,
+                                          utcnow(), normalize_email(email) if email else None)
+
+    @command
+    def delete_account(self, account_id: str, actor: str) -> dict:
+        """SCIM delete: the user is erased as SPEC §4 says (erase_user)."""
+        return self.erase_user(repository.account_email(self.db, str(account_id)), actor)
+
     # ---------------------------------------------------------------- housekeeping
 
     def _view(self, user: User | None, email: str) -> dict:
