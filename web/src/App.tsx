@@ -17,6 +17,7 @@ import { Home } from "./pages/Home";
 import { NotFound } from "./pages/NotFound";
 import { PassPage } from "./pages/Pass";
 import { Privacy } from "./pages/Privacy";
+import { RegularDays } from "./pages/RegularDays";
 import { SignIn } from "./pages/SignIn";
 import { Verify } from "./pages/Verify";
 import { Checkin } from "./pages/checkin/Checkin";
@@ -48,6 +49,7 @@ export function App() {
         <Routes>
           <Route path="/" element={<RequireSignIn><Home /></RequireSignIn>} />
           <Route path="/bookings" element={<RequireSignIn><Bookings /></RequireSignIn>} />
+          <Route path="/regular-days" element={<RequireSignIn><RegularDays /></RequireSignIn>} />
           <Route path="/booking/:id" element={<RequireSignIn><PassPage /></RequireSignIn>} />
           <Route path="/booking/:id/pass" element={<RequireSignIn><PassPage /></RequireSignIn>} />
           <Route path="/verify" element={<RequireSignIn><Verify /></RequireSignIn>} />

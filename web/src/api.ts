@@ -1,8 +1,9 @@
 // The HTTP client of the web app: JSON in and out, the CSRF header on cookie writes, and every
 // error turned into an ApiError that carries the server's message and reference (SPEC §10).
 import type {
-  Allocation, AppConfig, AuditPage, Booking, Day, ErrorBody, Office, OfficeWithSlots, Pass, StatsRow, User, UserPage,
-  VerifyResult, WaitlistEntry, WaitlistRequest,
+  Allocation, AppConfig, AuditPage, Booking, CalendarUrl, Day, ErrorBody, Office, OfficeWithSlots, Pass,
+  RangeCancelRequest, RangeCancelResult, RecurringPattern, RecurringRequest, StatsRow, User, UserPage, VerifyResult,
+  WaitlistEntry, WaitlistRequest,
 } from "./types";
 
 /** The error's stable kind (SPEC §18): branch on it, never on the message. `network_error`: the
@@ -198,6 +199,18 @@ export const api = {
     request<WaitlistEntry[]>("GET", "/waitlist", { query }),
   joinWaitlist: (entry: WaitlistRequest) => request<WaitlistEntry>("POST", "/waitlist", { body: entry }),
   leaveWaitlist: (id: string) => request<null>("DELETE", `/waitlist/${enc(id)}`),
+  /** SPEC §14 "I'm away": the caller's own bookings from … to that they may still cancel; the
+   * others are `kept` with the reason. */
+  cancelRange: (range: RangeCancelRequest) =>
+    request<RangeCancelResult>("POST", "/bookings/cancel-range", { body: range }),
+  /** SPEC §14 regular days: own patterns, each with the results of its recent and coming dates. */
+  recurring: () => request<RecurringPattern[]>("GET", "/recurring"),
+  createRecurring: (pattern: RecurringRequest) => request<RecurringPattern>("POST", "/recurring", { body: pattern }),
+  deleteRecurring: (id: string) => request<null>("DELETE", `/recurring/${enc(id)}`),
+  /** SPEC §14 calendar feed: a new secret URL (any earlier one stops working); the server keeps
+   * only its hash, so it can be shown only now. */
+  createCalendarFeed: () => request<CalendarUrl>("POST", "/me/calendar"),
+  revokeCalendarFeed: () => request<null>("DELETE", "/me/calendar"),
   pass: (id: string) => request<Pass>("GET", `/bookings/${enc(id)}/pass`),
   verifyPass: (code: string, office: string) =>
     request<VerifyResult>("POST", "/passes/verify", { body: { code, office } }),

@@ -59,3 +59,17 @@ export interface WaitlistEvent {
   position: number | null;
   booking_id: string | null;
 }
+
+/** Regular office days (SPEC §14): a weekly pattern booked as its dates enter the window. */
+export type RecurringRequest = Schemas["RecurringRequest"];
+export type RecurringPattern = Schemas["RecurringPattern"];
+/** What happened to one date of a pattern: booked, requested (ballot), refused (with the rule's
+ * `message` and `code`) or pending (being decided). */
+export type OccurrenceResult = Schemas["OccurrenceResult"];
+export type OccurrenceStatus = OccurrenceResult["status"];
+/** "I'm away": cancel one's own bookings from … to (SPEC §14). */
+export type RangeCancelRequest = Schemas["RangeCancelRequest"];
+export type RangeCancelResult = Schemas["RangeCancelResponse"];
+export type KeptBooking = Schemas["KeptBooking"];
+/** The secret calendar feed URL, shown once (only its hash is stored). */
+export type CalendarUrl = Schemas["CalendarUrl"];

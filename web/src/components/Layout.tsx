@@ -67,6 +67,9 @@ export function Layout({ children }: { children: ReactNode }) {
               <li>
                 <NavLink to="/bookings">My bookings</NavLink>
               </li>
+              <li>
+                <NavLink to="/regular-days">Regular days</NavLink>
+              </li>
               {canVerify(user) && (
                 <li>
                   <NavLink to="/verify">Verify passes</NavLink>

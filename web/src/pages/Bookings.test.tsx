@@ -67,4 +67,18 @@ describe("My bookings", () => {
     await screen.findByText(/You left the waitlist for Office Alpha/);
     await waitFor(() => expect(waiting.textContent).toContain("You are not waiting for a place on any day."));
   });
+
+  it("offers regular days, \"I'm away\" and the calendar feed (SPEC §14)", async () => {
+    render(
+      <MemoryRouter>
+        <Bookings />
+      </MemoryRouter>,
+    );
+    const upcoming = await screen.findByRole("region", { name: "Upcoming" });
+    expect(within(upcoming).getByRole("link", { name: "Set your regular days" }).getAttribute("href")).toBe("/regular-days");
+    const away = screen.getByRole("region", { name: "I'm away" });
+    expect(within(away).getByRole("button", { name: "Cancel bookings in these dates" })).toBeTruthy();
+    const calendar = screen.getByRole("region", { name: "Your calendar" });
+    expect(within(calendar).getByRole("button", { name: "Add to my calendar" })).toBeTruthy();
+  });
 });

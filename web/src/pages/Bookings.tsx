@@ -1,9 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Link } from "react-router";
 import { api } from "../api";
+import { CalendarFeed } from "../components/CalendarFeed";
 import { CancelBookingDialog, LeaveWaitlistDialog } from "../components/Dialog";
 import { ErrorNotice, SuccessNotice } from "../components/ErrorNotice";
 import { Loading } from "../components/Loading";
+import { RangeCancel } from "../components/RangeCancel";
 import { useTitle } from "../components/useTitle";
 import { ownerCanCancel, splitByDate } from "../lib/calendar";
 import { formatDateTime, formatLongDate, formatTime, todayIn } from "../lib/dates";
@@ -163,6 +165,9 @@ export function Bookings() {
                 ))}
               </ul>
             )}
+            <p className="hint">
+              Going in on the same days every week? <Link to="/regular-days">Set your regular days</Link>.
+            </p>
           </section>
           <section aria-labelledby="waitlist-title">
             <h2 id="waitlist-title">Waitlists</h2>
@@ -178,6 +183,8 @@ export function Bookings() {
               </ul>
             )}
           </section>
+          <RangeCancel bookings={bookings} onDone={() => void reload()} />
+          <CalendarFeed />
           <section aria-labelledby="previous-title">
             <h2 id="previous-title">Previous</h2>
             {previous.length === 0 ? (
