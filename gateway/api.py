@@ -198,7 +198,10 @@ def get_config():
     response = jsonify(ConfigResponse(version=__version__, email_regex=cfg.email_regex,
                                       advance_booking_days=cfg.advance_booking_days,
                                       reason_to_book_required=cfg.reason_to_book_required,
-                                      show_test_banner=cfg.show_test_banner).model_dump())
+                                      show_test_banner=cfg.show_test_banner,
+                                      login_methods=list(cfg.login_methods),
+                                      oidc_provider_name=cfg.oidc.provider_name
+                                      if cfg.oidc is not None and "oidc" in cfg.login_methods else None).model_dump())
     if env.local_development:
         # The body's fields are a contract; the sign-in page's hint on where to read codes in
         # local development travels in a header (empty: the codes are only in the log).
@@ -214,9 +217,17 @@ def get_openapi():
 # ------------------------------------------------------------------ login
 
 
+def require_login_method(method: str) -> None:
+    """SPEC §16: a sign-in method not in `login_methods` does not exist (404): with `[oidc]` only,
+    nobody can get around the company's identity provider with an email code."""
+    if method not in ob().config.login_methods:
+        raise ApiError(404, "Not Found")
+
+
 @endpoint("/auth/code", "POST", "Email a one-time sign-in code", auth=False, body=CodeRequest,
-          responses={202: None, 429: ErrorBody})
+          responses={202: None, 404: ErrorBody, 429: ErrorBody})
 def request_code():
+    require_login_method("otac")
     email = normalize_email(g.body.email)
     if not is_valid_email(email):
         raise ApiError(400, "Invalid email address", code="invalid_email")
@@ -227,8 +238,9 @@ def request_code():
 
 
 @endpoint("/auth/verify", "POST", "Exchange a code for a session", auth=False, body=VerifyRequest,
-          responses={200: VerifyResponse, 401: ErrorBody, 429: ErrorBody})
+          responses={200: VerifyResponse, 401: ErrorBody, 404: ErrorBody, 429: ErrorBody})
 def verify_code():
+    require_login_method("otac")
     email = normalize_email(g.body.email)
     code = g.body.code.strip()
     if not is_valid_email(email):
@@ -238,13 +250,19 @@ def verify_code():
     with rpc() as services:
         result = services.identity.verify_code(email, code, client_address())
     response = make_response(jsonify({"token": result["token"], "user": result["user"]}))
+    set_session_cookies(response, result)
+    return response
+
+
+def set_session_cookies(response, result: dict) -> None:
+    """The session cookie and its CSRF cookie (SPEC §2) of a new session (identity's answer
+    `{token, session_id, expires_at}`): after a code, or a sign-in with the identity provider."""
     expires = datetime.fromisoformat(result["expires_at"])
     secure = not ob().env.local_development
     response.set_cookie(SESSION_COOKIE, result["token"], expires=expires, httponly=True, samesite="Lax",
                         secure=secure, path="/")
     response.set_cookie(CSRF_COOKIE, csrf_token(result["session_id"]), expires=expires, httponly=False,
                         samesite="Lax", secure=secure, path="/")
-    return response
 
 
 @endpoint("/auth/logout", "POST", "End this session on every replica", responses={204: None})

@@ -100,6 +100,7 @@ def create_app(config: AppConfig | None = None, env: Env | None = None, listen: 
     from . import days  # noqa: F401 - day overrides and closures (SPEC §15)
     from . import waitlist  # noqa: F401 - the waitlist of full days (SPEC §12)
     from . import recurring  # noqa: F401 - regular days, range cancel, calendar feed (SPEC §14)
+    from . import oidc  # noqa: F401 - sign-in with the company's identity provider (SPEC §16)
     # isort: on
     from .api import api
 

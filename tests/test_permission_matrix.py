@@ -149,6 +149,11 @@ ROWS = [
         lambda w, r: Req("/api/auth/code", {"email": who("code")})),
     row("POST", "/api/auth/verify", "wrong code", 401, 401, 401, 401, 401,
         lambda w, r: Req("/api/auth/verify", {"email": who("verify"), "code": "000000"})),
+    # SPEC §16: the matrix's stack signs in with email codes only, so the provider's routes do not exist
+    row("GET", "/api/auth/oidc/start", "oidc not configured", 404, 404, 404, 404, 404,
+        lambda w, r: Req("/api/auth/oidc/start", params={"next": "/"})),
+    row("GET", "/api/auth/oidc/callback", "oidc not configured", 404, 404, 404, 404, 404,
+        lambda w, r: Req("/api/auth/oidc/callback", params={"code": "x", "state": "y"})),
     row("POST", "/api/selftest", "with the key", 200, 200, 200, 200, 200,
         lambda w, r: Req("/api/selftest", headers={"X-Selftest-Key": SELFTEST_KEY})),
     row("POST", "/api/selftest", "without the key", 403, 403, 403, 403, 403, lambda w, r: Req("/api/selftest")),

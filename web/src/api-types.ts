@@ -149,6 +149,14 @@ export interface paths {
     /** A user's calendar feed (RFC 5545); the secret URL is the credential */
     get: operations["get_/api/calendar/{token}.ics"];
   };
+  "/api/auth/oidc/start": {
+    /** Sign in with the company's identity provider: 302 to it (SPEC §16; 404 when not configured) */
+    get: operations["get_/api/auth/oidc/start"];
+  };
+  "/api/auth/oidc/callback": {
+    /** Where the identity provider returns: session cookies and 302 to `next`; any failure 302 to /signin?error=<reason> (SPEC §16; 404 when not configured) */
+    get: operations["get_/api/auth/oidc/callback"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -193,6 +201,8 @@ export interface components {
        * - `office_exists`: an office with that id already exists
        * - `unauthorized`: not signed in, or the session ended
        * - `invalid_code`: a wrong, used or expired sign-in code
+       * - `account_disabled`: the company's identity provider disabled the account (SPEC §16)
+       * - `user_exists`: a user with that address already exists
        * - `forbidden`: the caller may not do this
        * - `csrf_token_invalid`: a cookie-authenticated write without the matching X-CSRF-Token header
        * - `too_late_to_cancel`: the booking can no longer be cancelled
@@ -216,7 +226,7 @@ export interface components {
        * - `internal_error`: a bug: report the reference
        * @enum {string}
        */
-      code: "bad_request" | "bad_request_body" | "invalid_field" | "bad_query" | "invalid_cursor" | "invalid_email" | "invalid_user_email" | "invalid_date_format" | "invalid_range" | "invalid_idempotency_key" | "invalid_user_update" | "office_not_found" | "date_out_of_range" | "reason_required" | "duplicate_booking" | "office_full" | "parking_full" | "office_closed" | "user_quota_exceeded" | "idempotency_key_reused" | "office_exists" | "unauthorized" | "invalid_code" | "forbidden" | "csrf_token_invalid" | "too_late_to_cancel" | "too_late_to_release" | "release_before_day" | "no_booking_today" | "places_available" | "already_waitlisted" | "waitlist_closed" | "invalid_door_code" | "invalid_release_link" | "not_found" | "method_not_allowed" | "conflict" | "too_large" | "unsupported_media_type" | "too_many_requests" | "read_only" | "selftest_failed" | "service_unavailable" | "internal_error";
+      code: "bad_request" | "bad_request_body" | "invalid_field" | "bad_query" | "invalid_cursor" | "invalid_email" | "invalid_user_email" | "invalid_date_format" | "invalid_range" | "invalid_idempotency_key" | "invalid_user_update" | "office_not_found" | "date_out_of_range" | "reason_required" | "duplicate_booking" | "office_full" | "parking_full" | "office_closed" | "user_quota_exceeded" | "idempotency_key_reused" | "office_exists" | "unauthorized" | "invalid_code" | "account_disabled" | "user_exists" | "forbidden" | "csrf_token_invalid" | "too_late_to_cancel" | "too_late_to_release" | "release_before_day" | "no_booking_today" | "places_available" | "already_waitlisted" | "waitlist_closed" | "invalid_door_code" | "invalid_release_link" | "not_found" | "method_not_allowed" | "conflict" | "too_large" | "unsupported_media_type" | "too_many_requests" | "read_only" | "selftest_failed" | "service_unavailable" | "internal_error";
     };
     /** ConfigResponse */
     ConfigResponse: {
@@ -230,6 +240,10 @@ export interface components {
       reason_to_book_required: boolean;
       /** Show Test Banner */
       show_test_banner: boolean;
+      /** Login Methods */
+      login_methods: ("otac" | "oidc")[];
+      /** Oidc Provider Name */
+      oidc_provider_name: string | null;
     };
     /** CodeRequest */
     CodeRequest: {
@@ -1054,6 +1068,12 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description request too large */
       413: {
         content: {
@@ -1108,6 +1128,12 @@ export interface operations {
       };
       /** @description not signed in */
       401: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description not found */
+      404: {
         content: {
           "application/json": components["schemas"]["ErrorBody"];
         };
@@ -3146,6 +3172,60 @@ export interface operations {
       /** @description request line over 8 KiB (answered by the HTTP server, without a body) */
       414: {
         content: never;
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Sign in with the company's identity provider: 302 to it (SPEC §16; 404 when not configured) */
+  "get_/api/auth/oidc/start": {
+    responses: {
+      /** @description no content */
+      302: {
+        content: never;
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** Where the identity provider returns: session cookies and 302 to `next`; any failure 302 to /signin?error=<reason> (SPEC §16; 404 when not configured) */
+  "get_/api/auth/oidc/callback": {
+    responses: {
+      /** @description no content */
+      302: {
+        content: never;
+      };
+      /** @description not found */
+      404: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
       };
       /** @description read-only mode, or a dependency is unavailable */
       503: {
