@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import time
 import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -365,3 +366,14 @@ def test_routes_are_404_without_oidc(stack):
     for path in ("/api/auth/oidc/start?next=/", "/api/auth/oidc/callback?code=x&state=y"):
         r = requests.get(stack.url(path), allow_redirects=False, timeout=10)
         assert r.status_code == 404 and r.json()["code"] == "not_found"
+
+
+def test_the_web_app_explains_every_reason():
+    """Each reason the callback can send has its own message on the sign-in page (web/src/lib/sso.ts;
+    `sign_in_failed`, a bug, gets the generic one)."""
+    from gateway.oidc import REASONS
+
+    from .support.stack import REPO
+
+    cases = set(re.findall(r'case "([a-z_]+)"', (REPO / "web" / "src" / "lib" / "sso.ts").read_text()))
+    assert cases == set(REASONS) - {"sign_in_failed"}

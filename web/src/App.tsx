@@ -18,7 +18,7 @@ import { NotFound } from "./pages/NotFound";
 import { PassPage } from "./pages/Pass";
 import { Privacy } from "./pages/Privacy";
 import { RegularDays } from "./pages/RegularDays";
-import { SignIn } from "./pages/SignIn";
+import { SignIn, SignInRoute } from "./pages/SignIn";
 import { Verify } from "./pages/Verify";
 import { Checkin } from "./pages/checkin/Checkin";
 import { Kiosk } from "./pages/checkin/Kiosk";
@@ -56,6 +56,7 @@ export function App() {
           <Route path="/kiosk/:office" element={<RequireSignIn><Kiosk /></RequireSignIn>} />
           <Route path="/checkin" element={<RequireSignIn><Checkin /></RequireSignIn>} />
           <Route path="/release" element={<Release />} />
+          <Route path="/signin" element={<SignInRoute />} />
           <Route path="/admin" element={<RequireSignIn admin><AdminLayout /></RequireSignIn>}>
             <Route index element={<Navigate to="/admin/bookings" replace />} />
             <Route path="bookings" element={<AdminBookings />} />

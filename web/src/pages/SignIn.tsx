@@ -1,15 +1,44 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
+import { Navigate, useLocation } from "react-router";
 import { api } from "../api";
 import { ErrorNotice } from "../components/ErrorNotice";
+import { Loading } from "../components/Loading";
 import { useTitle } from "../components/useTitle";
 import { isAllowedEmail, looksLikeEmail, normalizeEmail } from "../lib/email";
+import { oidcStartUrl, ssoErrorMessage } from "../lib/sso";
 import { useSession } from "../session";
 
 type Step = "email" | "code";
 
+/** `/signin` (where a failed sign-in with the identity provider lands, `?error=<reason>`): the
+ * sign-in screen, or home once signed in. */
+export function SignInRoute() {
+  const { user, loading } = useSession();
+  if (loading) return <Loading />;
+  if (user) return <Navigate to="/" replace />;
+  return <SignIn />;
+}
+
+/** What the identity provider's failed sign-in left in the URL (`/signin?error=…&ref=…`). */
+function useSsoError(): { reason: string; reference: string | null } | null {
+  const location = useLocation();
+  if (location.pathname !== "/signin") return null;
+  const params = new URLSearchParams(location.search);
+  const reason = params.get("error");
+  return reason ? { reason, reference: params.get("ref") } : null;
+}
+
 export function SignIn() {
   useTitle("Sign in");
   const { config, signedIn, expired } = useSession();
+  const location = useLocation();
+  const ssoError = useSsoError();
+  const methods = config?.login_methods ?? ["otac"];
+  const oidc = methods.includes("oidc");
+  const otac = methods.includes("otac");
+  const providerName = config?.oidc_provider_name || "your company account";
+  // Back where the person was going: this screen is shown in place of the page they asked for.
+  const next = location.pathname === "/signin" ? "/" : `${location.pathname}${location.search}`;
   const [step, setStep] = useState<Step>("email");
   const [email, setEmail] = useState("");
   const [code, setCode] = useState("");
@@ -91,9 +120,33 @@ export function SignIn() {
     <section className="narrow sign-in" aria-labelledby="sign-in-title">
       <h1 id="sign-in-title">Sign in</h1>
       {expired && <p className="notice notice-info">Your session has ended. Please sign in again.</p>}
-      {step === "email" ? (
+      {ssoError && (
+        <div className="notice notice-error" role="alert">
+          <span className="error-message">{ssoErrorMessage(ssoError.reason, providerName)}</span>
+          {ssoError.reference && (
+            <span className="error-reference">
+              {" "}
+              (reference <code>{ssoError.reference}</code>)
+            </span>
+          )}
+        </div>
+      )}
+      {oidc && step === "email" && (
+        <div className="sso">
+          <p>Book a place in the office before you travel.</p>
+          <a className="button button-primary sso-button" href={oidcStartUrl(next)}>
+            Sign in with {providerName}
+          </a>
+          {otac && <p className="sso-or">or</p>}
+        </div>
+      )}
+      {!otac ? null : step === "email" ? (
         <form onSubmit={submitEmail} noValidate>
-          <p>Book a place in the office before you travel. We will email you a sign-in code.</p>
+          <p>
+            {oidc
+              ? "We can also email you a sign-in code."
+              : "Book a place in the office before you travel. We will email you a sign-in code."}
+          </p>
           <label htmlFor="email">Work email address</label>
           <input
             ref={emailRef}
