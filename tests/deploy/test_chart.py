@@ -15,7 +15,8 @@ from .chart import ALERTS, CHART, DASHBOARD, KUBE_VERSION, RELEASE, VALUES_FILES
 
 COMPONENTS = ("gateway", *SERVICES)
 FULLNAME = RELEASE  # the release name contains the chart name
-SECRET_VARS = {"DATABASE_URL", "AMQP_URI", "SECRET_KEY", "SELFTEST_KEY", "SMTP_USERNAME", "SMTP_PASSWORD"}
+SECRET_VARS = {"DATABASE_URL", "AMQP_URI", "SECRET_KEY", "SELFTEST_KEY", "SMTP_USERNAME", "SMTP_PASSWORD",
+               "OIDC_CLIENT_SECRET", "SCIM_TOKEN"}
 
 
 def app_deployments(manifests):
@@ -218,6 +219,10 @@ def test_secrets_come_from_existing_secrets_only(rendered, values_name):
     expected = {"DATABASE_URL", "AMQP_URI", "SECRET_KEY", "SELFTEST_KEY"}
     if values.get("smtp", {}).get("credentials", {}).get("name"):
         expected |= {"SMTP_USERNAME", "SMTP_PASSWORD"}
+    if values.get("sso", {}).get("clientSecret", {}).get("name"):
+        expected.add("OIDC_CLIENT_SECRET")
+    if values.get("sso", {}).get("scimToken", {}).get("name"):
+        expected.add("SCIM_TOKEN")
     assert seen == expected
 
 

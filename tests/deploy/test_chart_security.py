@@ -210,3 +210,57 @@ def test_only_the_gateway_user_may_publish_rpc_requests_to_services():
         may_call = re.fullmatch(p["rpc"]["write"], "booking.cancel_booking") is not None
         assert may_call == (name == "gateway"), name
         assert re.fullmatch(p["rpc"]["write"], "identity.update_user") is None or name == "gateway"
+
+
+# ---------------------------------------------------------------- the company's identity provider (SPEC §16)
+
+SSO = {
+    **SMTP,
+    "config": {"login_methods": ["otac", "oidc"], "web_url": "https://booker.my-company.example",
+               "oidc": {"issuer": "https://login.microsoftonline.com/tenant-id/v2.0", "client_id": "client-id",
+                        "email_claim": "preferred_username", "group_offices": {"group-id": ["alpha"]},
+                        "provider_name": "Microsoft"}},
+    "sso": {"clientSecret": {"name": "office-booker-sso", "key": "client-secret"},
+            "scimToken": {"name": "office-booker-sso", "key": "scim-token"}},
+}
+
+
+def test_sso_secrets_come_from_existing_secrets_for_the_gateway_only():
+    manifests = render(SSO)
+    deployments = app_deployments(manifests)
+    [gateway] = pod_spec(deployments["gateway"])["containers"]
+    env = env_of(gateway)
+    assert env["OIDC_CLIENT_SECRET"]["valueFrom"] == {
+        "secretKeyRef": {"name": "office-booker-sso", "key": "client-secret"}}
+    assert env["SCIM_TOKEN"]["valueFrom"] == {"secretKeyRef": {"name": "office-booker-sso", "key": "scim-token"}}
+    for name, m in deployments.items():
+        if name != "gateway":
+            assert not {"OIDC_CLIENT_SECRET", "SCIM_TOKEN"} & set(env_of(pod_spec(m)["containers"][0])), name
+    config = yaml.safe_load(by_kind(manifests, "ConfigMap")[f"{RELEASE}-config"].doc["data"]["config.yaml"])
+    assert config["login_methods"] == ["otac", "oidc"] and config["oidc"]["client_id"] == "client-id"
+    # Unset by default: no variable at all (the gateway then has no secret and no SCIM endpoint).
+    [plain] = pod_spec(app_deployments(render(SMTP))["gateway"])["containers"]
+    assert not {"OIDC_CLIENT_SECRET", "SCIM_TOKEN"} & set(env_of(plain))
+
+
+def test_with_oidc_only_the_gateway_may_reach_the_provider():
+    def https_egress(values) -> dict:
+        policies = by_kind(render(values), "NetworkPolicy")
+        return {m.component: any(p["port"] == 443 for rule in m.doc["spec"]["egress"] for p in rule["ports"])
+                for m in policies.values()}
+
+    with_oidc = https_egress(SSO)
+    assert with_oidc.pop("gateway") is True and not any(with_oidc.values())
+    assert not any(https_egress(SMTP).values())
+
+
+@pytest.mark.parametrize(("values", "where"), [
+    ({"config": {"login_methods": ["saml"]}}, "/config/login_methods"),
+    ({"config": {"login_methods": []}}, "/config/login_methods"),
+    ({"config": {"oidc": {"issuer": "ftp://idp.example", "client_id": "x"}}}, "/config/oidc"),
+    ({"config": {"oidc": {"issuer": "https://idp.example"}}}, "/config/oidc"),
+    ({"sso": {"clientSecret": {"name": "Not A Name", "key": "k"}}}, "/sso/clientSecret/name"),
+    ({"sso": {"scimToken": "the-token-itself"}}, "/sso/scimToken"),
+])
+def test_the_schema_refuses_bad_sso_values(values, where):
+    assert where in schema_error({**SMTP, **values})

@@ -120,6 +120,20 @@ secretKeyRef:
   valueFrom:
     {{- include "office-booker.secretRef" (dict "root" $root "secret" "selftestKey") | nindent 4 }}
 {{- end }}
+{{- with $root.Values.sso.clientSecret }}
+{{- if .name }}
+- name: OIDC_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef: {name: {{ .name }}, key: {{ .key }}}
+{{- end }}
+{{- end }}
+{{- with $root.Values.sso.scimToken }}
+{{- if .name }}
+- name: SCIM_TOKEN
+  valueFrom:
+    secretKeyRef: {name: {{ .name }}, key: {{ .key }}}
+{{- end }}
+{{- end }}
 {{- else if ne .component "migrate" }}
 - name: SERVICE_PORT
   value: {{ include "office-booker.port" .component | quote }}
