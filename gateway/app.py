@@ -105,6 +105,9 @@ def create_app(config: AppConfig | None = None, env: Env | None = None, listen: 
     from .api import api
 
     app.register_blueprint(api)
+    from . import scim
+
+    scim.mount(app, pool, env.scim_token, config.read_only)  # SPEC §16: /scim/v2, behind SCIM_TOKEN
     register_error_handlers(app)
     _register_ops_routes(app)
     _register_web_routes(app)
@@ -177,6 +180,11 @@ def _check_dependencies(state: Gateway) -> tuple[bool, dict]:
 def _register_web_routes(app: Flask) -> None:
     @app.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     def api_not_found(rest):
+        raise ApiError(404, "Not Found")
+
+    @app.route("/scim", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    @app.route("/scim/<path:rest>", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    def scim_off(rest: str = ""):  # reached only without SCIM_TOKEN (gateway/scim.py mounts /scim)
         raise ApiError(404, "Not Found")
 
     @app.get("/")

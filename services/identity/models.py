@@ -3,7 +3,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Identity, Index, Integer, String
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from obcommon.db import CommandColumns, OutboxColumns, service_metadata, utcnow
@@ -40,6 +40,8 @@ class User(Base):
     external_id: Mapped[str | None] = mapped_column(String(254), nullable=True)
     display_name: Mapped[str | None] = mapped_column(String(254), nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the SCIM User as the provider last sent it (names, emails …), kept so it reads back as written
+    scim_resource: Mapped[dict | None] = mapped_column(JSONB, nullable=True)
     __table_args__ = (Index("uq_users_scim_id", "scim_id", unique=True),)
 
 

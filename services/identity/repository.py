@@ -297,7 +297,7 @@ def account_json(user: User) -> dict:
     """A provisioned account as SCIM sees it (`gateway/scim.py` renders the SCIM User)."""
     return {"id": user.scim_id, "email": user.email, "active": user.active, "external_id": user.external_id,
             "display_name": user.display_name, "created_at": user.created_at.isoformat(),
-            "updated_at": (user.updated_at or user.created_at).isoformat()}
+            "updated_at": (user.updated_at or user.created_at).isoformat(), "resource": user.scim_resource or {}}
 
 
 def get_account(db: Db, account_id: str) -> dict:
@@ -330,14 +330,14 @@ def list_accounts(db: Db, attribute: str | None, value, start: int, count: int) 
 
 
 def create_account(db: Db, email: str, active: bool, external_id: str | None, display_name: str | None,
-                   actor: str, now: datetime) -> dict:
+                   actor: str, now: datetime, resource: dict | None = None) -> dict:
     """SCIM create: a new profile (Default role). An address that already has one is UserExists."""
     with db.uow() as uow:
         s = uow.session
         created = s.execute(insert(User).values(
             email=email, role=rules.DEFAULT, role_offices=[], auto_approved=False, created_at=now, scim_id=_new_id(),
             active=active, disabled_at=None if active else now, external_id=external_id, display_name=display_name,
-            updated_at=now).on_conflict_do_nothing(index_elements=["email"]).returning(User.email)).first()
+            updated_at=now, scim_resource=resource).on_conflict_do_nothing(index_elements=["email"]).returning(User.email)).first()
         if created is None:
             raise UserExists(f"User already exists: {email}")
         user = s.get(User, email)
@@ -348,7 +348,7 @@ def create_account(db: Db, email: str, active: bool, external_id: str | None, di
 
 
 def replace_account(db: Db, account_id: str, active: bool, external_id: str | None, display_name: str | None,
-                    actor: str, now: datetime, email: str | None = None) -> dict:
+                    actor: str, now: datetime, email: str | None = None, resource: dict | None = None) -> dict:
     """SCIM replace (PUT, or a PATCH applied by the gateway): active, externalId, displayName.
     Disabling revokes every session (a `session_revoked` each: every gateway replica drops them at
     once) and `user_changed` (active false) makes booking cancel the user's future bookings,
@@ -362,6 +362,8 @@ def replace_account(db: Db, account_id: str, active: bool, external_id: str | No
             raise InvalidUserUpdate("userName cannot change: it is the user's email address")
         before = _profile(user)
         user.external_id, user.display_name = external_id, display_name
+        if resource is not None:
+            user.scim_resource = resource
         if user.active != active:
             user.active, user.disabled_at = active, (None if active else now)
             if not active:

@@ -159,17 +159,18 @@ class IdentityService(BaseService):
 
     @command
     def create_account(self, email: str, active: bool, external_id: str | None, display_name: str | None,
-                       actor: str) -> dict:
+                       actor: str, resource: dict | None = None) -> dict:
         email = normalize_email(str(email))
         if not self.settings.email_allowed(email):
             raise InvalidUserUpdate("userName must be an email address allowed to sign in")
-        return repository.create_account(self.db, email, bool(active), external_id, display_name, actor, utcnow())
+        return repository.create_account(self.db, email, bool(active), external_id, display_name, actor, utcnow(),
+                                         resource)
 
     @command
     def replace_account(self, account_id: str, active: bool, external_id: str | None, display_name: str | None,
-                        actor: str, email: str | None = None) -> dict:
+                        actor: str, email: str | None = None, resource: dict | None = None) -> dict:
         return repository.replace_account(self.db, str(account_id), bool(active), external_id, display_name, actor,
-                                          utcnow(), normalize_email(email) if email else None)
+                                          utcnow(), normalize_email(email) if email else None, resource)
 
     @command
     def delete_account(self, account_id: str, actor: str) -> dict:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = '9e4a7b2c5d18'
 down_revision: str | Sequence[str] | None = '3b9d6f1a2c47'
@@ -28,9 +29,11 @@ def upgrade() -> None:
     op.add_column('users', sa.Column('external_id', sa.String(length=254), nullable=True), schema='identity')
     op.add_column('users', sa.Column('display_name', sa.String(length=254), nullable=True), schema='identity')
     op.add_column('users', sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True), schema='identity')
+    op.add_column('users', sa.Column('scim_resource', postgresql.JSONB(), nullable=True), schema='identity')
 
 
 def downgrade() -> None:
+    op.drop_column('users', 'scim_resource', schema='identity')
     op.drop_column('users', 'updated_at', schema='identity')
     op.drop_column('users', 'display_name', schema='identity')
     op.drop_column('users', 'external_id', schema='identity')
