@@ -44,7 +44,7 @@ from obcommon.messaging import DependencyUnavailable as ServiceDependencyUnavail
 from services.identity.exceptions import AccountDisabled, DependencyUnavailable, UserNotFound
 
 from .api import endpoint, ob, rpc, set_session_cookies
-from .errors import DEPENDENCY_DOWN, ApiError, reference
+from .errors import DEPENDENCY_DOWN, REMOTE_DEPENDENCY_DOWN, ApiError, reference
 from .schemas import ErrorBody
 
 log = logging.getLogger("gateway.oidc")
@@ -340,8 +340,8 @@ def finish_sign_in(oidc: OidcConfig, app_state: OidcState) -> Response:
     except (DependencyUnavailable, ServiceDependencyUnavailable, *DEPENDENCY_DOWN) as exc:
         raise Refused("service_unavailable", f"identity: {type(exc).__name__}") from None
     except RemoteError as exc:
-        raise Refused("service_unavailable" if exc.exc_type in ("OperationalError", "InterfaceError")
-                      else "sign_in_failed", f"identity: {exc.exc_type}") from None
+        raise Refused("service_unavailable" if exc.exc_type in REMOTE_DEPENDENCY_DOWN else "sign_in_failed",
+                      f"identity: {exc.exc_type}") from None
     log.info("OpenID sign-in of %s", email, extra={"reference": reference()})
     response = redirect(flow["next"])
     set_session_cookies(response, result)
