@@ -102,11 +102,12 @@ def revoke_feed():
     return "", 204
 
 
-@endpoint("/calendar/<token>.ics", "GET", "A user's calendar feed (RFC 5545); the secret URL is the credential",
-          auth=False, responses={200: {"description": "an iCalendar file",
-                                       "content": {"text/calendar": {"schema": {"type": "string"}}}},
-                                 404: ErrorBody})
-def calendar_feed(token: str):
+@endpoint("/calendar/<feed>", "GET", "A user's calendar feed (RFC 5545) at <token>.ics; the secret URL is the"
+          " credential", auth=False,
+          responses={200: {"description": "an iCalendar file",
+                           "content": {"text/calendar": {"schema": {"type": "string"}}}}, 404: ErrorBody})
+def calendar_feed(feed: str):
+    token = feed.removesuffix(".ics")
     if not _TOKEN.fullmatch(token):
         raise ApiError(404, "Not Found")
     with rpc() as services:

@@ -264,7 +264,7 @@ ROWS = [
         lambda w, r: Req("/api/bookings/cancel-range", {"from": day(13), "to": day(13)})),
     row("POST", "/api/me/calendar", "own feed", 401, 201, 201, 201, 201, lambda w, r: Req("/api/me/calendar")),
     row("DELETE", "/api/me/calendar", "own feed", 401, 204, 204, 204, 204, lambda w, r: Req("/api/me/calendar")),
-    row("GET", "/api/calendar/<token>.ics", "a made-up feed", 404, 404, 404, 404, 404,
+    row("GET", "/api/calendar/<feed>", "a made-up feed", 404, 404, 404, 404, 404,
         lambda w, r: Req("/api/calendar/made-up-token-of-a-feed-nobody-has.ics")),
     row("GET", "/api/release-links", "a made-up link", 400, 400, 400, 400, 400,
         lambda w, r: Req("/api/release-links", params={"token": "made-up"})),

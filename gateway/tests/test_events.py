@@ -55,7 +55,9 @@ def test_the_listener_binds_one_handler_per_consumed_event():
     assert set(listener.handlers) == {
         ("identity", "session_revoked"), ("identity", "user_changed"), ("offices", "office_created"),
         ("offices", "office_updated"), ("booking", "booking_created"), ("booking", "booking_cancelled"), ("booking", "booking_released"),
-        ("booking", "user_bookings_erased"), ("booking", "day_changed")}
+        ("booking", "user_bookings_erased"), ("booking", "day_changed"), ("booking", "waitlist_joined"),
+        ("booking", "waitlist_left"), ("booking", "waitlist_promoted"), ("booking", "waitlist_expired"),
+        ("booking", "waitlist_cancelled"), ("booking", "ballot_drawn")}
 
 
 def test_session_events_evict_the_cache():
@@ -97,13 +99,15 @@ def test_day_changed_sets_the_days_effective_capacity_in_version_order_and_strea
     availability.offices()
     day = "2030-01-01"
     assert availability.slots("a", [day])[0] == {"date": day, "booked": 0, "booked_parking": 0, "quota": 5,
-                                                  "parking_quota": 1, "closed": False, "note": None}
+                                                  "parking_quota": 1, "closed": False, "note": None,
+                                                  "draw_at": None}
     closed = {"quota": None, "parking_quota": 0, "closed": True, "note": "Boiler"}
     deliver(listener, DAY_CHANGED, DAY_CHANGED.build(
         actor="admin@my-company.example", entity="office_day", entity_id=f"a/{day}", office="a", after=closed,
         override=closed, availability=counts(2, 7)))
     assert availability.slots("a", [day])[0] == {"date": day, "booked": 2, "booked_parking": 0, "quota": 5,
-                                                  "parking_quota": 0, "closed": True, "note": "Boiler"}
+                                                  "parking_quota": 0, "closed": True, "note": "Boiler",
+                                                  "draw_at": None}
     assert hub.history[-1][1] == {"office": "a", "date": day, "booked": 2, "booked_parking": 0, "quota": 5,
                                   "parking_quota": 0, "closed": True, "note": "Boiler"}
     deliver(listener, DAY_CHANGED, DAY_CHANGED.build(  # an older change, delivered late

@@ -27,7 +27,8 @@ def event(booked, version, day="2030-01-01"):
 def test_loads_once_then_follows_events():
     model, calls = make()
     assert model.slots("a", ["2030-01-01"]) == [{"date": "2030-01-01", "booked": 1, "booked_parking": 0, "quota": 5,
-                                                 "parking_quota": 1, "closed": False, "note": None}]
+                                                 "parking_quota": 1, "closed": False, "note": None,
+                                                 "draw_at": None}]
     model.on_booking_event(event(2, 4))
     assert model.slots("a", ["2030-01-01"])[0]["booked"] == 2
     assert calls["slots"] == 1

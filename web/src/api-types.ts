@@ -145,9 +145,9 @@ export interface paths {
     /** Revoke the calendar feed URL */
     delete: operations["delete_/api/me/calendar"];
   };
-  "/api/calendar/{token}.ics": {
-    /** A user's calendar feed (RFC 5545); the secret URL is the credential */
-    get: operations["get_/api/calendar/{token}.ics"];
+  "/api/calendar/{feed}": {
+    /** A user's calendar feed (RFC 5545) at <token>.ics; the secret URL is the credential */
+    get: operations["get_/api/calendar/{feed}"];
   };
   "/api/auth/oidc/start": {
     /** Sign in with the company's identity provider: 302 to it (SPEC §16; 404 when not configured) */
@@ -3143,11 +3143,11 @@ export interface operations {
       };
     };
   };
-  /** A user's calendar feed (RFC 5545); the secret URL is the credential */
-  "get_/api/calendar/{token}.ics": {
+  /** A user's calendar feed (RFC 5545) at <token>.ics; the secret URL is the credential */
+  "get_/api/calendar/{feed}": {
     parameters: {
       path: {
-        token: string;
+        feed: string;
       };
     };
     responses: {
