@@ -25,6 +25,17 @@ def day(offset: int, zone: str = "Europe/London") -> str:
     return (today(zone) + timedelta(days=offset)).isoformat()
 
 
+def zone_and_time_soon(minutes: int = 5) -> tuple[str, str]:
+    """A time zone where `minutes` from now is still today (away from midnight), and that local
+    time as "HH:MM": a check-in deadline or a draw time that the tests' shifted job clock passes."""
+    now = datetime.now(ZoneInfo("UTC"))
+    for zone in ("UTC", "Etc/GMT-6", "Etc/GMT+6"):
+        local = now.astimezone(ZoneInfo(zone))
+        if 1 <= local.hour <= 22:
+            return zone, (local + timedelta(minutes=minutes)).strftime("%H:%M")
+    raise AssertionError("no zone away from midnight")
+
+
 def expect(response: requests.Response, status: int, message: str | None = None) -> requests.Response:
     assert response.status_code == status, f"{response.request.method} {response.url}: {response.status_code} " \
                                            f"{response.text[:500]}"

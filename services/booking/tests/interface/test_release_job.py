@@ -10,27 +10,18 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import psycopg
 
 from obcommon.messaging import wait_for
-from tests.support.admin import counter_drift
+from tests.support.admin import counter_drift, zone_and_time_soon
 from tests.support.infra import fresh_database, fresh_vhost
 from tests.support.stack import Stack
 
 SKEW = {"RELEASE_CLOCK_SKEW_SECONDS": "900"}  # 15 minutes later for the job
 
-
-def _zone_and_deadline() -> tuple[str, str]:
-    """A zone where the deadline, 5 minutes from now, is still today (away from midnight)."""
-    now = datetime.now(UTC)
-    for zone in ("UTC", "Etc/GMT-6", "Etc/GMT+6"):
-        local = now.astimezone(ZoneInfo(zone))
-        if 1 <= local.hour <= 22:
-            return zone, (local + timedelta(minutes=5)).strftime("%H:%M")
-    raise AssertionError("no zone away from midnight")
 
 
 def _statuses(db_url: str, office: str) -> dict[str, str]:
@@ -49,7 +40,7 @@ def test_release_at_the_deadline_exactly_once_across_replicas_and_a_restart(data
         stack = Stack(amqp_uri, db_url, tmp_path)
         try:
             stack.start()
-            zone, deadline = _zone_and_deadline()
+            zone, deadline = zone_and_time_soon()
             office = f"rel-{uuid.uuid4().hex[:6]}"
             today = datetime.now(ZoneInfo(zone)).date().isoformat()
             with stack.rpc() as rpc:

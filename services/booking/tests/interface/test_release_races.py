@@ -9,14 +9,14 @@ from __future__ import annotations
 import random
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import psycopg
 
 from obcommon.messaging import wait_for
 from services.booking.exceptions import BookingError
-from tests.support.admin import counter_drift
+from tests.support.admin import counter_drift, zone_and_time_soon
 from tests.support.infra import fresh_database, fresh_vhost
 from tests.support.stack import Stack
 
@@ -24,21 +24,13 @@ ADMIN = {"email": "admin@my-company.example", "system_admin": True, "offices": [
 QUOTA, PARKING = 8, 3
 
 
-def _zone_and_deadline() -> tuple[str, str]:
-    now = datetime.now(UTC)
-    for zone in ("UTC", "Etc/GMT-6", "Etc/GMT+6"):
-        local = now.astimezone(ZoneInfo(zone))
-        if 1 <= local.hour <= 22:
-            return zone, (local + timedelta(minutes=5)).strftime("%H:%M")
-    raise AssertionError("no zone away from midnight")
-
 
 def test_check_ins_releases_cancellations_and_bookings_race(database_server, amqp_server, tmp_path):
     with fresh_vhost(amqp_server) as amqp_uri, fresh_database(database_server) as db_url:
         stack = Stack(amqp_uri, db_url, tmp_path, config={"default_weekly_quota": 5})
         try:
             stack.start()
-            zone, deadline = _zone_and_deadline()
+            zone, deadline = zone_and_time_soon()
             office = f"race-{uuid.uuid4().hex[:6]}"
             today = datetime.now(ZoneInfo(zone)).date().isoformat()
             with stack.rpc() as rpc:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -18,7 +18,7 @@ import pytest
 
 from obcommon.messaging import wait_for
 from services.booking.exceptions import AlreadyWaitlisted, OfficeFull, PlacesAvailable, WaitlistEntryNotFound
-from tests.support.admin import counter_drift
+from tests.support.admin import counter_drift, zone_and_time_soon
 from tests.support.infra import fresh_database, fresh_vhost
 from tests.support.stack import REPO, Stack
 
@@ -99,15 +99,6 @@ def test_a_freed_place_goes_to_the_first_eligible_entry_in_the_same_transaction(
              timeout=20, interval=0.1, what="the waitlist's audit records")
 
 
-def _zone_and_draw() -> tuple[str, str]:
-    """A zone where 5 minutes from now is still today (away from midnight), and that time."""
-    now = datetime.now(UTC)
-    for zone in ("UTC", "Etc/GMT-6", "Etc/GMT+6"):
-        local = now.astimezone(ZoneInfo(zone))
-        if 1 <= local.hour <= 22:
-            return zone, (local + timedelta(minutes=5)).strftime("%H:%M")
-    raise AssertionError("no zone away from midnight")
-
 
 def _draws(db_url: str, office: str, day: str) -> list:
     """The day's draws (the days before it, whose draw time has passed, are drawn empty at once)."""
@@ -128,7 +119,7 @@ def test_a_draw_runs_once_across_two_processes_and_a_restart_and_replays(databas
         stack = Stack(amqp_uri, db_url, tmp_path, config={"default_weekly_quota": 5})
         try:
             stack.start()
-            zone, draw_time = _zone_and_draw()
+            zone, draw_time = zone_and_time_soon()
             day = _day(3, zone)  # drawn 3 days before at draw_time: today, in 5 minutes
             users = [_user(f"req{i}") for i in range(6)]
             with stack.rpc() as rpc:
