@@ -157,9 +157,10 @@ def test_user_changes_are_audited_with_actor_before_and_after(astack, admin):
     first, second = changed
     assert first["action"] == second["action"] == "user_changed" and first["entity"] == "user"
     assert first["before"] is None  # prepared: the profile did not exist
-    assert first["after"] == {"quota": 2, "role": "Default", "offices": [], "auto_approved": False}
+    assert first["after"] == {"quota": 2, "role": "Default", "offices": [], "auto_approved": False, "active": True}
     assert second["before"] == first["after"]
-    assert second["after"] == {"quota": 2, "role": "Office Admin", "offices": ["tiny"], "auto_approved": False}
+    assert second["after"] == {"quota": 2, "role": "Office Admin", "offices": ["tiny"], "auto_approved": False,
+                               "active": True}
 
 
 # ------------------------------------------------------------------------------ two replicas, within a second
@@ -254,7 +255,7 @@ def test_erase_removes_profile_sessions_bookings_mail_and_pseudonymises_the_audi
     # the audit trail keeps what happened, under a stable pseudonym
     erased = [r for r in audit_records(astack, actor=ADMIN) if r["action"] == "user_erased"]
     pseudonym = next(r["entity_id"] for r in erased if r["before"] == {
-        "quota": 3, "role": "Default", "offices": [], "auto_approved": True})
+        "quota": 3, "role": "Default", "offices": [], "auto_approved": True, "active": True})
     assert pseudonym.startswith("erased-") and target.email not in pseudonym
     mine = audit_records(astack, actor=pseudonym)
     assert {"user_signed_in", "booking_created", "booking_cancelled"} <= {r["action"] for r in mine}

@@ -55,7 +55,19 @@ def _audit_actions(db_url: str, office: str) -> list[str]:
         return [a for (a,) in conn.execute("SELECT action FROM audit.records WHERE office = %s ORDER BY at", (office,))]
 
 
-def test_a_freed_place_goes_to_the_first_eligible_entry_in_the_same_transaction(stack):
+def test_a_freed_place_goes_to_the_first_eligible_entry_in_the_same_transaction(database_server, amqp_server,
+                                                                                    tmp_path):
+    # a stack of its own: the shared one's office list is asserted elsewhere
+    with fresh_vhost(amqp_server) as amqp_uri, fresh_database(database_server) as db_url:
+        stack = Stack(amqp_uri, db_url, tmp_path)
+        try:
+            stack.start()
+            _freed_place_goes_to_the_first_eligible_entry(stack)
+        finally:
+            stack.stop()
+
+
+def _freed_place_goes_to_the_first_eligible_entry(stack):
     db_url = stack.database_url
     day = _day(3)
     holder, first, second, third = (_user(t) for t in ("holder", "first", "second", "third"))
@@ -193,5 +205,58 @@ def test_a_draw_runs_once_across_two_processes_and_a_restart_and_replays(databas
                 assert len(results) == 1
                 won = requests[i]["id"] in winners
                 assert ("you have a place" in results[0]["Subject"]) == won
+        finally:
+            stack.stop()
+
+
+def _entries(db_url: str, office: str) -> dict[str, str]:
+    with psycopg.connect(db_url) as conn:
+        return dict(conn.execute("SELECT id, status FROM booking.waitlist WHERE office = %s", (office,)).fetchall())
+
+
+def test_entries_expire_at_the_deadline_once_across_two_processes_and_a_restart(database_server, amqp_server,
+                                                                                 tmp_path):
+    """SPEC §12: the waitlist of a day closes at its check-in deadline: each waiting entry expires
+    exactly once (one status change, one audit record, one mail), with two booking processes running
+    the job and one restarted; never before the deadline."""
+    skew = {"RELEASE_CLOCK_SKEW_SECONDS": "900"}
+    with fresh_vhost(amqp_server) as amqp_uri, fresh_database(database_server) as db_url:
+        stack = Stack(amqp_uri, db_url, tmp_path, config={"default_weekly_quota": 5})
+        try:
+            stack.start()
+            zone, deadline = zone_and_time_soon()
+            today = datetime.now(ZoneInfo(zone)).date().isoformat()
+            waiters = [_user(f"w{i}") for i in range(3)]
+            with stack.rpc() as rpc:
+                office = _new_office(rpc, db_url, quota=1, parking_quota=0, timezone=zone, check_in_deadline=deadline)
+                holder = _user("holder")
+                rpc.booking.create_booking({"user": holder, "office": office, "date": today}, holder)
+                entries = [rpc.booking.join_waitlist({"user": u, "office": office, "date": today}, u) for u in waiters]
+                rpc.booking.leave_waitlist(entries[2]["id"], _own(waiters[2]))  # left: never expires
+            time.sleep(6)  # a tick of the job with the real clock: nothing expires before the deadline
+            assert set(_entries(db_url, office).values()) == {"waiting", "left"}
+
+            stack.processes.pop("booking").stop()
+            stack.launch("booking", env=skew)
+            stack.launch("booking", key="booking2", env=skew)
+            stack.wait_ready()
+            wait_for(lambda: list(_entries(db_url, office).values()).count("expired") == 2, timeout=30,
+                     interval=0.2, what="the entries expired")
+            stack.processes.pop("booking2").stop()
+            stack.launch("booking", key="booking3", env=skew)
+            stack.wait_ready()
+            time.sleep(11)  # two ticks of both processes
+
+            statuses = _entries(db_url, office)
+            assert statuses == {entries[0]["id"]: "expired", entries[1]["id"]: "expired", entries[2]["id"]: "left"}
+            with psycopg.connect(db_url) as conn:
+                expired = conn.execute("SELECT entity_id FROM audit.records WHERE action = 'waitlist_expired'"
+                                       " AND office = %s ORDER BY entity_id", (office,)).fetchall()
+            assert sorted(e for (e,) in expired) == sorted(e["id"] for e in entries[:2])  # one record each
+            for u in waiters[:2]:
+                wait_for(lambda u=u: [m for m in stack.smtp.to(u) if m["Subject"].startswith("Waitlist closed")],
+                         timeout=30, interval=0.2, what=f"the expiry mail to {u}")
+                assert len([m for m in stack.smtp.to(u) if m["Subject"].startswith("Waitlist closed")]) == 1
+            assert not [m for m in stack.smtp.to(waiters[2]) if m["Subject"].startswith("Waitlist closed")]
         finally:
             stack.stop()
