@@ -49,7 +49,7 @@ def main() -> int:
             booking, _ = repository.create_booking(db, CONFIG, request, user, None, now)
             per_create = len(statements)
             statements.clear()
-            repository.cancel_booking(db, booking["id"], {"email": user}, now)
+            repository.cancel_booking(db, CONFIG, booking["id"], {"email": user}, now)
             per_cancel = len(statements)
             outcomes: dict[str, int] = {}
             start = time.perf_counter()
