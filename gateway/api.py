@@ -21,6 +21,7 @@ from .schemas import (
     CodeRequest,
     ConfigResponse,
     ErrorBody,
+    LoginMethods,
     Office,
     OfficeListQuery,
     OfficeWithSlots,
@@ -198,15 +199,20 @@ def get_config():
     response = jsonify(ConfigResponse(version=__version__, email_regex=cfg.email_regex,
                                       advance_booking_days=cfg.advance_booking_days,
                                       reason_to_book_required=cfg.reason_to_book_required,
-                                      show_test_banner=cfg.show_test_banner,
-                                      login_methods=list(cfg.login_methods),
-                                      oidc_provider_name=cfg.oidc.provider_name
-                                      if cfg.oidc is not None and "oidc" in cfg.login_methods else None).model_dump())
+                                      show_test_banner=cfg.show_test_banner).model_dump())
     if env.local_development:
         # The body's fields are a contract; the sign-in page's hint on where to read codes in
         # local development travels in a header (empty: the codes are only in the log).
         response.headers["X-Dev-Mailbox"] = f"http://{env.dev_mailbox_http}/" if env.dev_mailbox_http else ""
     return response
+
+
+@endpoint("/auth/methods", "GET", "How people sign in here (SPEC §16)", auth=False, responses={200: LoginMethods})
+def get_login_methods():
+    cfg = ob().config
+    oidc = cfg.oidc is not None and "oidc" in cfg.login_methods
+    return jsonify(LoginMethods(login_methods=list(cfg.login_methods),
+                                oidc_provider_name=cfg.oidc.provider_name if oidc and cfg.oidc else None).model_dump())
 
 
 @endpoint("/openapi.json", "GET", "This document", auth=False, responses={200: {"type": "object"}})

@@ -34,6 +34,13 @@ class ConfigResponse(BaseModel):
     reason_to_book_required: bool
     show_test_banner: bool
     # SPEC §16: how people sign in; the identity provider's name for "Sign in with …" (null: no oidc)
+
+
+class LoginMethods(BaseModel):
+    """GET /api/auth/methods (SPEC §16): how people sign in here; `oidc_provider_name` names the
+    provider on the sign-in page's button (null without oidc). Apart from /api/config, whose body
+    is SPEC §9's exact contract."""
+
     login_methods: list[Literal["otac", "oidc"]]
     oidc_provider_name: str | None
 

@@ -56,11 +56,12 @@ def sign_in(stack, login: str, next_path: str = "/") -> requests.Response:
 # ------------------------------------------------------------------ sign-in
 
 
-def test_config_names_the_login_methods_and_the_provider(sso):
+def test_the_sign_in_page_learns_the_login_methods_and_the_provider(sso):
     stack, _ = sso
-    config = requests.get(stack.url("/api/config"), timeout=10).json()
-    assert config["login_methods"] == ["otac", "oidc"]
-    assert config["oidc_provider_name"] == PROVIDER_NAME
+    methods = requests.get(stack.url("/api/auth/methods"), timeout=10).json()
+    assert methods == {"login_methods": ["otac", "oidc"], "oidc_provider_name": PROVIDER_NAME}
+    # /api/config's body stays SPEC §9's exact contract
+    assert "login_methods" not in requests.get(stack.url("/api/config"), timeout=10).json()
 
 
 def test_start_redirects_to_the_provider_with_pkce_state_and_nonce(sso):
@@ -349,7 +350,7 @@ def test_oidc_only_hides_email_codes(sso, tmp_path):
     replica = stack.launch("gateway", key="ssoonly", env={"OFFICE_BOOKER_CONFIG": str(path)})
     try:
         stack.wait_ready()
-        assert requests.get(replica.url + "/api/config", timeout=10).json()["login_methods"] == ["oidc"]
+        assert requests.get(replica.url + "/api/auth/methods", timeout=10).json()["login_methods"] == ["oidc"]
         r = requests.post(replica.url + "/api/auth/code", json={"email": "x@my-company.example"}, timeout=10)
         assert r.status_code == 404 and r.json()["code"] == "not_found"
         r = requests.post(replica.url + "/api/auth/verify", json={"email": "x@my-company.example", "code": "123456"},
@@ -361,8 +362,8 @@ def test_oidc_only_hides_email_codes(sso, tmp_path):
 
 
 def test_routes_are_404_without_oidc(stack):
-    config = requests.get(stack.url("/api/config"), timeout=10).json()
-    assert config["login_methods"] == ["otac"] and config["oidc_provider_name"] is None
+    methods = requests.get(stack.url("/api/auth/methods"), timeout=10).json()
+    assert methods == {"login_methods": ["otac"], "oidc_provider_name": None}
     for path in ("/api/auth/oidc/start?next=/", "/api/auth/oidc/callback?code=x&state=y"):
         r = requests.get(stack.url(path), allow_redirects=False, timeout=10)
         assert r.status_code == 404 and r.json()["code"] == "not_found"

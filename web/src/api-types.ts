@@ -9,6 +9,10 @@ export interface paths {
     /** What the web app needs */
     get: operations["get_/api/config"];
   };
+  "/api/auth/methods": {
+    /** How people sign in here (SPEC §16) */
+    get: operations["get_/api/auth/methods"];
+  };
   "/api/openapi.json": {
     /** This document */
     get: operations["get_/api/openapi.json"];
@@ -240,6 +244,14 @@ export interface components {
       reason_to_book_required: boolean;
       /** Show Test Banner */
       show_test_banner: boolean;
+    };
+    /**
+     * LoginMethods
+     * @description GET /api/auth/methods (SPEC §16): how people sign in here; `oidc_provider_name` names the
+     * provider on the sign-in page's button (null without oidc). Apart from /api/config, whose body
+     * is SPEC §9's exact contract.
+     */
+    LoginMethods: {
       /** Login Methods */
       login_methods: ("otac" | "oidc")[];
       /** Oidc Provider Name */
@@ -1011,6 +1023,29 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["ConfigResponse"];
+        };
+      };
+      /** @description read-only mode, or a dependency is unavailable */
+      503: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description error */
+      default: {
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  /** How people sign in here (SPEC §16) */
+  "get_/api/auth/methods": {
+    responses: {
+      /** @description success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["LoginMethods"];
         };
       };
       /** @description read-only mode, or a dependency is unavailable */

@@ -162,7 +162,9 @@ export const api = {
     // fields are a fixed contract).
     const response = await fetch("/api/config", { headers: { Accept: "application/json" }, credentials: "same-origin" });
     if (!response.ok) return request<AppConfig>("GET", "/config", { anonymous: true });
-    const data = (await response.json()) as AppConfig;
+    // SPEC §16's sign-in methods come from their own route (/api/config's body is SPEC §9's exact contract)
+    const methods = await request<Partial<AppConfig>>("GET", "/auth/methods", { anonymous: true }).catch(() => ({}));
+    const data = { ...((await response.json()) as AppConfig), ...methods };
     const mailbox = response.headers.get("X-Dev-Mailbox");
     return mailbox === null ? data : { ...data, local_development: true, dev_mailbox_url: mailbox || null };
   },

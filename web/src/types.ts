@@ -7,7 +7,7 @@ type Schemas = components["schemas"];
 /** Every error answer: branch on `code` (SPEC §18), show `message` and `reference`. */
 export type ErrorBody = Schemas["ErrorBody"];
 
-export type AppConfig = Schemas["ConfigResponse"] & {
+export type AppConfig = Schemas["ConfigResponse"] & Partial<Schemas["LoginMethods"]> & {
   /** Optional: true when the server runs in local development mode (codes in the dev mailbox). */
   local_development?: boolean;
   /** Optional: where the development mailbox can be read. */
