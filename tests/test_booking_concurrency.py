@@ -137,7 +137,7 @@ def test_cancellations_racing_bookings_keep_counters_exact(cstack, admin_headers
 def test_the_race_catches_a_naive_read_then_insert_service(cstack, admin_headers):
     """Control: the same race against booking processes that read the count, then insert.
 
-    A lost race is a matter of timing, so up to five rounds (each on a fresh day) run until one
+    A lost race is a matter of timing, so up to eight rounds (each on a fresh day) run until one
     overbooks; the real service above must never overbook in any run."""
     for key in ("booking", "booking2"):
         cstack.processes.pop(key).stop()
@@ -153,7 +153,7 @@ def test_the_race_catches_a_naive_read_then_insert_service(cstack, admin_headers
         requests.delete(cstack.url(f"/api/bookings/{answer.json()['id']}"), headers=admin_headers,
                         timeout=30).raise_for_status()
         rounds = []
-        for offset in range(1, 6):
+        for offset in range(1, 9):
             day = (datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=offset)).isoformat()
             results = outcomes(fire(cstack.url("/api/bookings"),
                                     [{"user": u, "office": "naive", "date": day} for u in users(1000)], admin_headers))

@@ -233,16 +233,20 @@ def _load_snapshot(s, wanted: rules.Request, settings: rules.Settings, now: date
         " RETURNING booked, booked_parking, version)"
         " SELECT d.booked, d.booked_parking, d.version, pg_advisory_xact_lock(hashtext(:week_key)) FROM d"
     ), {"office": office.id, "day": wanted.day, "week_key": _week_key(wanted.user, wanted.day)}).one()[:3]
-    # A new statement, so a new snapshot: it sees every booking committed before our locks.
-    week = s.execute(
-        select(Booking.office, Booking.date)
-        .where(Booking.user == wanted.user, Booking.status.in_(HELD), Booking.date >= monday,
-               Booking.date <= sunday)
-    ).all()
-    override = _override(s.get(DayOverride, (office.id, wanted.day), populate_existing=True))  # under the lock
-    drawn = office.allocation == "ballot" and s.get(BallotDraw, (office.id, wanted.day)) is not None
+    # A new statement, so a new snapshot: it sees every booking, override and draw committed
+    # before our locks. One round trip: the user's week, the day's override, whether it was drawn.
+    row = s.execute(text(
+        "SELECT o.quota, o.parking_quota, o.closed, o.note, o.office IS NOT NULL,"
+        " EXISTS (SELECT 1 FROM booking.ballot_draws d WHERE d.office = :office AND d.date = :day),"
+        " (SELECT coalesce(json_agg(json_build_array(b.office, b.date)), '[]') FROM booking.bookings b"
+        "  WHERE b.\"user\" = :user AND b.status IN ('active', 'requested') AND b.date BETWEEN :monday AND :sunday)"
+        " FROM (SELECT 1) AS one LEFT JOIN booking.day_overrides o ON o.office = :office AND o.date = :day"
+    ), {"office": office.id, "day": wanted.day, "user": wanted.user, "monday": monday, "sunday": sunday}).one()
+    override = rules.Override(row[0], row[1], bool(row[2]), row[3]) if row[4] else None
+    drawn = office.allocation == "ballot" and bool(row[5])
+    week = tuple(rules.Held(o, date.fromisoformat(d)) for o, d in row[6])
     return rules.Snapshot(office, user_quota, auto_approved, rules.Counts(booked, booked_parking, version),
-                          tuple(rules.Held(o, d) for o, d in week), override, drawn)
+                          week, override, drawn)
 
 
 def _week_key(user: str, day: date) -> str:
