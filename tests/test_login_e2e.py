@@ -202,11 +202,19 @@ def test_second_request_needs_no_rpc_to_identity(stack):
                    if line.startswith("ob_service_calls_total{") and 'entrypoint="get_session"' in line)
 
     requests.get(stack.url("/api/me"), headers=auth, timeout=10)
-    before = identity_calls()
-    for _ in range(10):
-        assert requests.get(stack.url("/api/me"), headers=auth, timeout=10).status_code == 200
-    after = identity_calls()
-    assert after == before, f"{after - before} get_session calls for 10 repeat requests"
+    # The count is identity's, for every caller: an office event of an earlier test arriving late
+    # empties the cache (System Admins' office lists), and open live streams re-check their
+    # sessions. So up to three windows of 10 requests; one must need no call at all (a cache that
+    # does not work needs 10 in every window).
+    extra = []
+    for _ in range(3):
+        before = identity_calls()
+        for _ in range(10):
+            assert requests.get(stack.url("/api/me"), headers=auth, timeout=10).status_code == 200
+        extra.append(identity_calls() - before)
+        if extra[-1] == 0:
+            break
+    assert extra[-1] == 0, f"get_session calls per 10 repeat requests: {extra}"
 
 
 def test_unknown_token_and_garbage_are_401(stack):
