@@ -1,41 +1,68 @@
-"""Benchmark of the booking engine, against the real stack, in one run:
+"""Benchmark of the booking engine, against the real stack, in one run (issue 16's figures):
 
-1. booking decisions per second (201 booked + 409 rejected by a rule; any other status is
+1. the anchor: a trivial nameko RPC (no database, no events) behind an eventlet Flask app that
+   calls it through the gateway's pool of proxies (tools/anchor.py), wrk at 50 connections;
+2. booking decisions per second (201 booked + 409 rejected by a rule; any other status is
    reported apart and not counted) and p50/p99 at 50 concurrent clients: wrk POSTs
    /api/bookings as a System Admin on behalf of a pool of users, over 5 small offices and the
-   bookable window, so offices fill and users reach their weekly quota during the run;
-2. the 1,000-way race for the last 10 places (outcome; per-request latency from the common start);
-3. GET /api/offices/{id} (office + 14 slots) at 50 connections, next to the bare Flask baseline
+   bookable window, so offices fill and users reach their weekly quota during the run; as a
+   ratio to the anchor, with the CPU seconds each process spent (gateway, each service,
+   RabbitMQ, PostgreSQL, the benchmark itself, the machine) per decision, and the consumers'
+   lag at the end (outboxes, mail, audit, the gateways' read models);
+3. an open loop: a fixed rate of decisions (default 100/s for 30 s) on offices with room, each
+   latency measured from its scheduled send time;
+4. the 1,000-way race for the last 10 places (outcome; per-request latency from the common start);
+5. GET /api/offices/{id} (office + 14 slots) at 50 connections, next to the bare Flask baseline
    of PLATFORM-NOTES (gunicorn, 2 sync workers, 14-slot JSON), same wrk settings.
 
     ./ob bench booking [--seconds 10] [--booking-replicas 2] [--gateway-replicas 2]
+                       [--open-rate 100] [--open-seconds 30]
 
 Two gateway processes by default, sharing one port (SO_REUSEPORT), as the baseline has two
 gunicorn workers: a gateway process is one eventlet loop, so it uses one core at most.
 
-Targets: >= 500 decisions/s, p99 <= 100 ms, reads >= 60 % of bare Flask.
+Targets (issue 16): decisions >= 0.5 x the anchor with the consumers' lag < 2 s; <= 12 ms of
+machine CPU per decision; open loop at 100/s: p99 <= 150 ms, no error; reads >= 1.0 x bare
+Flask with p99 <= 2 x bare Flask's.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import random
 import sys
+import threading
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import requests
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.load import fire  # noqa: E402
-from tools.benchlib import bare_flask, require_wrk, running_stack, wrk  # noqa: E402
+from tools.benchlib import (  # noqa: E402
+    CpuMeter,
+    anchor,
+    bare_flask,
+    lag_after_load,
+    open_loop,
+    require_wrk,
+    running_stack,
+    stack_pids,
+    wrk,
+)
 
 # Small enough that offices fill during the run and users meet their weekly quota: the measured
 # decisions are a real mix of bookings (201) and rule rejections (409).
 OFFICES = [{"id": f"o{i}", "name": f"Office {i}", "quota": 5, "parking_quota": 1} for i in range(5)]
-CONFIG = {"offices": OFFICES + [{"id": "race", "name": "Race", "quota": 10, "parking_quota": 0}],
+# The open loop's offices have room for the whole run: its decisions are mostly bookings (201),
+# the expensive kind (outbox, audit record, confirmation mail, read models), and weekly quotas.
+BIG = [{"id": f"big{i}", "name": f"Big {i}", "quota": 5000, "parking_quota": 0} for i in range(2)]
+CONFIG = {"offices": OFFICES + BIG + [{"id": "race", "name": "Race", "quota": 10, "parking_quota": 0}],
           "default_weekly_quota": 3}
 USERS = 3000  # the pool the load books for (duplicates and weekly quotas come from reusing them)
 
@@ -80,19 +107,46 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--booking-replicas", type=int, default=2)
     parser.add_argument("--gateway-replicas", type=int, default=2)
+    parser.add_argument("--open-rate", type=float, default=100.0, help="decisions/s offered in the open loop")
+    parser.add_argument("--open-seconds", type=float, default=30.0)
     args = parser.parse_args()
     require_wrk()
     today = datetime.now(ZoneInfo("Europe/London")).date()
-    dates = ", ".join(f'"{today + timedelta(days=d)}"' for d in range(1, 14))
+    days = [today + timedelta(days=d) for d in range(1, 14)]
+    dates = ", ".join(f'"{d}"' for d in days)
     extra = {"booking": args.booking_replicas - 1, "gateway": args.gateway_replicas - 1}
     with running_stack(CONFIG, extra) as stack:
         token = stack.login("admin@my-company.example")["token"]
         auth = {"Authorization": f"Bearer {token}"}
         base = stack.gateway_url
+        # the anchor: one trivial RPC hop through the gateway's proxy pool, same broker, same wrk
+        with anchor(stack.amqp_uri) as ping:
+            wrk(ping, args.connections, 2)
+            trivial = wrk(ping, args.connections, args.seconds)
         script = {"dates": dates, "users": USERS}
         # warm-up (its own users and offices' places), then the measured run of decisions
         wrk(base, args.connections, 2, auth, BOOKING_SCRIPT % {**script, "tag": "warm"})
+        lag_after_load(stack.database_url, base, auth, [o["id"] for o in OFFICES])
+        meter = CpuMeter(stack_pids(stack)).start()
         run = wrk(base, args.connections, args.seconds, auth, BOOKING_SCRIPT % {**script, "tag": uuid.uuid4().hex[:6]})
+        cpu = meter.stop()
+        lag = lag_after_load(stack.database_url, base, auth, [o["id"] for o in OFFICES])
+        # the open loop: a fixed rate of decisions on offices with room, whatever the answers take
+        local = threading.local()  # a keep-alive connection per client thread
+        tag = uuid.uuid4().hex[:6]
+
+        def book(i: int) -> int:
+            body = {"user": f"open-{tag}-{random.randrange(USERS)}@my-company.example",
+                    "office": f"big{i % len(BIG)}", "date": random.choice(days).isoformat(),
+                    "parking": False}
+            if not hasattr(local, "session"):
+                local.session = requests.Session()
+            return local.session.post(base + "/api/bookings", json=body, headers=auth, timeout=60).status_code
+
+        open_meter = CpuMeter(stack_pids(stack)).start()
+        opened = open_loop(book, args.open_rate, args.open_seconds)
+        open_cpu = open_meter.stop()
+        open_lag = lag_after_load(stack.database_url, base, auth, [o["id"] for o in BIG])
         # the 1,000-way race for the last 10 places
         day = (today + timedelta(days=1)).isoformat()
         timings: list[float] = []
@@ -112,23 +166,43 @@ def main() -> int:
     accepted, rejected = statuses.get("201", 0), statuses.get("409", 0)
     others = {k: v for k, v in statuses.items() if k not in ("201", "409")}
     decisions_per_s = run["rps"] * (accepted + rejected) / answered if answered else 0.0
+    decided = accepted + rejected
     timings.sort()
 
     def pct(p: float) -> float:
         return timings[min(len(timings) - 1, int(p * len(timings)))] * 1000 if timings else float("nan")
 
+    def secs(v: float | None) -> str:
+        return "not within 120 s" if v is None else f"{v:.1f} s"
+
     print(f"\n{os.cpu_count()} cores; {args.booking_replicas} booking and {args.gateway_replicas} gateway process(es); "
           f"wrk -c{args.connections} -d{args.seconds}s")
+    print(f"anchor (trivial RPC behind eventlet Flask + the gateway's proxy pool): {trivial['rps']:.0f}/s, "
+          f"p50 {trivial['p50_ms']:.1f} ms, p99 {trivial['p99_ms']:.1f} ms")
     print(f"decisions: {decisions_per_s:.0f}/s ({accepted} booked + {rejected} rejected with 409; other statuses "
           f"{others or 'none'}), p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms, socket errors "
-          f"{run['socket_errors']}   [targets: >= 500/s, p99 <= 100 ms]")
+          f"{run['socket_errors']}; {decisions_per_s / trivial['rps']:.2f} x the anchor   [target: >= 0.5 x]")
+    print(f"consumers' lag after the run (outboxes, mail, audit, gateway read models): {secs(lag)}   [target: < 2 s]")
+    if decided:
+        print(f"CPU per decision over the run ({cpu['machine'] * 1000 / decided:.1f} ms of machine CPU; "
+              f"target <= 12 ms), per process:")
+        for name, seconds in sorted(cpu.items(), key=lambda kv: -kv[1]):
+            if name != "machine":
+                print(f"  {name:30} {seconds:6.2f} s  {seconds * 1000 / decided:6.1f} ms/decision")
+    ok = sum(v for k, v in opened["statuses"].items() if k in ("201", "409"))
+    print(f"open loop: {opened['offered_per_s']:.0f} decisions/s offered for {opened['seconds']:.0f} s: "
+          f"{opened['statuses']}, p50 {opened['p50_ms']:.0f} ms, p99 {opened['p99_ms']:.0f} ms, max "
+          f"{opened['max_ms']:.0f} ms; {open_cpu['machine'] * 1000 / max(ok, 1):.1f} ms machine CPU per decision; "
+          f"lag after it {secs(open_lag)}   [target: p99 <= 150 ms, no error]")
     print(f"race: 1000 simultaneous requests for the last 10 places: {dict(race)}; all decided within "
           f"{timings[-1] if timings else float('nan'):.2f} s of the common start (p50 {pct(0.5):.0f} ms, "
           f"p99 {pct(0.99):.0f} ms)")
     print(f"reads GET /api/offices/o1: {reads['rps']:.0f}/s, p50 {reads['p50_ms']:.1f} ms, p99 {reads['p99_ms']:.1f} ms;"
-          f" bare Flask {bare['rps']:.0f}/s, p50 {bare['p50_ms']:.1f} ms: {reads['rps'] / bare['rps']:.0%} of bare"
-          f"   [target: >= 60 %]")
-    summary = {"decisions": {**run, "decisions_per_s": decisions_per_s},
+          f" bare Flask {bare['rps']:.0f}/s, p50 {bare['p50_ms']:.1f} ms, p99 {bare['p99_ms']:.1f} ms: "
+          f"{reads['rps'] / bare['rps']:.2f} x bare, p99 {reads['p99_ms'] / bare['p99_ms']:.1f} x bare's"
+          f"   [target: >= 1.0 x, p99 <= 2 x]")
+    summary = {"anchor": trivial, "decisions": {**run, "decisions_per_s": decisions_per_s, "cpu_s": cpu, "lag_s": lag},
+               "open_loop": {**opened, "cpu_s": open_cpu, "lag_s": open_lag},
                "race": {"outcomes": race, "p50_ms": pct(0.5), "p99_ms": pct(0.99)}, "reads": reads, "bare_flask": bare}
     print(json.dumps({k: ({kk: vv for kk, vv in v.items() if kk != "raw"} if isinstance(v, dict) else v)
                       for k, v in summary.items()}, default=str))

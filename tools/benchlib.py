@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import requests
@@ -111,3 +113,184 @@ def running_stack(config: dict | None = None, extra: dict | None = None) -> Iter
 def require_wrk() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed (Debian: apt-get install wrk)")
+
+
+# ---------------------------------------------------------------- the trivial-RPC anchor
+
+@contextlib.contextmanager
+def anchor(amqp_uri: str) -> Iterator[str]:
+    """tools/anchor.py running (service + web) on `amqp_uri`; yields the URL of GET /ping."""
+    port = free_port()
+    env = {**os.environ, "AMQP_URI": amqp_uri, "PYTHONUNBUFFERED": "1"}
+    procs = [subprocess.Popen([sys.executable, "-m", "tools.anchor", *args], cwd=REPO, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for args in (["service"], ["web", str(port)])]
+    url = f"http://127.0.0.1:{port}/ping"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(url, timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("the anchor did not answer")
+            time.sleep(0.2)
+        yield url
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+# ---------------------------------------------------------------- CPU per process
+
+def _ticks(pid: int) -> tuple[int, int]:
+    """(utime + stime, cutime + cstime) of a process in clock ticks; (0, 0) once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0, 0
+    return int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+
+
+def _pids_named(name: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def _machine_busy() -> float:
+    """CPU seconds the whole machine has spent not idle (all cores), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / _HZ
+
+
+_HZ = os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds per process between `start()` and `stop()`: the stack's processes by name,
+    RabbitMQ (beam.smp) and PostgreSQL (every postgres process, plus what the postmaster reaped
+    from backends that exited meanwhile), the benchmark itself (load client, SMTP peer) and the
+    whole machine."""
+
+    def __init__(self, processes: dict[str, int]):
+        self.processes = processes  # label -> pid
+
+    def _sample(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for label, pid in self.processes.items():
+            group = label.rstrip("0123456789")  # booking2 counts with booking
+            out[group] = out.get(group, 0.0) + _ticks(pid)[0] / _HZ
+        out["rabbitmq"] = sum(_ticks(p)[0] for p in _pids_named("beam.smp")) / _HZ
+        pg = _pids_named("postgres")
+        out["postgresql"] = (sum(_ticks(p)[0] for p in pg) + sum(_ticks(p)[1] for p in pg)) / _HZ
+        out["benchmark (load, SMTP peer)"] = _ticks(os.getpid())[0] / _HZ
+        out["machine"] = _machine_busy()
+        return out
+
+    def start(self) -> CpuMeter:
+        self._before = self._sample()
+        self._t0 = time.monotonic()
+        return self
+
+    def stop(self) -> dict[str, float]:
+        after = self._sample()
+        self.seconds = time.monotonic() - self._t0
+        return {k: max(0.0, after[k] - self._before.get(k, 0.0)) for k in after}
+
+
+def stack_pids(stack: Stack) -> dict[str, int]:
+    return {key: proc.popen.pid for key, proc in stack.processes.items()}
+
+
+# ---------------------------------------------------------------- open loop
+
+def open_loop(send: Callable[[int], int], rate: float, seconds: float, workers: int = 400) -> dict:
+    """Send `rate` requests per second for `seconds`, on schedule whatever the answers take (an
+    open loop: a slow system meets a growing queue, as real clients would make it). `send(i)`
+    makes request i and returns its status. Latency is measured from the scheduled send time,
+    so time a request waited for a free client thread counts (no coordinated omission)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def one(i: int, due: float) -> None:
+        try:
+            status = str(send(i))
+        except Exception as exc:  # noqa: BLE001 - a connection error is a result
+            status = type(exc).__name__
+        took = time.monotonic() - due
+        with lock:
+            latencies.append(took)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    total = int(rate * seconds)
+    start = time.monotonic() + 0.2
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for i in range(total):
+            due = start + i / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(one, i, due)
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+
+    return {"offered_per_s": rate, "seconds": seconds, "requests": total, "statuses": statuses,
+            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": latencies[-1] * 1000 if latencies else float("nan")}
+
+
+# ---------------------------------------------------------------- consumers' lag
+
+def lag_after_load(database_url: str, gateway_url: str, auth: dict, offices: list[str],
+                   timeout: float = 120.0) -> float | None:
+    """Seconds from now until every consumer of the load's events has caught up: the outboxes
+    are empty, every mail is sent, audit holds one `booking_created` per booking, and the
+    gateway's read model (asked over fresh connections, so every replica behind the shared port
+    answers some) shows booking's counters. None if not within `timeout`."""
+    import psycopg
+
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            outboxes = sum(conn.execute(f"SELECT count(*) FROM {s}.outbox").fetchone()[0]
+                           for s in ("identity", "offices", "booking", "notify", "audit"))
+            unsent = conn.execute("SELECT count(*) FROM notify.mail WHERE sent_at IS NULL").fetchone()[0]
+            bookings = conn.execute("SELECT count(*) FROM booking.bookings").fetchone()[0]
+            audited = conn.execute("SELECT count(*) FROM audit.records WHERE action = 'booking_created'"
+                                   ).fetchone()[0]
+            counts = {(o, d.isoformat()): n for o, d, n in conn.execute(
+                "SELECT office, date, booked FROM booking.day_counts WHERE office = ANY(%s)", (offices,))}
+        current = not outboxes and not unsent and audited >= bookings
+        if current:
+            for office in offices:
+                for _ in range(4):
+                    slots = requests.get(f"{gateway_url}/api/offices/{office}", headers={**auth, "Connection": "close"},
+                                         timeout=10).json()["slots"]
+                    if any(counts.get((office, s["date"]), 0) != s["booked"] for s in slots):
+                        current = False
+                        break
+                if not current:
+                    break
+        if current:
+            return time.monotonic() - start
+        time.sleep(0.1)
+    return None
