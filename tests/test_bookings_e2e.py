@@ -352,6 +352,22 @@ def test_concurrent_retries_with_one_key_book_once(bstack):
     assert len(me.list(date=day(13)).json()) == 1
 
 
+def test_one_key_with_different_requests_at_once_books_one_of_them(bstack):
+    """The key is written after the decision, with its answer: of concurrent first attempts with
+    one key but different days, exactly one is booked; every other attempt rolls back and is told
+    the key was reused (or, for a retry of the winner, gets its booking)."""
+    me = user(bstack)
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    days = [day(8), day(9), day(10), day(11)] * 3
+    with ThreadPoolExecutor(12) as pool:
+        responses = list(pool.map(lambda d: me.book(office="alpha", date_=d, headers=key), days))
+    booked = {r.json()["id"] for r in responses if r.status_code == 201}
+    assert len(booked) == 1, [(r.status_code, r.text) for r in responses]
+    assert {r.status_code for r in responses} <= {201, 409}
+    assert all(r.json()["message"] == "Idempotency key reused" for r in responses if r.status_code == 409)
+    assert [b["id"] for d in set(days) for b in me.list(date=d).json()] == list(booked)
+
+
 def test_idempotency_keys_are_scoped_to_the_caller(bstack):
     a, b = user(bstack), user(bstack)
     key = {"Idempotency-Key": "shared-key"}

@@ -27,6 +27,7 @@ from obcommon import calendar
 from obcommon.config import AppConfig, Env
 from obcommon.db import delete_rows, forget_answers_naming
 from obcommon.emails import normalize_email
+from obcommon.messaging import DependencyUnavailable
 from obcommon.service import Db
 
 from . import rules
@@ -145,33 +146,42 @@ def office_known(db: Db, office_id: str) -> bool:
 
 def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempotency_key: str | None,
                    now: datetime) -> tuple[dict, dict | None]:
-    """Returns (booking, event). A replayed idempotent request returns (first booking, None)."""
+    """Returns (booking, event). A replayed idempotent request returns (first booking, None).
+
+    With a key, the decision comes first and the key is written with its answer in the same
+    transaction, in one statement (`_keep_key`): a key already used within IDEMPOTENCY_TTL (a
+    retry, or a concurrent first attempt, whose insert this statement waits for) makes the whole
+    attempt roll back, and the stored first answer is returned instead (`_replay`). A rule's
+    rejection is stored as the answer too; the rules reject before anything is written."""
     caller = normalize_email(caller)
-    with db.uow() as uow:
-        s = uow.session
-        if idempotency_key:
-            replay = _claim_idempotency_key(s, caller, idempotency_key,
-                                            rules.request_fingerprint(request, _fingerprint_key()), now)
-            if replay is not None:
-                uow.commit()
-                if "error" in replay:
-                    raise REPLAYABLE[replay["error"]](replay["message"])
-                return replay["booking"], None
-            savepoint = s.begin_nested()
-        try:
+    if not idempotency_key:
+        with db.uow() as uow:
             booking, event = _decide(uow, config, request, caller, now)
-        except BookingError as exc:
-            if not idempotency_key or type(exc).__name__ not in REPLAYABLE:
-                raise
-            savepoint.rollback()
-            _store_response(s, caller, idempotency_key, {"error": type(exc).__name__, "message": exc.message})
             uow.commit()
-            raise
-        if idempotency_key:
-            savepoint.commit()
-            _store_response(s, caller, idempotency_key, {"booking": booking})
-        uow.commit()
-        return booking, event
+            return booking, event
+    fingerprint = rules.request_fingerprint(request, _fingerprint_key())
+    for _ in range(3):  # a stored key that vanishes (retention) between the two steps: again
+        error: BookingError | None = None
+        response: dict | None = None
+        with db.uow() as uow:
+            try:
+                booking, event = _decide(uow, config, request, caller, now)
+                response = {"booking": booking}
+            except BookingError as exc:
+                error = exc
+                if type(exc).__name__ in REPLAYABLE:
+                    response = {"error": type(exc).__name__, "message": exc.message}
+            if response is not None and _keep_key(uow.session, caller, idempotency_key, fingerprint, response, now):
+                uow.commit()
+                if error is not None:
+                    raise error
+                return booking, event
+        # rolled back: the key's first answer, if it has one, is the answer
+        if (replayed := _replay(db, caller, idempotency_key, fingerprint, now)) is not None:
+            return replayed
+        if response is None and error is not None:
+            raise error
+    raise DependencyUnavailable("idempotency key in flux")
 
 
 @functools.cache
@@ -179,32 +189,33 @@ def _fingerprint_key() -> bytes:
     return Env.from_environ().derive_key("idempotency-fingerprints")
 
 
-def _claim_idempotency_key(session, caller: str, key: str, fingerprint: str, now: datetime) -> dict | None:
-    """Insert the key (blocking while a concurrent first request with it is in flight), or return
-    the stored first response. The same key with a different request is a conflict. A key is
-    kept for IDEMPOTENCY_TTL: an older one (not purged yet) counts as never used."""
-    inserted = session.execute(
-        insert(IdempotencyKey).values(caller=caller, key=key, fingerprint=fingerprint, created_at=now)
-        .on_conflict_do_nothing(index_elements=["caller", "key"]).returning(IdempotencyKey.key)
-    ).first()
-    if inserted:
-        return None
-    row = session.scalars(select(IdempotencyKey).where(IdempotencyKey.caller == caller, IdempotencyKey.key == key)
-                          .with_for_update()).one()
-    if row.created_at <= now - rules.IDEMPOTENCY_TTL:
-        row.fingerprint, row.response, row.created_at = fingerprint, None, now
-        session.flush()
+def _keep_key(session, caller: str, key: str, fingerprint: str, response: dict, now: datetime) -> bool:
+    """Store the key with this attempt's answer: False when the key holds another attempt's answer
+    (given within IDEMPOTENCY_TTL; an older key, not purged yet, counts as never used). Waits while
+    a concurrent attempt with the key is in flight."""
+    table = IdempotencyKey.__table__
+    values = {"fingerprint": fingerprint, "response": response, "created_at": now}
+    return session.execute(
+        insert(IdempotencyKey).values(caller=caller, key=key, **values)
+        .on_conflict_do_update(index_elements=["caller", "key"], set_=values,
+                               where=(table.c.created_at <= now - rules.IDEMPOTENCY_TTL) | table.c.response.is_(None))
+        .returning(IdempotencyKey.key)
+    ).first() is not None
+
+
+def _replay(db: Db, caller: str, key: str, fingerprint: str, now: datetime) -> tuple[dict, None] | None:
+    """The stored first answer of a key used within IDEMPOTENCY_TTL (its error raised again), or
+    None if there is none. The same key with a different request is a conflict."""
+    with db.uow() as uow:
+        row = uow.session.execute(select(IdempotencyKey.fingerprint, IdempotencyKey.response, IdempotencyKey.created_at)
+                                  .where(IdempotencyKey.caller == caller, IdempotencyKey.key == key)).first()
+    if row is None or row.response is None or row.created_at <= now - rules.IDEMPOTENCY_TTL:
         return None
     if row.fingerprint != fingerprint:
         raise IdempotencyKeyReused()
-    if row.response is None:  # the first attempt failed without a stored answer: treat as new
-        return None
-    return row.response
-
-
-def _store_response(session, caller: str, key: str, response: dict) -> None:
-    session.execute(update(IdempotencyKey).where(IdempotencyKey.caller == caller, IdempotencyKey.key == key)
-                    .values(response=response))
+    if "error" in row.response:
+        raise REPLAYABLE[row.response["error"]](row.response["message"])
+    return row.response["booking"], None
 
 
 HELD = ("active", "requested")  # statuses that hold a user's day (rule 8) and count toward rule 11

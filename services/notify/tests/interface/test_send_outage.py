@@ -29,6 +29,9 @@ class Recording:
         if self.on_send:
             self.on_send()
 
+    def close(self) -> None:
+        pass
+
 
 @pytest.fixture
 def database(database_server):
