@@ -2,7 +2,9 @@
 statements a create and a cancel send, and sequential creates per second, through
 `services.booking.repository` as the service calls it.
 
-    .venv/bin/python -m tools.bench_decisions [N]
+    .venv/bin/python -m tools.bench_decisions [N] [--key]
+
+`--key`: every create carries an Idempotency-Key, as every create through the gateway does.
 
 Uses DATABASE_URL or the test fixtures' server (tests.support.infra), in a fresh database.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,7 +35,12 @@ CONFIG = AppConfig(advance_booking_days=14, default_weekly_quota=3)
 
 
 def main() -> int:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    args = [a for a in sys.argv[1:] if a != "--key"]
+    n = int(args[0]) if args else 300
+    keyed = "--key" in sys.argv[1:]
+
+    def key() -> str | None:
+        return uuid.uuid4().hex if keyed else None
     now = datetime.now(UTC)
     tomorrow = now.date() + timedelta(days=1)
     statements: list[str] = []
@@ -46,7 +54,7 @@ def main() -> int:
             event.listen(Engine, "before_cursor_execute", lambda *args, **kw: statements.append(args[2]))
             user = "u@my-company.example"
             request = {"user": user, "office": "o0", "date": tomorrow.isoformat(), "parking": True, "reason": None}
-            booking, _ = repository.create_booking(db, CONFIG, request, user, None, now)
+            booking, _ = repository.create_booking(db, CONFIG, request, user, key(), now)
             per_create = len(statements)
             statements.clear()
             repository.cancel_booking(db, CONFIG, booking["id"], {"email": user}, now)
@@ -58,7 +66,7 @@ def main() -> int:
                 request = {"user": who, "office": f"o{i % 5}", "date": (tomorrow + timedelta(days=i % 13)).isoformat(),
                            "parking": i % 4 == 0, "reason": None}
                 try:
-                    repository.create_booking(db, CONFIG, request, who, None, now)
+                    repository.create_booking(db, CONFIG, request, who, key(), now)
                     outcome = "201"
                 except errors.BookingError as exc:
                     outcome = type(exc).__name__
@@ -66,7 +74,7 @@ def main() -> int:
             elapsed = time.perf_counter() - start
         finally:
             db.dispose()
-    print(f"statements per create {per_create}, per cancel {per_cancel} (commit not counted); {n} sequential "
+    print(f"{'with' if keyed else 'without'} Idempotency-Keys: statements per create {per_create}, per cancel {per_cancel} (commit not counted); {n} sequential "
           f"decisions in {elapsed:.2f} s: {n / elapsed:.0f}/s, {1000 * elapsed / n:.1f} ms each; {outcomes}")
     return 0
 
