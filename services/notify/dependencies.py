@@ -109,7 +109,8 @@ class Sender:
     claim, sends the mail again, with the same Message-ID.
     """
 
-    batch = 100
+    batch = 100  # mails per pass at most
+    claim_batch = 10  # mails claimed in one transaction
     CLAIM_SECONDS = 60.0  # how long a claimed mail is left to its sender (the SMTP timeout is 15 s)
 
     def __init__(self, db: Db, transport, from_address: str, retry_base: float,
@@ -124,21 +125,21 @@ class Sender:
         self._lock = Semaphore(1)
         self._again = False
 
-    def _claim(self) -> dict | None:
-        """The oldest due mail, claimed for CLAIM_SECONDS (committed), or None."""
-        mail = repository.claim_due(self.db, timedelta(seconds=self.CLAIM_SECONDS))
-        if mail is None:
-            return None
-        return {"id": mail["id"], "kind": mail["kind"], "attempts": mail["attempts"],
-                "message": rules.build_message(
-                    self.from_address, mail["to"], mail["subject"], mail["body"], mail["attachments"],
-                    message_id=rules.message_id(mail["source_event_id"], self.from_address))}
+    def _claim(self, limit: int = 1) -> list[dict]:
+        """The oldest due mails (at most `limit`), claimed for CLAIM_SECONDS (committed)."""
+        return [{"id": mail["id"], "kind": mail["kind"], "attempts": mail["attempts"],
+                 "message": rules.build_message(
+                     self.from_address, mail["to"], mail["subject"], mail["body"], mail["attachments"],
+                     message_id=rules.message_id(mail["source_event_id"], self.from_address))}
+                for mail in repository.claim_due(self.db, timedelta(seconds=self.CLAIM_SECONDS), limit)]
 
     def send_next(self) -> bool | None:
         """Send the oldest due mail: None if none is due, else whether it was sent."""
         claimed = self._claim()
-        if claimed is None:
-            return None
+        return self._send(claimed[0]) if claimed else None
+
+    def _send(self, claimed: dict) -> bool:
+        """Send one claimed mail; a failure keeps the row, due again after `rules.backoff`."""
         mail_id, kind = claimed["id"], claimed["kind"]
         try:
             self.transport.send(claimed["message"])
@@ -170,7 +171,8 @@ class Sender:
                 delay = min(delay * 2, 2.0)
 
     def run(self) -> int:
-        """Send what is due, stopping at the first failure (the next tick retries). One pass at a
+        """Send what is due, `claim_batch` mails claimed per transaction, stopping at the first
+        failure (the rest of its batch is released at once; the next tick retries). One pass at a
         time per process; a wake-up during a pass makes it look again."""
         self._again = True
         if not self._lock.acquire(blocking=False):
@@ -179,10 +181,15 @@ class Sender:
         try:
             while self._again:
                 self._again = False
-                for _ in range(self.batch):
-                    if not self.send_next():
+                while sent < self.batch:
+                    claimed = self._claim(min(self.claim_batch, self.batch - sent))
+                    if not claimed:
                         break
-                    sent += 1
+                    for i, mail in enumerate(claimed):
+                        if not self._send(mail):
+                            repository.release_claims(self.db, [m["id"] for m in claimed[i + 1:]])
+                            return sent
+                        sent += 1
         except Exception as exc:  # noqa: BLE001 - database unreachable: the timer tries again
             log.warning("mail sender pass failed, will retry: %r", exc)
         finally:

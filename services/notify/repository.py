@@ -49,26 +49,40 @@ def enqueue(uow: UnitOfWork, source_event_id: str, to: str, subject: str, body: 
 # ------------------------------------------------------------------------------ sending
 
 
-def claim_due(db: Db, claim_for: timedelta) -> dict | None:
-    """The oldest due mail, claimed for `claim_for` (committed: no other sender, in any replica,
-    takes it meanwhile), as {id, kind, attempts, to, subject, body, attachments, source_event_id};
-    None when nothing is due."""
+def claim_due(db: Db, claim_for: timedelta, limit: int = 1) -> list[dict]:
+    """Up to `limit` of the oldest due mails, claimed for `claim_for` (committed: no other sender,
+    in any replica, takes them meanwhile), each as {id, kind, attempts, to, subject, body,
+    attachments, source_event_id}; oldest first, empty when nothing is due. One transaction
+    for the whole batch."""
     with db.uow() as uow:
-        mail = uow.session.scalars(
+        s = uow.session
+        mails = s.scalars(
             select(Mail)
             .where(Mail.sent_at.is_(None), Mail.next_attempt_at <= utcnow())
             .order_by(Mail.next_attempt_at, Mail.id)
-            .limit(1)
+            .limit(limit)
             .with_for_update(skip_locked=True)
-        ).first()
-        if mail is None:
-            return None
-        mail.next_attempt_at = utcnow() + claim_for
-        claimed = {"id": mail.id, "kind": mail.kind, "attempts": mail.attempts, "to": mail.to_address,
-                   "subject": mail.subject, "body": mail.body or "", "attachments": mail.attachments,
-                   "source_event_id": mail.source_event_id}
+        ).all()
+        if not mails:
+            return []
+        claimed = [{"id": m.id, "kind": m.kind, "attempts": m.attempts, "to": m.to_address,
+                    "subject": m.subject, "body": m.body or "", "attachments": m.attachments,
+                    "source_event_id": m.source_event_id} for m in mails]
+        s.execute(update(Mail).where(Mail.id.in_([m["id"] for m in claimed]))
+                  .values(next_attempt_at=utcnow() + claim_for).execution_options(synchronize_session=False))
         uow.commit()
     return claimed
+
+
+def release_claims(db: Db, mail_ids: list[int]) -> None:
+    """Claimed mails this sender will not send now (its pass stopped at a failure): due again at
+    once, for the next pass or another replica, instead of after the claim."""
+    if not mail_ids:
+        return
+    with db.uow() as uow:
+        uow.session.execute(update(Mail).where(Mail.id.in_(mail_ids), Mail.sent_at.is_(None))
+                            .values(next_attempt_at=utcnow()))
+        uow.commit()
 
 
 def record_failure(db: Db, mail_id: int, attempts: int, retry_in: timedelta, error: str) -> None:

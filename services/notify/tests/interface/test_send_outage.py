@@ -10,7 +10,7 @@ import pytest
 
 from obcommon.migrate import upgrade
 from obcommon.service import Db
-from services.notify import rules
+from services.notify import repository, rules
 from services.notify.dependencies import Sender
 from services.notify.models import Base
 from tests.support.infra import fresh_database
@@ -99,3 +99,53 @@ def test_a_failed_send_is_retried_later_and_counted(database):
         db.dispose()
     with psycopg.connect(database) as conn:
         assert conn.execute("SELECT attempts, sent_at IS NOT NULL FROM notify.mail").fetchone() == (1, True)
+
+
+def test_a_burst_goes_in_claimed_batches_and_a_failure_releases_the_rest_at_once(database):
+    """25 due mails: one pass sends them all, oldest first, claiming 10 per transaction. When a
+    send fails mid-batch, that mail backs off and the batch's other claimed mails are due again
+    at once (not held for the 60 s claim), so the next pass sends them."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        for i in range(25):
+            conn.execute("INSERT INTO notify.mail (source_event_id, kind, to_address, subject, body, attempts, "
+                         "next_attempt_at, created_at) VALUES (%s, 'login_code', %s, 's', 'x', 0, "
+                         "now() - make_interval(secs => %s), now())", (f"burst-{i}", f"u{i}@my-company.example", 100 - i))
+    db = Db.standalone(database, Base, "notify")
+    claims = []
+    real_claim = repository.claim_due
+
+    def counting(*args, **kwargs):
+        claimed = real_claim(*args, **kwargs)
+        claims.append(len(claimed))
+        return claimed
+
+    try:
+        repository.claim_due = counting
+        ok = Recording()
+        assert sender(db, ok).run() == 25
+        assert [m["To"] for m in ok.sent] == [f"u{i}@my-company.example" for i in range(25)]
+        assert claims == [10, 10, 5, 0]
+
+        with psycopg.connect(database, autocommit=True) as conn:
+            conn.execute("UPDATE notify.mail SET sent_at = NULL, next_attempt_at = now() - interval '1 minute'")
+
+        class FailingThird(Recording):
+            def send(self, msg):
+                if len(self.sent) == 2:
+                    self.sent.append(None)
+                    raise ConnectionResetError(104, "Connection reset by peer")
+                super().send(msg)
+
+        failing = FailingThird()
+        assert sender(db, failing).run() == 2
+        with psycopg.connect(database) as conn:
+            due_now = conn.execute("SELECT count(*) FROM notify.mail WHERE sent_at IS NULL AND next_attempt_at <= now()"
+                                   ).fetchone()[0]
+            backing_off = conn.execute("SELECT to_address FROM notify.mail WHERE attempts = 1").fetchall()
+        assert due_now == 22 and backing_off == [("u2@my-company.example",)]
+        time.sleep(0.5)  # past the failed mail's backoff (retry_base 0.1 s)
+        again = Recording()
+        assert sender(db, again).run() == 23
+    finally:
+        repository.claim_due = real_claim
+        db.dispose()
