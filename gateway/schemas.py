@@ -33,7 +33,6 @@ class ConfigResponse(BaseModel):
     advance_booking_days: int
     reason_to_book_required: bool
     show_test_banner: bool
-    # SPEC §16: how people sign in; the identity provider's name for "Sign in with …" (null: no oidc)
 
 
 class LoginMethods(BaseModel):

@@ -50,6 +50,7 @@ from tools.benchlib import (  # noqa: E402
     bare_flask,
     lag_after_load,
     open_loop,
+    percentile_ms,
     require_wrk,
     running_stack,
     stack_pids,
@@ -167,11 +168,6 @@ def main() -> int:
     others = {k: v for k, v in statuses.items() if k not in ("201", "409")}
     decisions_per_s = run["rps"] * (accepted + rejected) / answered if answered else 0.0
     decided = accepted + rejected
-    timings.sort()
-
-    def pct(p: float) -> float:
-        return timings[min(len(timings) - 1, int(p * len(timings)))] * 1000 if timings else float("nan")
-
     def secs(v: float | None) -> str:
         return "not within 120 s" if v is None else f"{v:.1f} s"
 
@@ -194,15 +190,16 @@ def main() -> int:
         print(f"  {name:30} {cpu[name]:7.2f} s {cpu[name] * 1000 / max(decided, 1):7.1f} ms/dec."
               f" {open_cpu.get(name, 0.0):7.2f} s {open_cpu.get(name, 0.0) * 1000 / max(ok, 1):7.1f} ms/dec.")
     print(f"race: 1000 simultaneous requests for the last 10 places: {dict(race)}; all decided within "
-          f"{timings[-1] if timings else float('nan'):.2f} s of the common start (p50 {pct(0.5):.0f} ms, "
-          f"p99 {pct(0.99):.0f} ms)")
+          f"{percentile_ms(timings, 1.0) / 1000:.2f} s of the common start (p50 {percentile_ms(timings, 0.5):.0f} ms, "
+          f"p99 {percentile_ms(timings, 0.99):.0f} ms)")
     print(f"reads GET /api/offices/o1: {reads['rps']:.0f}/s, p50 {reads['p50_ms']:.1f} ms, p99 {reads['p99_ms']:.1f} ms;"
           f" bare Flask {bare['rps']:.0f}/s, p50 {bare['p50_ms']:.1f} ms, p99 {bare['p99_ms']:.1f} ms: "
           f"{reads['rps'] / bare['rps']:.2f} x bare, p99 {reads['p99_ms'] / bare['p99_ms']:.1f} x bare's"
           f"   [target: >= 1.0 x, p99 <= 2 x]")
     summary = {"anchor": trivial, "decisions": {**run, "decisions_per_s": decisions_per_s, "cpu_s": cpu, "lag_s": lag},
                "open_loop": {**opened, "cpu_s": open_cpu, "lag_s": open_lag},
-               "race": {"outcomes": race, "p50_ms": pct(0.5), "p99_ms": pct(0.99)}, "reads": reads, "bare_flask": bare}
+               "race": {"outcomes": race, "p50_ms": percentile_ms(timings, 0.5), "p99_ms": percentile_ms(timings, 0.99)},
+               "reads": reads, "bare_flask": bare}
     print(json.dumps({k: ({kk: vv for kk, vv in v.items() if kk != "raw"} if isinstance(v, dict) else v)
                       for k, v in summary.items()}, default=str))
     return 0

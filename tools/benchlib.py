@@ -249,13 +249,17 @@ def open_loop(send: Callable[[int], int], rate: float, seconds: float, workers: 
             if delay > 0:
                 time.sleep(delay)
             pool.submit(one, i, due)
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
-
     return {"offered_per_s": rate, "seconds": seconds, "requests": total, "statuses": statuses,
-            "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": latencies[-1] * 1000 if latencies else float("nan")}
+            "p50_ms": percentile_ms(latencies, 0.5), "p99_ms": percentile_ms(latencies, 0.99),
+            "max_ms": percentile_ms(latencies, 1.0)}
+
+
+def percentile_ms(seconds: list[float], p: float) -> float:
+    """The p-th quantile (nearest rank) of latencies in seconds, in milliseconds; NaN if none."""
+    if not seconds:
+        return float("nan")
+    ordered = sorted(seconds)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
 
 # ---------------------------------------------------------------- consumers' lag

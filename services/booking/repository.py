@@ -250,9 +250,10 @@ def _load_snapshot(s, wanted: rules.Request, settings: rules.Settings, now: date
         "SELECT o.quota, o.parking_quota, o.closed, o.note, o.office IS NOT NULL,"
         " EXISTS (SELECT 1 FROM booking.ballot_draws d WHERE d.office = :office AND d.date = :day),"
         " (SELECT coalesce(json_agg(json_build_array(b.office, b.date)), '[]') FROM booking.bookings b"
-        "  WHERE b.\"user\" = :user AND b.status IN ('active', 'requested') AND b.date BETWEEN :monday AND :sunday)"
+        "  WHERE b.\"user\" = :user AND b.status = ANY(:held) AND b.date BETWEEN :monday AND :sunday)"
         " FROM (SELECT 1) AS one LEFT JOIN booking.day_overrides o ON o.office = :office AND o.date = :day"
-    ), {"office": office.id, "day": wanted.day, "user": wanted.user, "monday": monday, "sunday": sunday}).one()
+    ), {"office": office.id, "day": wanted.day, "user": wanted.user, "held": list(HELD), "monday": monday,
+        "sunday": sunday}).one()
     override = rules.Override(row[0], row[1], bool(row[2]), row[3]) if row[4] else None
     drawn = office.allocation == "ballot" and bool(row[5])
     week = tuple(rules.Held(o, date.fromisoformat(d)) for o, d in row[6])

@@ -40,8 +40,8 @@ def database(database_server):
         yield url
 
 
-def sender(db: Db, transport) -> Sender:
-    return Sender(db, transport, FROM, retry_base=0.1, local_development=False,
+def sender(db: Db, transport, retry_base: float = 0.1) -> Sender:
+    return Sender(db, transport, FROM, retry_base=retry_base, local_development=False,
                   spawn=lambda fn, identifier=None: threading.Thread(target=fn, daemon=True).start(),
                   sleep=time.sleep)
 
@@ -90,9 +90,10 @@ def test_a_failed_send_is_retried_later_and_counted(database):
 
     db = Db.standalone(database, Base, "notify")
     try:
-        assert sender(db, Refusing()).send_next() is False
+        # a 1 s backoff: the next look, even on a slow machine, comes before it
+        assert sender(db, Refusing(), retry_base=1.0).send_next() is False
         assert sender(db, Recording()).send_next() is None  # pushed back by the backoff
-        time.sleep(0.2)
+        time.sleep(1.1)
         ok = Recording()
         assert sender(db, ok).send_next() is True and len(ok.sent) == 1
     finally:
@@ -101,7 +102,7 @@ def test_a_failed_send_is_retried_later_and_counted(database):
         assert conn.execute("SELECT attempts, sent_at IS NOT NULL FROM notify.mail").fetchone() == (1, True)
 
 
-def test_a_burst_goes_in_claimed_batches_and_a_failure_releases_the_rest_at_once(database):
+def test_a_burst_goes_in_claimed_batches_and_a_failure_releases_the_rest_at_once(database, monkeypatch):
     """25 due mails: one pass sends them all, oldest first, claiming 10 per transaction. When a
     send fails mid-batch, that mail backs off and the batch's other claimed mails are due again
     at once (not held for the 60 s claim), so the next pass sends them."""
@@ -119,8 +120,8 @@ def test_a_burst_goes_in_claimed_batches_and_a_failure_releases_the_rest_at_once
         claims.append(len(claimed))
         return claimed
 
+    monkeypatch.setattr(repository, "claim_due", counting)
     try:
-        repository.claim_due = counting
         ok = Recording()
         assert sender(db, ok).run() == 25
         assert [m["To"] for m in ok.sent] == [f"u{i}@my-company.example" for i in range(25)]
@@ -147,5 +148,4 @@ def test_a_burst_goes_in_claimed_batches_and_a_failure_releases_the_rest_at_once
         again = Recording()
         assert sender(db, again).run() == 23
     finally:
-        repository.claim_due = real_claim
         db.dispose()
