@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from . import broker
 from .queues import QueueScenario
 from .rig import Rig
@@ -83,10 +81,6 @@ def test_postgres_immediate_stop_and_start(rig: Rig):
     assert_no_problems(rig.run("PostgreSQL immediate stop/start", fault))
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "Connection resets are gone (the gateway closes its listener when it stops accepting), but under a loaded "
-    "2-core machine a few calls still time out (503 after the gateway's 10 s RPC timeout) while an old service "
-    "process stops; the client's retry with the same key then succeeds (0 failed requests). See docs/reliability.md."))
 def test_rolling_restart_loses_nothing(rig: Rig):
     """SIGTERM one process at a time, each replaced (and ready) before the next: no client may
     see a 5xx or a connection error at all, not even one it would retry. A process must stop by
