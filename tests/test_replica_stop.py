@@ -29,7 +29,7 @@ def test_a_stopping_replica_holds_no_call_back(database_server, amqp_server, tmp
         try:
             start = time.monotonic()
             n = 0
-            stopped_at = None
+            stopped_at = exited_at = None
             while time.monotonic() - start < BEFORE + AFTER:
                 now = time.monotonic()
                 if stopped_at is None and now - start >= BEFORE:
@@ -39,11 +39,13 @@ def test_a_stopping_replica_holds_no_call_back(database_server, amqp_server, tmp
                     sent[raw.send("booking", "pause", PAUSE)] = time.monotonic()
                     n += 1
                 _drain(raw, answered, errors, 0.005)
+                if stopped_at is not None and exited_at is None and old.popen.poll() is not None:
+                    exited_at = time.monotonic()
             deadline = time.monotonic() + 30
             while len(answered) < len(sent) and time.monotonic() < deadline:
                 _drain(raw, answered, errors, 0.1)
             exit_status = old.popen.wait(timeout=30)
-            exited_after = time.monotonic() - stopped_at
+            exited_after = (exited_at or time.monotonic()) - stopped_at
         finally:
             raw.close()
             stack.stop()
