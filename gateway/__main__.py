@@ -7,19 +7,16 @@ GATEWAY_DRAIN_SECONDS (default 2; Ctrl-C: none) so load balancers stop sending t
 stops accepting, lets the requests in flight finish (at most SHUTDOWN_GRACE_SECONDS, default 10:
 event streams never finish, their clients reconnect elsewhere with Last-Event-ID) and exits 0.
 """
-import warnings
+from obcommon.green import monkey_patch
 
-warnings.filterwarnings("ignore", message="\\s*Eventlet is deprecated")
-
-import eventlet  # noqa: E402
-
-eventlet.monkey_patch()
+monkey_patch()
 
 import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 
+import eventlet  # noqa: E402
 import eventlet.event  # noqa: E402
 import eventlet.wsgi  # noqa: E402
 

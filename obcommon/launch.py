@@ -4,19 +4,16 @@ The one start command for a service, used by the Procfile (local runner), the te
 containers. It patches eventlet and psycopg before anything else is imported, sets up JSON
 logging and tracing, validates the config (exit 2 naming each bad field) and runs nameko.
 """
-import warnings
+from obcommon.green import monkey_patch
 
-# nameko 2.x needs eventlet; its deprecation notice at import is known (PLATFORM-NOTES.md).
-warnings.filterwarnings("ignore", message="\\s*Eventlet is deprecated")
-
-import eventlet  # noqa: E402
-
-eventlet.monkey_patch()
+monkey_patch()
 
 import importlib  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
+
+import eventlet  # noqa: E402
 
 from .config import ConfigError, Env, load_config  # noqa: E402
 from .db import make_psycopg_green  # noqa: E402
