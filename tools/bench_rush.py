@@ -11,7 +11,7 @@
    is answered, the outcomes, the bookings in the database, and how long until audit, mail and the
    read models caught up.
 
-    ./ob bench rush [--users 2000] [--capacity 500] [--gateway-replicas 2]
+    ./ob bench rush [--users 2000] [--capacity 500] [--gateway-replicas 1] [--booking-replicas 1]
 
 Targets (issue 16): idle RSS of the whole stack <= 600 MB; cold start to ready <= 15 s; window
 opening: all answered within 15 s, exactly `capacity` bookings.
@@ -37,7 +37,7 @@ from obcommon.procs import SERVICES  # noqa: E402
 from tests.support.infra import amqp_server_uri, database_server_url, fresh_database, fresh_vhost  # noqa: E402
 from tests.support.load import fire  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
-from tools.benchlib import _pids_named, lag_after_load, percentile_ms  # noqa: E402
+from tools.benchlib import CpuMeter, _pids_named, lag_after_load, percentile_ms, stack_pids  # noqa: E402
 
 WINDOW_OFFICE = "window"
 
@@ -62,6 +62,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--capacity", type=int, default=500)
     parser.add_argument("--gateway-replicas", type=int, default=1)
+    parser.add_argument("--booking-replicas", type=int, default=1)
     args = parser.parse_args()
     # every one of the window's users holds a connection at once
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -82,6 +83,8 @@ def main() -> int:
             cold = time.monotonic() - t0
             for i in range(args.gateway_replicas - 1):
                 stack.launch("gateway", key=f"gateway{i + 2}", port=stack.processes["gateway"].http_port)
+            for i in range(args.booking_replicas - 1):
+                stack.launch("booking", key=f"booking{i + 2}")
             stack.wait_ready(120)
             time.sleep(10)
             memory = {key: memory_mb(proc.popen.pid) for key, proc in stack.processes.items()}
@@ -96,11 +99,13 @@ def main() -> int:
             bodies = [{"user": f"rush-{tag}-{i}@my-company.example", "office": WINDOW_OFFICE,
                        "date": day.isoformat()} for i in range(args.users)]
             timings: list[float] = []
+            meter = CpuMeter(stack_pids(stack)).start()
             started = time.monotonic()
             results = fire(stack.url("/api/bookings"), bodies, auth, timings=timings, timeout=120)
             wall = time.monotonic() - started
             outcomes = Counter(r[0] if not isinstance(r, BaseException) else type(r).__name__ for r in results)
             lag = lag_after_load(stack.database_url, stack.gateway_url, auth, [WINDOW_OFFICE])
+            cpu = meter.stop()
             import psycopg
 
             with psycopg.connect(stack.database_url, autocommit=True) as conn:
@@ -125,8 +130,10 @@ def main() -> int:
           f"connections' set-up); {booked} bookings in the database; consumers caught up "
           f"{'not within 120 s' if lag is None else f'{lag:.1f} s'} later   [target: all within 15 s, exactly "
           f"{args.capacity}]")
+    print(f"  CPU seconds during it, until the consumers caught up ({meter.seconds:.1f} s): "
+          + ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])))
     print(json.dumps({"cold_start_s": cold, "migrations_s": migrated, "memory_mb": memory, "infra_mb": infra,
-                      "window": {"outcomes": outcomes, "slowest_s": slowest, "booked": booked, "lag_s": lag,
+                      "window": {"cpu_s": cpu, "outcomes": outcomes, "slowest_s": slowest, "booked": booked, "lag_s": lag,
                                  "p50_ms": percentile_ms(timings, 0.5), "p99_ms": percentile_ms(timings, 0.99)}},
                      default=str))
     return 0

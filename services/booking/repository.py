@@ -17,6 +17,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select, text, true, update
@@ -125,7 +126,8 @@ def availability(office: str, day: date, counts: rules.Counts) -> dict:
             "booked_parking": counts.booked_parking, "version": counts.version}
 
 
-def _office(row: Office) -> rules.Office:
+def _office(row: Any) -> rules.Office:
+    """An office of the read model, from an `Office` or a row with its columns."""
     return rules.Office(row.id, row.name, row.quota, row.parking_quota, row.timezone, row.retired,
                         row.check_in_deadline, row.allocation, row.ballot_draw_days_before, row.ballot_draw_time)
 
@@ -222,21 +224,49 @@ HELD = ("active", "requested")  # statuses that hold a user's day (rule 8) and c
 
 
 def _load_snapshot(s, wanted: rules.Request, settings: rules.Settings, now: datetime) -> rules.Snapshot:
-    """A decision's snapshot, under its locks (the office-day counter row, then the user's week):
-    rules 5–7 first, which need no lock (an unknown office or a day outside the window locks
-    nothing). Few round trips: the office-day lock is held from the second statement to the
-    commit, so every statement in between delays the next decision for that office and day."""
-    row = s.execute(  # the office, and the user's settings if any, in one query
-        select(Office, UserSettings.quota, UserSettings.auto_approved)
-        .outerjoin(UserSettings, UserSettings.email == wanted.user)
-        .where(Office.id == wanted.office)
-    ).first()
-    office = _office(row[0]) if row else None
-    user_quota, auto_approved = (row[1], bool(row[2])) if row else (None, False)
-    rules.admit(wanted, rules.Snapshot(office, user_quota, auto_approved), settings, now)
-    assert office is not None  # rule 5: admit refused an unknown office
+    """A decision's snapshot, under its locks (the office-day counter row, then the user's week)."""
+    return _locked_snapshot(s, wanted, _preview(s, wanted, settings, now))
 
-    # Lock the office-day counter row, then the user's week (always in this order).
+
+def _preview(s, wanted: rules.Request, settings: rules.Settings, now: datetime) -> rules.Snapshot:
+    """Everything a decision reads, in one statement and without a lock (so one consistent
+    snapshot of the moment it ran); rules 5–7 checked on it. A rule it breaks was broken at that
+    moment, within the request's lifetime: `_decide` rejects on it at once, holding no lock, so
+    the many requests a full day gets do not queue behind the bookings on its counter row. Only
+    an acceptance needs the locks (`_locked_snapshot`), and is decided again under them."""
+    monday, sunday = rules.week_of(wanted.day)
+    row = s.execute(text(  # plain SQL: this runs for every request, and SQLAlchemy's compiling costs more than it
+        "SELECT f.id, f.name, f.quota, f.parking_quota, f.timezone, f.retired, f.check_in_deadline, f.allocation,"
+        " f.ballot_draw_days_before, f.ballot_draw_time, u.quota AS user_quota, u.auto_approved,"
+        " c.booked, c.booked_parking, c.version, o.quota AS day_quota, o.parking_quota AS day_parking_quota,"
+        " o.closed, o.note, o.office IS NOT NULL AS overridden,"
+        " EXISTS (SELECT 1 FROM booking.ballot_draws d WHERE d.office = f.id AND d.date = :day) AS drawn,"
+        " (SELECT coalesce(json_agg(json_build_array(b.office, b.date)), '[]') FROM booking.bookings b"
+        "  WHERE b.\"user\" = :user AND b.status = ANY(:held) AND b.date BETWEEN :monday AND :sunday) AS week"
+        " FROM booking.offices f"
+        " LEFT JOIN booking.user_settings u ON u.email = :user"
+        " LEFT JOIN booking.day_counts c ON c.office = f.id AND c.date = :day"
+        " LEFT JOIN booking.day_overrides o ON o.office = f.id AND o.date = :day"
+        " WHERE f.id = :office"
+    ), {"office": wanted.office, "day": wanted.day, "user": wanted.user, "held": list(HELD), "monday": monday,
+        "sunday": sunday}).first()
+    office = _office(row) if row else None
+    user_quota, auto_approved = (row.user_quota, bool(row.auto_approved)) if row else (None, False)
+    rules.admit(wanted, rules.Snapshot(office, user_quota, auto_approved), settings, now)
+    assert office is not None and row is not None  # rule 5: admit refused an unknown office
+    override = rules.Override(row.day_quota, row.day_parking_quota, bool(row.closed), row.note) if row.overridden else None
+    return rules.Snapshot(office, user_quota, auto_approved,
+                          rules.Counts(row.booked or 0, row.booked_parking or 0, row.version or 0),
+                          tuple(rules.Held(o, date.fromisoformat(d)) for o, d in row.week), override,
+                          office.allocation == "ballot" and bool(row.drawn))
+
+
+def _locked_snapshot(s, wanted: rules.Request, preview: rules.Snapshot) -> rules.Snapshot:
+    """The snapshot again, under the locks: the office-day counter row, then the user's week
+    (always in this order). Few round trips: the office-day lock is held from the first statement
+    to the commit, so every statement in between delays the next decision for that office and day."""
+    office = preview.office
+    assert office is not None
     monday, sunday = rules.week_of(wanted.day)
     booked, booked_parking, version = s.execute(text(
         "WITH d AS (INSERT INTO booking.day_counts AS c (office, date, booked, booked_parking, version)"
@@ -257,8 +287,8 @@ def _load_snapshot(s, wanted: rules.Request, settings: rules.Settings, now: date
     override = rules.Override(row[0], row[1], bool(row[2]), row[3]) if row[4] else None
     drawn = office.allocation == "ballot" and bool(row[5])
     week = tuple(rules.Held(o, date.fromisoformat(d)) for o, d in row[6])
-    return rules.Snapshot(office, user_quota, auto_approved, rules.Counts(booked, booked_parking, version),
-                          week, override, drawn)
+    return rules.Snapshot(office, preview.user_quota, preview.auto_approved,
+                          rules.Counts(booked, booked_parking, version), week, override, drawn)
 
 
 def _week_key(user: str, day: date) -> str:
@@ -282,10 +312,13 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
     request, SPEC §13, is written with status `requested` and leaves the counters alone)."""
     s = uow.session
     wanted = rules.Request.of(request)
-    snapshot = _load_snapshot(s, wanted, rules.Settings.of(config), now)
+    settings = rules.Settings.of(config)
+    preview = _preview(s, wanted, settings, now)
+    rules.decide(wanted, preview, settings, now)  # rules 5–11 on the lock-free preview: a rejection locks nothing
+    snapshot = _locked_snapshot(s, wanted, preview)
     office = snapshot.office
     assert office is not None
-    new = rules.decide(wanted, snapshot, rules.Settings.of(config), now)  # rules 5–11; a rejection rolls back
+    new = rules.decide(wanted, snapshot, settings, now)  # and again under the locks: the decision
 
     status = "requested" if new.requested else "active"
     booking = Booking(id=uuid.uuid4().hex, user=new.user, office=office.id, date=new.day, parking=new.parking,

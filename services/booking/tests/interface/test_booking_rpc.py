@@ -1,4 +1,5 @@
 """Booking's RPCs against the running service, broker and database."""
+import time
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -6,7 +7,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from services.booking.exceptions import BookingForbidden, BookingNotFound, InvalidRange, OfficeNotFound
+from services.booking.exceptions import BookingForbidden, BookingNotFound, InvalidRange, OfficeFull, OfficeNotFound
 
 
 def tomorrow() -> str:
@@ -47,6 +48,36 @@ def test_create_get_list_cancel(stack):
             rpc.booking.cancel_booking(booking["id"], {"email": user, "system_admin": False, "offices": []})
         with pytest.raises(OfficeNotFound):
             rpc.booking.create_booking({**request, "office": "nowhere"}, user)
+
+
+def test_a_full_day_refuses_without_waiting_for_its_counter_lock(stack):
+    """The window opening (issue 16): thousands ask for a day that is already full. Each refusal is
+    decided on a lock-free snapshot, so it does not queue behind the decisions holding the day's
+    counter row (here a transaction holds it for the whole test); only an acceptance waits."""
+    day = (datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=12)).isoformat()
+    user = f"late-{uuid.uuid4().hex[:8]}@my-company.example"
+    request = {"user": user, "office": "alpha", "date": day, "parking": False, "reason": None}
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        quota = next(o["quota"] for o in stack.config["offices"] if o["id"] == "alpha")
+        before = conn.execute("INSERT INTO booking.day_counts AS c (office, date, booked, booked_parking, version) "
+                              "VALUES ('alpha', %s, 0, 0, 0) ON CONFLICT (office, date) DO UPDATE SET version = "
+                              "c.version RETURNING booked", (day,)).fetchone()[0]
+        conn.execute("UPDATE booking.day_counts SET booked = %s WHERE office = 'alpha' AND date = %s", (quota, day))
+        try:
+            with psycopg.connect(stack.database_url) as holder:
+                holder.execute("SELECT 1 FROM booking.day_counts WHERE office = 'alpha' AND date = %s FOR UPDATE",
+                               (day,))
+                with stack.rpc(timeout=8) as rpc:
+                    started = time.monotonic()
+                    with pytest.raises(OfficeFull):
+                        rpc.booking.create_booking(request, user)
+                    took = time.monotonic() - started
+                    assert rpc.booking.list_bookings(user=user) == []
+                holder.rollback()
+        finally:
+            conn.execute("UPDATE booking.day_counts SET booked = booked - %s WHERE office = 'alpha' AND date = %s",
+                         (quota - before, day))
+    assert took < 2, f"the refusal waited {took:.1f} s for the day's lock"
 
 
 def test_stats_cover_every_office_and_day_in_the_given_order(stack):
