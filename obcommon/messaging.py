@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from kombu import Exchange
-from nameko.amqp.publish import Publisher
+from kombu import Connection, Exchange, Producer
 from nameko.exceptions import deserialize_to_instance
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import delete, select
@@ -140,8 +139,80 @@ def event_exchange(service: str) -> Exchange:
     return Exchange(f"{service}.events", type="topic", durable=True, auto_delete=False)
 
 
+class ConfirmedBatches:
+    """Publishes a batch of messages on one channel in confirm mode and waits once for the
+    broker's confirms of them all, instead of one round trip (and one pooled producer) per
+    message. Any failure (a nack, no confirm within `timeout`, a dead connection) raises and drops
+    the connection; the next batch opens a new one. Not shared between green threads."""
+
+    def __init__(self, amqp_uri: str, timeout: float = 10.0):
+        self.amqp_uri = amqp_uri
+        self.timeout = timeout
+        self._conn: Connection | None = None  # with its confirm-mode channel's producer
+        self._producer: Producer
+        self._sent = 0  # publishes on the current channel (its delivery tags are 1 … _sent)
+        self._unconfirmed: set[int] = set()
+        self._nacked = False
+        self._declared: set[str] = set()
+
+    def _open(self) -> tuple[Connection, Producer]:
+        if self._conn is None:
+            conn = Connection(self.amqp_uri, connect_timeout=5)
+            try:
+                channel = conn.channel()
+                channel.confirm_select()
+                channel.events["basic_ack"].add(self._on_ack)
+                channel.events["basic_nack"].add(self._on_nack)
+            except Exception:
+                conn.release()
+                raise
+            self._conn, self._producer = conn, Producer(channel, serializer="json")
+            self._sent, self._nacked, self._unconfirmed, self._declared = 0, False, set(), set()
+        return self._conn, self._producer
+
+    def _on_ack(self, tag: int, multiple: bool) -> None:
+        self._unconfirmed -= {t for t in self._unconfirmed if t <= tag} if multiple else {tag}
+
+    def _on_nack(self, tag: int, multiple: bool) -> None:
+        self._nacked = True
+
+    def publish(self, messages: list[tuple[dict, Exchange, str, dict]]) -> None:
+        """Publish (payload, exchange, routing key, headers) each, persistent; returns once the
+        broker confirmed every one."""
+        try:
+            conn, producer = self._open()
+            for payload, exchange, routing_key, headers in messages:
+                if exchange.name not in self._declared:
+                    exchange(producer.channel).declare()
+                    self._declared.add(exchange.name)
+                producer.publish(payload, exchange=exchange, routing_key=routing_key, headers=headers,
+                                 delivery_mode=2, mandatory=False, retry=False)
+                self._sent += 1
+                self._unconfirmed.add(self._sent)
+            deadline = time.monotonic() + self.timeout
+            while self._unconfirmed and not self._nacked:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"{len(self._unconfirmed)} messages not confirmed within {self.timeout} s")
+                conn.drain_events(timeout=remaining)
+            if self._nacked:
+                raise RuntimeError("the broker refused (nacked) a message")
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.release()
+            except Exception:  # noqa: BLE001 - already dead
+                pass
+
+
 class OutboxRelay:
-    """Publishes a service's outbox rows with publisher confirms, then deletes them.
+    """Publishes a service's outbox rows with publisher confirms (a batch per confirm wait), then
+    deletes them.
 
     Several processes of one service may run: `FOR UPDATE SKIP LOCKED` gives each row to one
     relay. A crash between publish and delete re-publishes the row later (at-least-once); a
@@ -155,7 +226,7 @@ class OutboxRelay:
         self.model = outbox_model
         self.service = service
         self.exchange = event_exchange(service)
-        self.publisher = Publisher(amqp_uri, serializer="json", use_confirms=True)
+        self.publisher = ConfirmedBatches(amqp_uri)
 
     def publish_pending(self) -> int:
         """Publish what is waiting; returns how many rows were published."""
@@ -171,19 +242,12 @@ class OutboxRelay:
                 if not rows:
                     session.rollback()
                     return total
-                for row in rows:
-                    self.publisher.publish(
-                        row.payload,
-                        exchange=self.exchange,
-                        declare=[self.exchange],
-                        routing_key=row.routing_key,
-                        delivery_mode=2,
-                        headers={"nameko.call_id_stack": [f"{self.service}.outbox.{row.id}"],
-                                 # nameko hands `nameko.*` headers to handlers as context data
-                                 **{f"nameko.{k}": v for k, v in (row.headers or {}).items()}},
-                        retry=False,
-                        mandatory=False,
-                    )
+                self.publisher.publish([
+                    (row.payload, self.exchange, row.routing_key,
+                     {"nameko.call_id_stack": [f"{self.service}.outbox.{row.id}"],
+                      # nameko hands `nameko.*` headers to handlers as context data
+                      **{f"nameko.{k}": v for k, v in (row.headers or {}).items()}})
+                    for row in rows])
                 session.execute(delete(self.model).where(self.model.id.in_([r.id for r in rows])))
                 session.commit()
                 total += len(rows)

@@ -383,6 +383,7 @@ class Database(DependencyProvider):
                 self._wake.get(timeout=timeout)
             except Empty:
                 pass
+        self.relay.publisher.close()
 
     def get_dependency(self, worker_ctx) -> Db:
         return Db(self, worker_ctx)
