@@ -63,6 +63,7 @@ def main() -> int:
     parser.add_argument("--capacity", type=int, default=500)
     parser.add_argument("--gateway-replicas", type=int, default=1)
     parser.add_argument("--booking-replicas", type=int, default=1)
+    parser.add_argument("--booking-workers", type=int, default=None, help="MAX_WORKERS of booking (default 10)")
     args = parser.parse_args()
     # every one of the window's users holds a connection at once
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -76,15 +77,16 @@ def main() -> int:
             t0 = time.monotonic()
             upgrade(stack.database_url)
             migrated = time.monotonic() - t0
+            workers = {"MAX_WORKERS": str(args.booking_workers)} if args.booking_workers else None
             for name in SERVICES:
-                stack.launch(name)
+                stack.launch(name, env=workers if name == "booking" else None)
             stack.launch("gateway")
             stack.wait_ready(120)
             cold = time.monotonic() - t0
             for i in range(args.gateway_replicas - 1):
                 stack.launch("gateway", key=f"gateway{i + 2}", port=stack.processes["gateway"].http_port)
             for i in range(args.booking_replicas - 1):
-                stack.launch("booking", key=f"booking{i + 2}")
+                stack.launch("booking", key=f"booking{i + 2}", env=workers)
             stack.wait_ready(120)
             time.sleep(10)
             memory = {key: memory_mb(proc.popen.pid) for key, proc in stack.processes.items()}
@@ -130,6 +132,9 @@ def main() -> int:
           f"connections' set-up); {booked} bookings in the database; consumers caught up "
           f"{'not within 120 s' if lag is None else f'{lag:.1f} s'} later   [target: all within 15 s, exactly "
           f"{args.capacity}]")
+    per_second = Counter(int(t) for t in timings)
+    print("  answers per second from the common start: "
+          + " ".join(str(per_second.get(i, 0)) for i in range(int(max(timings, default=0)) + 1)))
     print(f"  CPU seconds during it, until the consumers caught up ({meter.seconds:.1f} s): "
           + ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])))
     print(json.dumps({"cold_start_s": cold, "migrations_s": migrated, "memory_mb": memory, "infra_mb": infra,
