@@ -11,7 +11,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Identity, MetaData, String, Text, cast, create_engine, delete, func, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Identity,
+    MetaData,
+    String,
+    Text,
+    cast,
+    create_engine,
+    delete,
+    func,
+    insert,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -170,6 +183,16 @@ class UnitOfWork:
         self._emitted += 1
         return payload
 
+    def emit_statement(self, event, **fields: Any) -> tuple[dict, Any]:
+        """`emit`, as an INSERT statement for the caller to run (e.g. as a CTE of its own write,
+        to save a round trip): (payload, statement). It must run in this transaction."""
+        payload = event.build(**fields)
+        statement = insert(self._outbox_model).values(
+            exchange=f"{self._service_name}.events", routing_key=event.name, payload=payload,
+            headers=tracing.current_context(), created_at=utcnow())
+        self._emitted += 1
+        return payload, statement
+
 
 class NestedUnitOfWork:
     """A unit of work inside a command's transaction: a savepoint of the same session."""
@@ -192,6 +215,9 @@ class NestedUnitOfWork:
 
     def emit(self, event, **fields: Any) -> dict:
         return self._parent.emit(event, **fields)
+
+    def emit_statement(self, event, **fields: Any) -> tuple[dict, Any]:
+        return self._parent.emit_statement(event, **fields)
 
 
 def forget_answers_naming(session: Session, base: Any, text_: str) -> int:

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select, text, true, update
+from sqlalchemy import case, func, literal_column, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 
@@ -151,14 +151,14 @@ def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempo
     """Returns (booking, event). A replayed idempotent request returns (first booking, None).
 
     With a key, the decision comes first and the key is written with its answer in the same
-    transaction, in one statement (`_keep_key`): a key already used within IDEMPOTENCY_TTL (a
+    transaction (an acceptance's in its write statement, a refusal's by `_keep_key`): a key already used within IDEMPOTENCY_TTL (a
     retry, or a concurrent first attempt, whose insert this statement waits for) makes the whole
     attempt roll back, and the stored first answer is returned instead (`_replay`). A rule's
     rejection is stored as the answer too; the rules reject before anything is written."""
     caller = normalize_email(caller)
     if not idempotency_key:
         with db.uow() as uow:
-            booking, event = _decide(uow, config, request, caller, now)
+            booking, event, _ = _decide(uow, config, request, caller, now)
             uow.commit()
             return booking, event
     fingerprint = rules.request_fingerprint(request, _fingerprint_key())
@@ -166,14 +166,17 @@ def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempo
         error: BookingError | None = None
         response: dict | None = None
         with db.uow() as uow:
+            kept: bool | None = None
             try:
-                booking, event = _decide(uow, config, request, caller, now)
+                booking, event, kept = _decide(uow, config, request, caller, now, (caller, idempotency_key, fingerprint))
                 response = {"booking": booking}
             except BookingError as exc:
                 error = exc
                 if type(exc).__name__ in REPLAYABLE:
                     response = {"error": type(exc).__name__, "message": exc.message}
-            if response is not None and _keep_key(uow.session, caller, idempotency_key, fingerprint, response, now):
+            if kept is None and response is not None:  # not stored by the decision's write (a refusal, a request)
+                kept = _keep_key(uow.session, caller, idempotency_key, fingerprint, response, now)
+            if kept:
                 uow.commit()
                 if error is not None:
                     raise error
@@ -195,14 +198,17 @@ def _keep_key(session, caller: str, key: str, fingerprint: str, response: dict, 
     """Store the key with this attempt's answer: False when the key holds another attempt's answer
     (given within IDEMPOTENCY_TTL; an older key, not purged yet, counts as never used). Waits while
     a concurrent attempt with the key is in flight."""
+    return session.execute(_key_statement(caller, key, fingerprint, response, now)).first() is not None
+
+
+def _key_statement(caller: str, key: str, fingerprint: str, response: dict, now: datetime):
+    """The INSERT of `_keep_key`, returning the key when stored (no row: another attempt's)."""
     table = IdempotencyKey.__table__
     values = {"fingerprint": fingerprint, "response": response, "created_at": now}
-    return session.execute(
-        insert(IdempotencyKey).values(caller=caller, key=key, **values)
-        .on_conflict_do_update(index_elements=["caller", "key"], set_=values,
-                               where=(table.c.created_at <= now - rules.IDEMPOTENCY_TTL) | table.c.response.is_(None))
-        .returning(IdempotencyKey.key)
-    ).first() is not None
+    return (insert(IdempotencyKey).values(caller=caller, key=key, **values)
+            .on_conflict_do_update(index_elements=["caller", "key"], set_=values,
+                                   where=(table.c.created_at <= now - rules.IDEMPOTENCY_TTL) | table.c.response.is_(None))
+            .returning(IdempotencyKey.key))
 
 
 def _replay(db: Db, caller: str, key: str, fingerprint: str, now: datetime) -> tuple[dict, None] | None:
@@ -307,9 +313,13 @@ def _lock_user_weeks(s, users_days: set[tuple[str, date]]) -> None:
                        " FROM (SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS ordered"), {"keys": keys})
 
 
-def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -> tuple[dict, dict]:
+def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime,
+            key: tuple[str, str, str] | None = None) -> tuple[dict, dict, bool | None]:
     """Load the snapshot under the locks, let `rules.decide` rule, write what it decided (a ballot
-    request, SPEC §13, is written with status `requested` and leaves the counters alone)."""
+    request, SPEC §13, is written with status `requested` and leaves the counters alone).
+    Returns (booking, event, kept): with `key` = (caller, Idempotency-Key, fingerprint), an
+    acceptance stores the key with its answer in its write statement, and `kept` says whether it
+    could (False: another attempt holds the key); None when the key was not stored here."""
     s = uow.session
     wanted = rules.Request.of(request)
     settings = rules.Settings.of(config)
@@ -326,23 +336,30 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime) -
     inserted = insert(Booking).values(id=booking.id, user=booking.user, office=booking.office, date=booking.date,
                                       parking=booking.parking, status=status, created_at=now,
                                       created_by=caller, sequence=0).returning(Booking.id)
+    result = booking_json(booking, office)
+    fields = {"actor": caller, "entity": "booking", "entity_id": booking.id, "office": office.id, "after": result,
+              "availability": availability(office.id, new.day, new.counts), "office_timezone": office.timezone,
+              "reason": new.reason, "reason_required": new.reason_required, "sequence": 0,
+              "draw_at": moment.isoformat() if new.requested and (moment := rules.draw_at(office, new.day)) else None}
     if new.requested:
         s.execute(inserted)
-    else:
-        counted = (update(DayCount).where(DayCount.office == office.id, DayCount.date == new.day)
-                   .values(booked=new.counts.booked, booked_parking=new.counts.booked_parking,
-                           version=new.counts.version)
-                   .returning(DayCount.version).cte())
-        # both writes, one round trip (each CTE is one row: the join is on purpose)
-        ins = inserted.cte()
-        s.execute(select(ins.c.id, counted.c.version).select_from(ins).join(counted, true()))
-    result = booking_json(booking, office)
-    event = uow.emit(BOOKING_CREATED, actor=caller, entity="booking", entity_id=booking.id, office=office.id,
-                     after=result, availability=availability(office.id, new.day, new.counts),
-                     office_timezone=office.timezone, reason=new.reason, reason_required=new.reason_required,
-                     sequence=0, draw_at=moment.isoformat() if new.requested and (moment := rules.draw_at(office, new.day))
-                     else None)
-    return result, event
+        return result, uow.emit(BOOKING_CREATED, **fields), None
+    # Every write of an acceptance in one round trip, while the office-day lock is held: the
+    # booking, its counter, its event (outbox) and, with a key, the key with this answer (each CTE
+    # is one row, or none for a key another attempt holds: the joins are on purpose).
+    counted = (update(DayCount).where(DayCount.office == office.id, DayCount.date == new.day)
+               .values(booked=new.counts.booked, booked_parking=new.counts.booked_parking, version=new.counts.version)
+               .returning(DayCount.version).cte())
+    event, outbox = uow.emit_statement(BOOKING_CREATED, **fields)
+    ins, queued = inserted.cte(), outbox.returning(literal_column("id")).cte()
+    statement = select(ins.c.id, counted.c.version, queued.c.id).select_from(ins).join(counted, true()).join(queued, true())
+    if key is None:
+        s.execute(statement)
+        return result, event, None
+    caller_key, idempotency_key, fingerprint = key
+    kept = _key_statement(caller_key, idempotency_key, fingerprint, {"booking": result}, now).cte()
+    row = s.execute(statement.add_columns(kept.c.key).outerjoin(kept, true())).one()
+    return result, event, row[-1] is not None
 
 
 # ------------------------------------------------------------------------------ cancel
@@ -1233,7 +1250,7 @@ def _decide_occurrence(db: Db, config: AppConfig, pattern: dict, day: date, now:
         savepoint = s.begin_nested()
         values: dict = {}
         try:
-            booking, _ = _decide(uow, config, request, RECURRING_ACTOR, now)
+            booking, _, _ = _decide(uow, config, request, RECURRING_ACTOR, now)
         except BookingError as exc:
             savepoint.rollback()
             values = {"status": "refused", "code": exc.code, "message": exc.message}
