@@ -234,28 +234,36 @@ def _load_snapshot(s, wanted: rules.Request, settings: rules.Settings, now: date
     return _locked_snapshot(s, wanted, _preview(s, wanted, settings, now))
 
 
+# The user's active and requested bookings of the request's week, as [[office, date], …] (rule 11).
+_WEEK = ("(SELECT coalesce(json_agg(json_build_array(b.office, b.date)), '[]') FROM booking.bookings b"
+         " WHERE b.\"user\" = :user AND b.status = ANY(:held) AND b.date BETWEEN :monday AND :sunday)")
+
+
+def _week_params(wanted: rules.Request, office: str) -> dict:
+    monday, sunday = rules.week_of(wanted.day)
+    return {"office": office, "day": wanted.day, "user": wanted.user, "held": list(HELD), "monday": monday,
+            "sunday": sunday}
+
+
 def _preview(s, wanted: rules.Request, settings: rules.Settings, now: datetime) -> rules.Snapshot:
     """Everything a decision reads, in one statement and without a lock (so one consistent
     snapshot of the moment it ran); rules 5–7 checked on it. A rule it breaks was broken at that
     moment, within the request's lifetime: `_decide` rejects on it at once, holding no lock, so
     the many requests a full day gets do not queue behind the bookings on its counter row. Only
     an acceptance needs the locks (`_locked_snapshot`), and is decided again under them."""
-    monday, sunday = rules.week_of(wanted.day)
     row = s.execute(text(  # plain SQL: this runs for every request, and SQLAlchemy's compiling costs more than it
         "SELECT f.id, f.name, f.quota, f.parking_quota, f.timezone, f.retired, f.check_in_deadline, f.allocation,"
         " f.ballot_draw_days_before, f.ballot_draw_time, u.quota AS user_quota, u.auto_approved,"
         " c.booked, c.booked_parking, c.version, o.quota AS day_quota, o.parking_quota AS day_parking_quota,"
         " o.closed, o.note, o.office IS NOT NULL AS overridden,"
         " EXISTS (SELECT 1 FROM booking.ballot_draws d WHERE d.office = f.id AND d.date = :day) AS drawn,"
-        " (SELECT coalesce(json_agg(json_build_array(b.office, b.date)), '[]') FROM booking.bookings b"
-        "  WHERE b.\"user\" = :user AND b.status = ANY(:held) AND b.date BETWEEN :monday AND :sunday) AS week"
+        f" {_WEEK} AS week"
         " FROM booking.offices f"
         " LEFT JOIN booking.user_settings u ON u.email = :user"
         " LEFT JOIN booking.day_counts c ON c.office = f.id AND c.date = :day"
         " LEFT JOIN booking.day_overrides o ON o.office = f.id AND o.date = :day"
         " WHERE f.id = :office"
-    ), {"office": wanted.office, "day": wanted.day, "user": wanted.user, "held": list(HELD), "monday": monday,
-        "sunday": sunday}).first()
+    ), _week_params(wanted, office=wanted.office)).first()
     office = _office(row) if row else None
     user_quota, auto_approved = (row.user_quota, bool(row.auto_approved)) if row else (None, False)
     rules.admit(wanted, rules.Snapshot(office, user_quota, auto_approved), settings, now)
@@ -273,7 +281,6 @@ def _locked_snapshot(s, wanted: rules.Request, preview: rules.Snapshot) -> rules
     to the commit, so every statement in between delays the next decision for that office and day."""
     office = preview.office
     assert office is not None
-    monday, sunday = rules.week_of(wanted.day)
     booked, booked_parking, version = s.execute(text(
         "WITH d AS (INSERT INTO booking.day_counts AS c (office, date, booked, booked_parking, version)"
         " VALUES (:office, :day, 0, 0, 0) ON CONFLICT (office, date) DO UPDATE SET version = c.version"
@@ -285,11 +292,9 @@ def _locked_snapshot(s, wanted: rules.Request, preview: rules.Snapshot) -> rules
     row = s.execute(text(
         "SELECT o.quota, o.parking_quota, o.closed, o.note, o.office IS NOT NULL,"
         " EXISTS (SELECT 1 FROM booking.ballot_draws d WHERE d.office = :office AND d.date = :day),"
-        " (SELECT coalesce(json_agg(json_build_array(b.office, b.date)), '[]') FROM booking.bookings b"
-        "  WHERE b.\"user\" = :user AND b.status = ANY(:held) AND b.date BETWEEN :monday AND :sunday)"
+        f" {_WEEK}"
         " FROM (SELECT 1) AS one LEFT JOIN booking.day_overrides o ON o.office = :office AND o.date = :day"
-    ), {"office": office.id, "day": wanted.day, "user": wanted.user, "held": list(HELD), "monday": monday,
-        "sunday": sunday}).one()
+    ), _week_params(wanted, office=office.id)).one()
     override = rules.Override(row[0], row[1], bool(row[2]), row[3]) if row[4] else None
     drawn = office.allocation == "ballot" and bool(row[5])
     week = tuple(rules.Held(o, date.fromisoformat(d)) for o, d in row[6])
