@@ -7,7 +7,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from datetime import timedelta
-from email.message import EmailMessage
+from email.message import Message
 
 import eventlet
 from eventlet.semaphore import Semaphore
@@ -67,7 +67,7 @@ class SmtpTransport:
         self._smtp = self._connect()
         return self._smtp
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: Message) -> None:
         smtp = self._connection()
         try:
             smtp.send_message(msg)
@@ -89,7 +89,7 @@ class SmtpTransport:
 class LogTransport:
     """Development mode without a mailbox: nothing is sent; the mail counts as sent."""
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: Message) -> None:
         log.info("development mode: no SMTP_HOST or DEV_MAILBOX, not sending %r to %s", msg["Subject"], msg["To"])
 
     def close(self) -> None:

@@ -9,7 +9,8 @@ from services.notify import rules
 
 
 def test_login_code_message_gives_code_and_validity():
-    msg = rules.build_login_code_message("office-booker@my-company.example", "ann@my-company.example", "012345", 10)
+    built = rules.build_login_code_message("office-booker@my-company.example", "ann@my-company.example", "012345", 10)
+    msg = message_from_bytes(built.as_bytes(), policy=policy.default)  # as a mail client reads it
     assert msg["From"] == "office-booker@my-company.example"
     assert msg["To"] == "ann@my-company.example"
     assert msg["Subject"] == "Your Office Booker sign-in code"
@@ -79,3 +80,17 @@ def test_parse_host_port():
     assert rules.parse_host_port("mailbox", 1025) == ("mailbox", 1025)
     assert rules.parse_host_port("[::1]:2525", 25) == ("::1", 2525)
     assert rules.parse_host_port(":2525", 25) == ("127.0.0.1", 2525)
+
+
+def test_non_ascii_subject_body_and_calendar_survive_the_wire():
+    ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nLOCATION:Zürich Straße\r\nEND:VCALENDAR\r\n"
+    msg = rules.build_message(
+        "from@x.example", "to@x.example", "Booking confirmed: Zürich, 2030-01-02", "Office Zürich — see you.\n",
+        [{"filename": "booking.ics", "content_type": "text/calendar; method=REQUEST; charset=utf-8", "content": ics}])
+    parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
+    assert parsed["Subject"] == "Booking confirmed: Zürich, 2030-01-02"
+    assert parsed.get_body(preferencelist=("plain",)).get_content() == "Office Zürich — see you.\n"
+    (part,) = list(parsed.iter_attachments())
+    assert part.get_content_type() == "text/calendar" and part.get_param("method") == "REQUEST"
+    assert part.get_content_charset() == "utf-8" and part.get_filename() == "booking.ics"
+    assert part.get_content().replace("\r\n", "\n") == ics.replace("\r\n", "\n")
