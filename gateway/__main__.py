@@ -15,6 +15,7 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Callable, Iterable  # noqa: E402
 
 import eventlet  # noqa: E402
 import eventlet.event  # noqa: E402
@@ -23,6 +24,24 @@ import eventlet.wsgi  # noqa: E402
 from obcommon.config import ConfigError, Env, load_config  # noqa: E402
 from obcommon.logs import setup_logging  # noqa: E402
 from obcommon.tracing import setup_tracing  # noqa: E402
+
+
+def take_turns(wsgi_app: Callable) -> Callable:
+    """Each request first lets the other green threads run.
+
+    eventlet.wsgi serves a keep-alive connection in one green thread that reads the next request
+    as soon as it has answered one, and a read whose data has already arrived does not yield to
+    the hub. A fast client that sends its next request while the previous answer is being
+    finished keeps the loop, and the other connections wait: with 50 connections over two
+    gateway processes, p50 0.5 ms but p99 1.4 s and wrk timeouts (issue 16). One `sleep(0)` per
+    request (a hub switch, a few microseconds) gives every ready connection its turn: p99 30 ms
+    (docs/benchmarks.md; tests/test_gateway_fairness.py).
+    """
+    def wrapped(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        eventlet.sleep(0)
+        return wsgi_app(environ, start_response)
+
+    return wrapped
 
 
 def main() -> int:
@@ -38,6 +57,7 @@ def main() -> int:
     from gateway.app import create_app
 
     app = create_app(config, env)
+    app.wsgi_app = take_turns(app.wsgi_app)  # type: ignore[method-assign]
     host = os.environ.get("GATEWAY_HOST", "0.0.0.0")
     sock = eventlet.listen((host, env.gateway_port), reuse_port=True, backlog=1024)
     log = logging.getLogger("gateway")
