@@ -171,27 +171,22 @@ class UnitOfWork:
         The payload is validated against the event's contract now, so a bad event fails the
         change that produced it instead of reaching consumers.
         """
-        payload = event.build(**fields)
-        self.session.add(
-            self._outbox_model(
-                exchange=f"{self._service_name}.events",
-                routing_key=event.name,
-                payload=payload,
-                headers=tracing.current_context(),
-            )
-        )
-        self._emitted += 1
-        return payload
+        row = self._outbox_row(event, fields)
+        self.session.add(self._outbox_model(**row))
+        return row["payload"]
 
     def emit_statement(self, event, **fields: Any) -> tuple[dict, Any]:
         """`emit`, as an INSERT statement for the caller to run (e.g. as a CTE of its own write,
         to save a round trip): (payload, statement). It must run in this transaction."""
-        payload = event.build(**fields)
-        statement = insert(self._outbox_model).values(
-            exchange=f"{self._service_name}.events", routing_key=event.name, payload=payload,
-            headers=tracing.current_context(), created_at=utcnow())
+        row = self._outbox_row(event, fields)
+        return row["payload"], insert(self._outbox_model).values(**row, created_at=utcnow())
+
+    def _outbox_row(self, event, fields: dict[str, Any]) -> dict[str, Any]:
+        """The outbox row's values for `event`, its payload checked against the contract."""
+        payload = event.build(**fields)  # raises before anything is counted as emitted
         self._emitted += 1
-        return payload, statement
+        return {"exchange": f"{self._service_name}.events", "routing_key": event.name,
+                "payload": payload, "headers": tracing.current_context()}
 
 
 class NestedUnitOfWork:

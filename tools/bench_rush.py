@@ -37,7 +37,7 @@ from obcommon.procs import SERVICES  # noqa: E402
 from tests.support.infra import amqp_server_uri, database_server_url, fresh_database, fresh_vhost  # noqa: E402
 from tests.support.load import fire  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
-from tools.benchlib import CpuMeter, _pids_named, lag_after_load, percentile_ms, stack_pids  # noqa: E402
+from tools.benchlib import CpuMeter, lag_after_load, percentile_ms, pids_named, stack_pids  # noqa: E402
 
 WINDOW_OFFICE = "window"
 
@@ -90,8 +90,8 @@ def main() -> int:
             stack.wait_ready(120)
             time.sleep(10)
             memory = {key: memory_mb(proc.popen.pid) for key, proc in stack.processes.items()}
-            infra = {"rabbitmq": [memory_mb(p) for p in _pids_named("beam.smp")],
-                     "postgresql": [memory_mb(p) for p in _pids_named("postgres")]}
+            infra = {"rabbitmq": [memory_mb(p) for p in pids_named("beam.smp")],
+                     "postgresql": [memory_mb(p) for p in pids_named("postgres")]}
 
             token = stack.login("admin@my-company.example")["token"]
             auth = {"Authorization": f"Bearer {token}"}

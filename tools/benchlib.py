@@ -159,7 +159,7 @@ def _ticks(pid: int) -> tuple[int, int]:
     return int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
 
 
-def _pids_named(name: str) -> list[int]:
+def pids_named(name: str) -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -195,8 +195,8 @@ class CpuMeter:
         for label, pid in self.processes.items():
             group = label.rstrip("0123456789")  # booking2 counts with booking
             out[group] = out.get(group, 0.0) + _ticks(pid)[0] / _HZ
-        out["rabbitmq"] = sum(_ticks(p)[0] for p in _pids_named("beam.smp")) / _HZ
-        pg = _pids_named("postgres")
+        out["rabbitmq"] = sum(_ticks(p)[0] for p in pids_named("beam.smp")) / _HZ
+        pg = pids_named("postgres")
         out["postgresql"] = (sum(_ticks(p)[0] for p in pg) + sum(_ticks(p)[1] for p in pg)) / _HZ
         out["benchmark (load, SMTP peer)"] = _ticks(os.getpid())[0] / _HZ
         out["machine"] = _machine_busy()
