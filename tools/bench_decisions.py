@@ -1,5 +1,6 @@
 """Booking decisions in one process against PostgreSQL, no broker or gateway: the
-statements a create and a cancel send, and sequential creates per second, through
+statements a create and a cancel send, sequential creates per second, and sequential refusals of a
+full day per second (with the CPU each costs this process), through
 `services.booking.repository` as the service calls it.
 
     .venv/bin/python -m tools.bench_decisions [N] [--key]
@@ -48,6 +49,8 @@ def main() -> int:
         upgrade(url, ["booking"])
         db = Db.standalone(url, Base, "booking")
         try:
+            repository.upsert_office(db, {"id": "full", "name": "Full", "quota": 1, "parking_quota": 0,
+                                          "timezone": "Europe/London", "retired": False})
             for i in range(5):
                 repository.upsert_office(db, {"id": f"o{i}", "name": f"O{i}", "quota": 50, "parking_quota": 5,
                                               "timezone": "Europe/London", "retired": False})
@@ -72,10 +75,26 @@ def main() -> int:
                     outcome = type(exc).__name__
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
             elapsed = time.perf_counter() - start
+            # refusals: the one place of "full" taken, then n others ask for it (rule: day full)
+            full = {"office": "full", "date": tomorrow.isoformat(), "parking": False, "reason": None}
+            repository.create_booking(db, CONFIG, {**full, "user": "first@my-company.example"},
+                                      "first@my-company.example", key(), now)
+            refused: dict[str, int] = {}
+            start, cpu = time.perf_counter(), time.process_time()
+            for i in range(n):
+                who = f"r{i}@my-company.example"
+                try:
+                    repository.create_booking(db, CONFIG, {**full, "user": who}, who, key(), now)
+                    refused["201"] = refused.get("201", 0) + 1
+                except errors.BookingError as exc:
+                    refused[type(exc).__name__] = refused.get(type(exc).__name__, 0) + 1
+            refusing, refusing_cpu = time.perf_counter() - start, time.process_time() - cpu
         finally:
             db.dispose()
     print(f"{'with' if keyed else 'without'} Idempotency-Keys: statements per create {per_create}, per cancel {per_cancel} (commit not counted); {n} sequential "
           f"decisions in {elapsed:.2f} s: {n / elapsed:.0f}/s, {1000 * elapsed / n:.1f} ms each; {outcomes}")
+    print(f"  {n} sequential refusals of a full day: {n / refusing:.0f}/s, {1000 * refusing / n:.2f} ms each, "
+          f"{1000 * refusing_cpu / n:.2f} ms of this process's CPU each; {refused}")
     return 0
 
 

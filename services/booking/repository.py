@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import secrets
 import uuid
 from datetime import date, datetime, timedelta
@@ -198,7 +199,16 @@ def _keep_key(session, caller: str, key: str, fingerprint: str, response: dict, 
     """Store the key with this attempt's answer: False when the key holds another attempt's answer
     (given within IDEMPOTENCY_TTL; an older key, not purged yet, counts as never used). Waits while
     a concurrent attempt with the key is in flight."""
-    return session.execute(_key_statement(caller, key, fingerprint, response, now)).first() is not None
+    # plain SQL, the same statement as `_key_statement`: it runs for every refusal, and building
+    # and compiling the Core statement cost more than the round trip (tools/bench_decisions)
+    return session.execute(text(
+        "INSERT INTO booking.idempotency_keys AS k (caller, key, fingerprint, response, created_at)"
+        " VALUES (:caller, :key, :fingerprint, CAST(:response AS jsonb), :now)"
+        " ON CONFLICT (caller, key) DO UPDATE SET fingerprint = excluded.fingerprint,"
+        " response = excluded.response, created_at = excluded.created_at"
+        " WHERE k.created_at <= :expired OR k.response IS NULL RETURNING k.key"
+    ), {"caller": caller, "key": key, "fingerprint": fingerprint, "response": json.dumps(response), "now": now,
+        "expired": now - rules.IDEMPOTENCY_TTL}).first() is not None
 
 
 def _key_statement(caller: str, key: str, fingerprint: str, response: dict, now: datetime):
