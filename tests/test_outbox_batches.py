@@ -1,7 +1,8 @@
 """The outbox relay's publisher (obcommon.messaging.ConfirmedBatches), against the real broker:
 a batch is confirmed by the broker as a whole, in order, with its headers; a broker that goes
 away mid-life fails the batch (the relay keeps the rows and tries again) and the next batch
-reconnects."""
+reconnects. The relay (obcommon.messaging.OutboxRelay) over a real outbox: two relays publish
+each row once; a failed publish leaves the rows for the next pass."""
 import pytest
 from kombu import Connection, Exchange, Queue
 
@@ -61,3 +62,86 @@ def test_a_broker_that_went_away_fails_the_batch_then_the_next_one_reconnects(br
         publisher.close()
         proxy.close()
     assert [p["n"] for p, _, _ in received(conn, queue)] in ([1, 3], [1, 2, 3])  # 2: sent before the cut was seen
+
+
+# ---------------------------------------------------------------- the relay over a real outbox
+
+@pytest.fixture
+def outbox(database_url, amqp_server):
+    """booking's outbox table in a fresh database, and a queue bound to booking's events."""
+    from obcommon.migrate import upgrade
+    from obcommon.service import Db
+    from services.booking.models import Base
+
+    upgrade(database_url, ["booking"])
+    db = Db.standalone(database_url, Base, "booking")
+    with fresh_vhost(amqp_server) as amqp_uri, Connection(amqp_uri) as conn:
+        queue = Queue("relay-test", exchange=Exchange("booking.events", type="topic", durable=True),
+                      routing_key="#", durable=True)
+        queue(conn.default_channel).declare()
+        yield db, amqp_uri, conn, queue
+    db.dispose()
+
+
+def _fill(db, n: int) -> None:
+    from sqlalchemy import text
+
+    with db._p.Session() as session:
+        session.execute(text("INSERT INTO booking.outbox (exchange, routing_key, payload, headers, created_at)"
+                             " SELECT 'booking.events', 'thing', jsonb_build_object('n', i), NULL, now()"
+                             " FROM generate_series(1, :n) AS i"), {"n": n})
+        session.commit()
+
+
+def _left(db) -> int:
+    from sqlalchemy import text
+
+    with db._p.Session() as session:
+        return session.execute(text("SELECT count(*) FROM booking.outbox")).scalar_one()
+
+
+def test_two_relays_publish_each_row_once(outbox):
+    import threading
+
+    from obcommon.messaging import OutboxRelay
+    from services.booking.models import OutboxMessage
+
+    db, amqp_uri, conn, queue = outbox
+    relays = [OutboxRelay(db._p.Session, OutboxMessage, amqp_uri, "booking") for _ in range(2)]
+    for relay in relays:
+        relay.batch = 7  # many passes, so the two take turns on the table
+    _fill(db, 300)
+    counts: list[int] = []
+    threads = [threading.Thread(target=lambda r=relay: counts.append(r.publish_pending())) for relay in relays]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for relay in relays:
+        relay.publisher.close()
+    got = [payload["n"] for payload, _, _ in received(conn, queue)]
+    assert sorted(got) == list(range(1, 301)) and sum(counts) == 300  # each row once
+    assert _left(db) == 0
+
+
+def test_a_failed_publish_leaves_the_rows_for_the_next_pass(outbox):
+    from obcommon.messaging import OutboxRelay
+    from services.booking.models import OutboxMessage
+
+    db, amqp_uri, conn, queue = outbox
+    proxy, proxied = TcpProxy.for_amqp(amqp_uri)
+    relay = OutboxRelay(db._p.Session, OutboxMessage, proxied, "booking")
+    relay.publisher.timeout = 3
+    try:
+        _fill(db, 5)
+        proxy.cut()
+        with pytest.raises(Exception):  # noqa: B017 - a connection error or no confirm in time
+            relay.publish_pending()
+        assert _left(db) == 5  # the deletion rolled back with the failed publish
+        proxy.restore()
+        assert relay.publish_pending() == 5
+    finally:
+        relay.publisher.close()
+        proxy.close()
+    got = [payload["n"] for payload, _, _ in received(conn, queue)]
+    assert got[-5:] == [1, 2, 3, 4, 5] and _left(db) == 0
