@@ -6,8 +6,9 @@ sender at a time, and marked sent once the SMTP server has accepted it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from obcommon.db import UnitOfWork, utcnow
@@ -16,6 +17,8 @@ from obcommon.service import Db
 from . import rules
 from .models import Mail
 from .schemas import Attachment
+
+MAILS = cast(Table, Mail.__table__)  # Core statements on the table where they run per mail (see `enqueue`)
 
 
 def store(db: Db, mails: list[rules.Mail]) -> bool:
@@ -36,12 +39,12 @@ def enqueue(uow: UnitOfWork, source_event_id: str, to: str, subject: str, body: 
     """
     stored = [Attachment.model_validate(a).model_dump() for a in attachments or []] or None
     now = utcnow()
-    row_id = uow.session.execute(
-        insert(Mail)
+    row_id = uow.session.execute(  # on the table, not the ORM entity: no ORM bulk-insert path per mail
+        insert(MAILS)
         .values(source_event_id=source_event_id, kind=kind, to_address=to, subject=subject, body=body,
                 attachments=stored, created_at=now, attempts=0, next_attempt_at=now)
-        .on_conflict_do_nothing(index_elements=[Mail.source_event_id])
-        .returning(Mail.id)
+        .on_conflict_do_nothing(index_elements=[MAILS.c.source_event_id])
+        .returning(MAILS.c.id)
     ).scalar()
     return row_id is not None
 
@@ -95,7 +98,7 @@ def record_failure(db: Db, mail_id: int, attempts: int, retry_in: timedelta, err
 def record_sent(db: Db, mail_id: int) -> None:
     """The mail went: its body and attachments (a sign-in code, booking details) are not kept."""
     with db.uow() as uow:
-        uow.session.execute(update(Mail).where(Mail.id == mail_id).values(
+        uow.session.execute(update(MAILS).where(MAILS.c.id == mail_id).values(
             sent_at=utcnow(), body=None, attachments=None, last_error=None))
         uow.commit()
 
