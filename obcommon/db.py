@@ -22,7 +22,6 @@ from sqlalchemy import (
     create_engine,
     delete,
     func,
-    insert,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -175,11 +174,12 @@ class UnitOfWork:
         self.session.add(self._outbox_model(**row))
         return row["payload"]
 
-    def emit_statement(self, event, **fields: Any) -> tuple[dict, Any]:
-        """`emit`, as an INSERT statement for the caller to run (e.g. as a CTE of its own write,
-        to save a round trip): (payload, statement). It must run in this transaction."""
+    def emit_values(self, event, **fields: Any) -> tuple[dict, dict[str, Any]]:
+        """`emit`, as the outbox row's values for the caller to insert into its `outbox` table in
+        this transaction (e.g. in a CTE of its own write, to save a round trip): (payload, {exchange,
+        routing_key, payload, headers})."""
         row = self._outbox_row(event, fields)
-        return row["payload"], insert(self._outbox_model).values(**row, created_at=utcnow())
+        return row["payload"], row
 
     def _outbox_row(self, event, fields: dict[str, Any]) -> dict[str, Any]:
         """The outbox row's values for `event`, its payload checked against the contract."""
@@ -211,8 +211,8 @@ class NestedUnitOfWork:
     def emit(self, event, **fields: Any) -> dict:
         return self._parent.emit(event, **fields)
 
-    def emit_statement(self, event, **fields: Any) -> tuple[dict, Any]:
-        return self._parent.emit_statement(event, **fields)
+    def emit_values(self, event, **fields: Any) -> tuple[dict, dict[str, Any]]:
+        return self._parent.emit_values(event, **fields)
 
 
 def forget_answers_naming(session: Session, base: Any, text_: str) -> int:

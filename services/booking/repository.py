@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, literal_column, select, text, true, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 
@@ -195,30 +195,28 @@ def _fingerprint_key() -> bytes:
     return Env.from_environ().derive_key("idempotency-fingerprints")
 
 
+# The INSERT of a key with its answer (`_keep_key`, and a CTE of an acceptance's write): returns
+# the key when stored, no row when another attempt's answer holds it.
+_KEEP_KEY = (
+    "INSERT INTO booking.idempotency_keys AS k (caller, key, fingerprint, response, created_at)"
+    " VALUES (:caller, :key, :fingerprint, CAST(:response AS jsonb), :now)"
+    " ON CONFLICT (caller, key) DO UPDATE SET fingerprint = excluded.fingerprint,"
+    " response = excluded.response, created_at = excluded.created_at"
+    " WHERE k.created_at <= :expired OR k.response IS NULL RETURNING k.key")
+
+
+def _key_params(caller: str, key: str, fingerprint: str, response: dict, now: datetime) -> dict:
+    return {"caller": caller, "key": key, "fingerprint": fingerprint, "response": json.dumps(response), "now": now,
+            "expired": now - rules.IDEMPOTENCY_TTL}
+
+
 def _keep_key(session, caller: str, key: str, fingerprint: str, response: dict, now: datetime) -> bool:
     """Store the key with this attempt's answer: False when the key holds another attempt's answer
     (given within IDEMPOTENCY_TTL; an older key, not purged yet, counts as never used). Waits while
     a concurrent attempt with the key is in flight."""
-    # plain SQL, the same statement as `_key_statement`: it runs for every refusal, and building
-    # and compiling the Core statement cost more than the round trip (tools/bench_decisions)
-    return session.execute(text(
-        "INSERT INTO booking.idempotency_keys AS k (caller, key, fingerprint, response, created_at)"
-        " VALUES (:caller, :key, :fingerprint, CAST(:response AS jsonb), :now)"
-        " ON CONFLICT (caller, key) DO UPDATE SET fingerprint = excluded.fingerprint,"
-        " response = excluded.response, created_at = excluded.created_at"
-        " WHERE k.created_at <= :expired OR k.response IS NULL RETURNING k.key"
-    ), {"caller": caller, "key": key, "fingerprint": fingerprint, "response": json.dumps(response), "now": now,
-        "expired": now - rules.IDEMPOTENCY_TTL}).first() is not None
-
-
-def _key_statement(caller: str, key: str, fingerprint: str, response: dict, now: datetime):
-    """The INSERT of `_keep_key`, returning the key when stored (no row: another attempt's)."""
-    table = IdempotencyKey.__table__
-    values = {"fingerprint": fingerprint, "response": response, "created_at": now}
-    return (insert(IdempotencyKey).values(caller=caller, key=key, **values)
-            .on_conflict_do_update(index_elements=["caller", "key"], set_=values,
-                                   where=(table.c.created_at <= now - rules.IDEMPOTENCY_TTL) | table.c.response.is_(None))
-            .returning(IdempotencyKey.key))
+    # plain SQL: it runs for every refusal, and building and compiling a Core statement cost more
+    # than the round trip (tools/bench_decisions)
+    return session.execute(text(_KEEP_KEY), _key_params(caller, key, fingerprint, response, now)).first() is not None
 
 
 def _replay(db: Db, caller: str, key: str, fingerprint: str, now: datetime) -> tuple[dict, None] | None:
@@ -348,33 +346,46 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime,
     status = "requested" if new.requested else "active"
     booking = Booking(id=uuid.uuid4().hex, user=new.user, office=office.id, date=new.day, parking=new.parking,
                       status=status, created_at=now, created_by=caller)
-    inserted = insert(Booking).values(id=booking.id, user=booking.user, office=booking.office, date=booking.date,
-                                      parking=booking.parking, status=status, created_at=now,
-                                      created_by=caller, sequence=0).returning(Booking.id)
     result = booking_json(booking, office)
     fields = {"actor": caller, "entity": "booking", "entity_id": booking.id, "office": office.id, "after": result,
               "availability": availability(office.id, new.day, new.counts), "office_timezone": office.timezone,
               "reason": new.reason, "reason_required": new.reason_required, "sequence": 0,
               "draw_at": moment.isoformat() if new.requested and (moment := rules.draw_at(office, new.day)) else None}
     if new.requested:
-        s.execute(inserted)
+        s.execute(insert(Booking).values(id=booking.id, user=booking.user, office=booking.office, date=booking.date,
+                                         parking=booking.parking, status=status, created_at=now, created_by=caller,
+                                         sequence=0))
         return result, uow.emit(BOOKING_CREATED, **fields), None
     # Every write of an acceptance in one round trip, while the office-day lock is held: the
-    # booking, its counter, its event (outbox) and, with a key, the key with this answer (each CTE
-    # is one row, or none for a key another attempt holds: the joins are on purpose).
-    counted = (update(DayCount).where(DayCount.office == office.id, DayCount.date == new.day)
-               .values(booked=new.counts.booked, booked_parking=new.counts.booked_parking, version=new.counts.version)
-               .returning(DayCount.version).cte())
-    event, outbox = uow.emit_statement(BOOKING_CREATED, **fields)
-    ins, queued = inserted.cte(), outbox.returning(literal_column("id")).cte()
-    statement = select(ins.c.id, counted.c.version, queued.c.id).select_from(ins).join(counted, true()).join(queued, true())
+    # booking, its counter, its event (outbox) and, with a key, the key with this answer. Plain
+    # SQL: building and compiling it as a Core statement took CPU under the lock.
+    event, row = uow.emit_values(BOOKING_CREATED, **fields)
+    params = {"id": booking.id, "user": booking.user, "office": office.id, "date": new.day, "parking": new.parking,
+              "now": now, "caller": caller, "booked": new.counts.booked, "booked_parking": new.counts.booked_parking,
+              "version": new.counts.version, "exchange": row["exchange"], "routing_key": row["routing_key"],
+              "payload": json.dumps(row["payload"]), "headers": json.dumps(row["headers"]) if row["headers"] else None}
     if key is None:
-        s.execute(statement)
+        s.execute(text(_ACCEPT), params)
         return result, event, None
     caller_key, idempotency_key, fingerprint = key
-    kept = _key_statement(caller_key, idempotency_key, fingerprint, {"booking": result}, now).cte()
-    row = s.execute(statement.add_columns(kept.c.key).outerjoin(kept, true())).one()
-    return result, event, row[-1] is not None
+    params.update(_key_params(caller_key, idempotency_key, fingerprint, {"booking": result}, now))
+    kept = s.execute(text(_ACCEPT_KEYED), params).one()[-1]
+    return result, event, kept is not None
+
+
+# An acceptance's writes (`_decide`): each CTE is one row (the key's none when another attempt
+# holds it: an outer join on purpose).
+_ACCEPT_WRITES = (
+    "WITH ins AS (INSERT INTO booking.bookings (id, \"user\", office, date, parking, status, created_at,"
+    " created_by, sequence) VALUES (:id, :user, :office, :date, :parking, 'active', :now, :caller, 0) RETURNING id),"
+    " counted AS (UPDATE booking.day_counts SET booked = :booked, booked_parking = :booked_parking,"
+    " version = :version WHERE office = :office AND date = :date RETURNING version),"
+    " queued AS (INSERT INTO booking.outbox (exchange, routing_key, payload, headers, created_at)"
+    " VALUES (:exchange, :routing_key, CAST(:payload AS jsonb), CAST(:headers AS jsonb), now()) RETURNING id)")
+_ACCEPT = _ACCEPT_WRITES + " SELECT ins.id, counted.version, queued.id FROM ins JOIN counted ON true JOIN queued ON true"
+_ACCEPT_KEYED = (_ACCEPT_WRITES + f", kept AS ({_KEEP_KEY})"
+                 " SELECT ins.id, counted.version, queued.id, kept.key FROM ins JOIN counted ON true"
+                 " JOIN queued ON true LEFT JOIN kept ON true")
 
 
 # ------------------------------------------------------------------------------ cancel
