@@ -72,7 +72,7 @@ def create_app(config: AppConfig | None = None, env: Env | None = None, listen: 
 
     def load_offices() -> list[dict]:
         with pool.client() as services:
-            return services.offices.list_offices(include_retired=True)
+            return services.offices.list_offices(include_retired=True, with_version=True)
 
     def load_slots(office_id: str, dates: list[str]) -> list[dict]:
         with pool.client() as services:

@@ -8,7 +8,6 @@ offices and availability read model, and the live availability stream.
 """
 from __future__ import annotations
 
-from obcommon.messaging import EventPayload
 from obcommon.service import consumes
 from services.booking.contract import (
     BALLOT_DRAWN,
@@ -33,7 +32,7 @@ from services.booking.schemas import (
 )
 from services.identity.contract import SESSION_REVOKED, USER_CHANGED
 from services.identity.schemas import SessionRevoked, UserChanged
-from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED
+from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED, OfficeEvent
 
 from .live import EventHub
 from .readmodel import Availability, effective_day
@@ -62,16 +61,16 @@ class GatewayEvents:
         self.sessions.evict_email(event.email)
 
     @consumes(OFFICE_CREATED)
-    def office_created(self, event: EventPayload) -> None:
+    def office_created(self, event: OfficeEvent) -> None:
         self._office_changed(event)
 
     @consumes(OFFICE_UPDATED)
-    def office_updated(self, event: EventPayload) -> None:
+    def office_updated(self, event: OfficeEvent) -> None:
         self._office_changed(event)
 
-    def _office_changed(self, event: EventPayload) -> None:
+    def _office_changed(self, event: OfficeEvent) -> None:
         if event.after:
-            self.availability.on_office_event({"after": event.after})
+            self.availability.on_office_event({"after": event.after, "version": event.version})
         # System Admins' `role.offices` lists every office: cached users are refreshed.
         self.sessions.clear()
 

@@ -1,7 +1,9 @@
 """Offices and availability without an RPC per request: a read model in each gateway replica.
 
 Offices come from the offices service once, then from its `office_created` / `office_updated`
-events. Per office and day, the counters come from booking's `get_slots` the first time a day is
+events; a copy replaces the one held only if its `version` (the office's revision, in the list
+loaded and in the events) is not lower,
+so an event that raced with the first load, or arrived late, never puts an old office back. Per office and day, the counters come from booking's `get_slots` the first time a day is
 asked for, then from the `availability` every `booking_created` / `booking_cancelled` event
 carries. Each counter update has a `version` (it grows with every change of that office-day in
 booking's database), so a late or replayed update never overwrites a newer one. Like the session
@@ -27,7 +29,9 @@ class Availability:
                  load_slots: Callable[[str, list[str]], list[dict]]):
         self._load_offices = load_offices
         self._load_slots = load_slots
-        self._offices: dict[str, dict] | None = None  # id -> office, in listing order
+        self._offices: dict[str, dict] | None = None  # id -> office (SPEC §9 fields), in listing order
+        self._versions: dict[str, int] = {}  # id -> offices' `version` of the copy in _offices
+        self._early: list[tuple[dict, int]] = []  # (office, version) of events that came while loading
         self._counts: dict[tuple[str, str], tuple[int, int, int]] = {}  # (office, date) -> (booked, parking, version)
         self._overrides: dict[tuple[str, str], tuple[dict | None, int]] = {}  # (office, date) -> (override, version)
         self._lock = threading.Lock()
@@ -39,23 +43,29 @@ class Availability:
         """Every office (retired included), in configured/created order."""
         current = self._offices if self.trusted else None
         if current is None:
-            loaded = {o["id"]: o for o in self._load_offices()}
+            loaded = self._load_offices()
             with self._lock:
+                offices: dict[str, dict] = {}
+                versions: dict[str, int] = {}
+                for office, version in [*((o, o.get("version", 0)) for o in loaded), *self._early]:
+                    _keep_newer(offices, versions, office, version)  # an event may be newer than the list
                 if self.trusted and self._offices is None:
-                    self._offices = loaded
-            current = loaded
+                    self._offices, self._versions, self._early = offices, versions, []
+            current = offices
         return list(current.values())
 
     def office(self, office_id: str) -> dict | None:
         return next((o for o in self.offices() if o["id"] == office_id), None)
 
     def on_office_event(self, event: dict) -> None:
-        office = event.get("after")
+        office, version = event.get("after"), event.get("version", 0)
         if not office:
             return
         with self._lock:
             if self._offices is not None:
-                self._offices[office["id"]] = Office.model_validate(office).model_dump()
+                _keep_newer(self._offices, self._versions, office, version)
+            elif self.trusted:
+                self._early.append((office, version))
 
     # ------------------------------------------------------------------ availability
 
@@ -121,9 +131,17 @@ class Availability:
 
     def clear(self) -> None:
         with self._lock:
-            self._offices = None
+            self._offices, self._versions, self._early = None, {}, []
             self._counts.clear()
             self._overrides.clear()
+
+
+def _keep_newer(offices: dict[str, dict], versions: dict[str, int], office: dict, version: int) -> None:
+    """Hold `office` (SPEC §9's fields) unless the copy held is newer (a higher `version`: events
+    delivered late, or a list loaded before a change, come in any order)."""
+    if office["id"] not in offices or version >= versions[office["id"]]:
+        offices[office["id"]] = Office.model_validate(office).model_dump()
+        versions[office["id"]] = version
 
 
 def effective_day(office: dict, override: dict) -> dict:

@@ -50,10 +50,10 @@ def main() -> int:
         db = Db.standalone(url, Base, "booking")
         try:
             repository.upsert_office(db, {"id": "full", "name": "Full", "quota": 1, "parking_quota": 0,
-                                          "timezone": "Europe/London", "retired": False})
+                                          "timezone": "Europe/London", "retired": False}, 1)
             for i in range(5):
                 repository.upsert_office(db, {"id": f"o{i}", "name": f"O{i}", "quota": 50, "parking_quota": 5,
-                                              "timezone": "Europe/London", "retired": False})
+                                              "timezone": "Europe/London", "retired": False}, 1)
             event.listen(Engine, "before_cursor_execute", lambda *args, **kw: statements.append(args[2]))
             user = "u@my-company.example"
             request = {"user": user, "office": "o0", "date": tomorrow.isoformat(), "parking": True, "reason": None}

@@ -94,3 +94,16 @@ def test_event_hub_dedupes_and_resumes_after_last_event_id():
     _, missed = hub.subscribe("2030-01-01T00:00:02Z|e2")
     assert [e[1]["booked"] for e in missed] == [3, 4]
     assert len(hub.history) == 3 and len(hub.seen) == 3  # bounded
+
+
+def test_an_older_copy_of_an_office_never_replaces_a_newer_one():
+    """Offices' events can come late (two replicas) or race the first load of the list: the copy
+    with the higher `version` stays, and the API's offices carry SPEC §9's fields only."""
+    model, _ = make()
+    model.on_office_event({"after": {**OFFICE, "retired": True}, "version": 3})  # while nothing is loaded yet
+    assert model.office("a")["retired"] is True  # the list loaded (version 0) is older than the event
+    model.on_office_event({"after": OFFICE, "version": 2})  # late
+    assert model.office("a")["retired"] is True
+    model.on_office_event({"after": {**OFFICE, "name": "New"}, "version": 4})
+    assert model.office("a") == {**OFFICE, "name": "New", "check_in_deadline": None, "allocation": "first_come",
+                                 "ballot_draw_days_before": 7, "ballot_draw_time": "12:00"}

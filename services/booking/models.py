@@ -99,6 +99,8 @@ class Office(Base):
     allocation: Mapped[str] = mapped_column(String(12), default="first_come", server_default="first_come")
     ballot_draw_days_before: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     ballot_draw_time: Mapped[str] = mapped_column(String(5), default="12:00", server_default="12:00")
+    # The copied office's revision (offices' `version`): a copy only replaces an older one.
+    version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class WaitlistEntry(Base):

@@ -617,16 +617,19 @@ def purge_expired(db: Db, config: AppConfig, now: datetime) -> dict:
 # ------------------------------------------------------------------------------ read models
 
 
-def upsert_office(db: Db, office: dict, changed_at: datetime | None = None) -> None:
+def upsert_office(db: Db, office: dict, version: int, changed_at: datetime | None = None) -> None:
     """Copy an office into the read model. `deadline_since` becomes `changed_at` (when the change
     happened: the event's `at`; the sync's own time otherwise) whenever the check-in deadline
     changes, so the release job applies a new deadline only to deadlines after it (SPEC §11: a new
-    deadline never releases past days)."""
+    deadline never releases past days). A copy older than the stored one (a lower `version`, the office's revision: an
+    event processed late by another replica, or a sync that read the office before a change) is
+    ignored."""
     values = {k: office[k] for k in ("id", "name", "quota", "parking_quota", "timezone", "retired")}
     values["check_in_deadline"] = office.get("check_in_deadline")
     values["allocation"] = office.get("allocation") or "first_come"
     values["ballot_draw_days_before"] = int(office.get("ballot_draw_days_before") or 7)
     values["ballot_draw_time"] = office.get("ballot_draw_time") or "12:00"
+    values["version"] = version
     since = changed_at or datetime.now(tz=ZoneInfo("UTC"))
     with db.uow() as uow:
         stmt = insert(Office).values(**values, deadline_since=since)
@@ -635,7 +638,8 @@ def upsert_office(db: Db, office: dict, changed_at: datetime | None = None) -> N
                                          "deadline_since": case(
                                              (Office.check_in_deadline.is_distinct_from(
                                                  stmt.excluded.check_in_deadline), stmt.excluded.deadline_since),
-                                             else_=Office.deadline_since)}))
+                                             else_=Office.deadline_since)},
+            where=Office.version <= stmt.excluded.version))
         uow.commit()
 
 

@@ -16,11 +16,10 @@ from nameko.timer import timer
 from prometheus_client import Counter
 
 from obcommon.db import utcnow
-from obcommon.messaging import EventPayload
 from obcommon.service import BaseService, Database, RpcProxy, command, consumes, rpc
 from services.identity.contract import USER_CHANGED, USER_ERASED
 from services.identity.schemas import UserChanged, UserErased
-from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED
+from services.offices.contract import OFFICE_CREATED, OFFICE_UPDATED, OfficeEvent
 
 from . import repository, rules
 from .contract import SERVICE
@@ -197,18 +196,18 @@ class BookingService(BaseService):
     # ---------------------------------------------------------------- read models
 
     @consumes(OFFICE_CREATED)
-    def on_office_created(self, event: EventPayload) -> None:
+    def on_office_created(self, event: OfficeEvent) -> None:
         self._upsert_office(event)
 
     @consumes(OFFICE_UPDATED)
-    def on_office_updated(self, event: EventPayload) -> None:
+    def on_office_updated(self, event: OfficeEvent) -> None:
         self._upsert_office(event)
 
-    def _upsert_office(self, event: EventPayload) -> None:
+    def _upsert_office(self, event: OfficeEvent) -> None:
         if not event.after:  # the contract's `after` holds the office: without it there is nothing to copy
             log.error("%s event %s without the office: ignored", event.type, event.event_id)
             return
-        repository.upsert_office(self.db, event.after, _at(event.at))
+        repository.upsert_office(self.db, event.after, event.version, _at(event.at))
         if _raised(event.before, event.after, "quota", "parking_quota") or (
                 (event.before or {}).get("retired") and not event.after.get("retired")):
             repository.promote_where(self.db, self.settings, utcnow(), office=event.after["id"])  # SPEC §12
@@ -234,9 +233,9 @@ class BookingService(BaseService):
             return
         try:
             with eventlet.Timeout(5):  # an RPC to a service not up yet would wait forever
-                offices = self.offices_rpc.list_offices(include_retired=True)
-            for office in offices:
-                repository.upsert_office(self.db, office)
+                offices = self.offices_rpc.list_offices(include_retired=True, with_version=True)
+            for office in offices:  # (a copy read before a change its event has brought is older: ignored)
+                repository.upsert_office(self.db, office, office["version"])
             _offices_synced_at = time.monotonic()
         except (Exception, eventlet.Timeout) as exc:  # the next tick (or the events) will do
             log.info("office sync deferred: %r", exc)
@@ -253,8 +252,8 @@ class BookingService(BaseService):
     def _sync_office(self, office_id: str) -> bool:
         try:
             with eventlet.Timeout(5):
-                office = self.offices_rpc.get_office(office_id)
-            repository.upsert_office(self.db.outside(), office)
+                office = self.offices_rpc.get_office(office_id, with_version=True)
+            repository.upsert_office(self.db.outside(), office, office["version"])
             return True
         except (Exception, eventlet.Timeout):  # unknown office (or offices unreachable): the decision says so
             return False

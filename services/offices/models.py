@@ -36,6 +36,11 @@ class Office(Base):
     ballot_draw_days_before: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     ballot_draw_time: Mapped[str] = mapped_column(String(5), default="12:00", server_default="12:00")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The office's revision: 1 when created, +1 with every change (`update_office`). Its events carry
+    # it (`contract.OfficeEvent`), and the RPCs with `with_version`, so a read model keeps the newest
+    # copy whatever order its copies arrive in (two replicas' events, a sync that read before a
+    # change). Not one of SPEC §9's fields: `to_dict` leaves it out.
+    version: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
 
     def to_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "quota": self.quota, "parking_quota": self.parking_quota,

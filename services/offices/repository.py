@@ -36,27 +36,32 @@ def seed_offices(db: Db, config) -> int:
             s.add(office)
             s.flush()  # the column defaults (allocation …) are in the event's office
             uow.emit(OFFICE_CREATED, actor="config", entity="office", entity_id=seed.id, office=seed.id,
-                     after=office.to_dict())
+                     after=office.to_dict(), version=office.version)
         uow.commit()
     log.info("seeded %d offices from the config", len(to_insert))
     return len(to_insert)
 
 
-def list_offices(db: Db, include_retired: bool) -> list[dict]:
-    """In the order they were configured or created (SPEC §3)."""
+def list_offices(db: Db, include_retired: bool, with_version: bool = False) -> list[dict]:
+    """In the order they were configured or created (SPEC §3); `with_version`: each with its
+    `version` (for read models)."""
     with db.uow() as uow:
         query = select(Office).order_by(Office.position)
         if not include_retired:
             query = query.where(Office.retired.is_(False))
-        return [o.to_dict() for o in uow.session.scalars(query)]
+        return [_copy(o, with_version) for o in uow.session.scalars(query)]
 
 
-def get_office(db: Db, office_id: str) -> dict:
+def get_office(db: Db, office_id: str, with_version: bool = False) -> dict:
     with db.uow() as uow:
         office = uow.session.get(Office, office_id)
         if office is None:
             raise OfficeNotFound("Not Found")
-        return office.to_dict()
+        return _copy(office, with_version)
+
+
+def _copy(office: Office, with_version: bool) -> dict:
+    return {**office.to_dict(), "version": office.version} if with_version else office.to_dict()
 
 
 def create_office(db: Db, values: dict, actor: str) -> dict:
@@ -70,7 +75,8 @@ def create_office(db: Db, values: dict, actor: str) -> dict:
             raise OfficeExists(f"Office already exists: {values['id']}")
         office = uow.session.get(Office, values["id"])
         after = office.to_dict()
-        uow.emit(OFFICE_CREATED, actor=actor, entity="office", entity_id=office.id, office=office.id, after=after)
+        uow.emit(OFFICE_CREATED, actor=actor, entity="office", entity_id=office.id, office=office.id, after=after,
+                 version=office.version)
         uow.commit()
     return after
 
@@ -86,7 +92,8 @@ def update_office(db: Db, office_id: str, changes: dict, actor: str) -> dict:
             setattr(office, key, value)
         after = office.to_dict()
         if after != before:
+            office.version += 1
             uow.emit(OFFICE_UPDATED, actor=actor, entity="office", entity_id=office.id, office=office.id,
-                     before=before, after=after)
+                     before=before, after=after, version=office.version)
         uow.commit()
     return after

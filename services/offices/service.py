@@ -20,12 +20,12 @@ class OfficesService(BaseService):
     seeder = Seeder()
 
     @rpc
-    def list_offices(self, include_retired: bool = False) -> list[dict]:
-        return repository.list_offices(self.db, bool(include_retired))
+    def list_offices(self, include_retired: bool = False, with_version: bool = False) -> list[dict]:
+        return repository.list_offices(self.db, bool(include_retired), bool(with_version))
 
     @rpc
-    def get_office(self, office_id: str) -> dict:
-        return repository.get_office(self.db, str(office_id))
+    def get_office(self, office_id: str, with_version: bool = False) -> dict:
+        return repository.get_office(self.db, str(office_id), bool(with_version))
 
     @command
     def create_office(self, fields: dict, actor: str) -> dict:

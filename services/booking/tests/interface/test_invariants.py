@@ -116,7 +116,7 @@ class BookingMachine(RuleBasedStateMachine):
             conn.execute("TRUNCATE booking.bookings, booking.day_counts, booking.offices, booking.user_settings, "
                          "booking.idempotency_keys, booking.outbox")
         for office_id, o in OFFICES.items():
-            repository.upsert_office(self.db, {"id": office_id, "name": office_id.upper(), "retired": False, **o})
+            repository.upsert_office(self.db, {"id": office_id, "name": office_id.upper(), "retired": False, **o}, 1)
         self.quotas = dict(zip(USERS, quotas, strict=False))
         for user, quota in self.quotas.items():
             repository.upsert_user_settings(self.db, user, {"quota": quota, "auto_approved": False})
@@ -219,7 +219,7 @@ def test_retention_counts_days_in_each_offices_zone(db):
     standalone, url = db
     now = datetime(2026, 12, 31, 5, 0, tzinfo=UTC)
     for office in ("kir", "pag"):
-        repository.upsert_office(standalone, {"id": office, "name": office, "retired": False, **OFFICES[office]})
+        repository.upsert_office(standalone, {"id": office, "name": office, "retired": False, **OFFICES[office]}, 1)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("TRUNCATE booking.bookings, booking.day_counts, booking.idempotency_keys")
         conn.execute("DELETE FROM booking.offices WHERE id = 'gone'")
@@ -238,6 +238,26 @@ def test_retention_counts_days_in_each_offices_zone(db):
     assert purged["bookings"] == 4
 
 
+def test_an_older_copy_of_an_office_never_replaces_a_newer_one(db):
+    """The read model's copies arrive in any order: two replicas take the office's events, and the
+    periodic sync may read the office before a change and write after that change's event. A copy
+    with a lower `version` is ignored; the same or a higher one is applied (an event replayed, the
+    next change)."""
+    standalone, url = db
+    office = {"id": "ver", "name": "VER", "retired": False, **OFFICES["lon"]}
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM booking.offices WHERE id = 'ver'")
+    repository.upsert_office(standalone, {**office, "retired": True}, 2)  # retired (version 2)
+    repository.upsert_office(standalone, office, 1)  # the sync's copy, read before it
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT retired, version FROM booking.offices WHERE id = 'ver'").fetchone() == (True, 2)
+        assert conn.execute("SELECT quota FROM booking.offices WHERE id = 'ver'").fetchone() == (2,)
+    repository.upsert_office(standalone, {**office, "retired": True, "quota": 7}, 2)  # the same version: applied
+    repository.upsert_office(standalone, {**office, "name": "Renamed"}, 3)  # un-retired and renamed
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT retired, name, version FROM booking.offices WHERE id = 'ver'"
+                            ).fetchone() == (False, "Renamed", 3)
+
 
 def test_an_idempotency_key_is_honoured_for_24_hours_only(db):
     """A retry within 24 h replays the first answer (a different body is "reused"); after 24 h the
@@ -246,7 +266,7 @@ def test_an_idempotency_key_is_honoured_for_24_hours_only(db):
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("TRUNCATE booking.bookings, booking.day_counts, booking.offices, booking.user_settings, "
                      "booking.idempotency_keys")
-    repository.upsert_office(standalone, {"id": "lon", "name": "LON", "retired": False, **OFFICES["lon"]})
+    repository.upsert_office(standalone, {"id": "lon", "name": "LON", "retired": False, **OFFICES["lon"]}, 1)
     user = USERS[0]
     first = {"user": user, "office": "lon", "date": "2026-12-31", "parking": False, "reason": None}
     other = {**first, "date": "2027-01-01"}

@@ -54,4 +54,13 @@ def test_create_and_update_errors_are_typed(stack):
             rpc.offices.update_office("nowhere", {"quota": 1}, "admin@my-company.example")
         unchanged = rpc.offices.update_office("alpha", {"name": "Office Alpha"}, "admin@my-company.example")
         assert unchanged == rpc.offices.get_office("alpha")
+        # every change is a new revision (read models keep the newest copy by it); no change, none
+        first = rpc.offices.get_office("alpha", with_version=True)["version"]
+        rpc.offices.update_office("alpha", {"name": "Alpha"}, "admin@my-company.example")
+        assert rpc.offices.get_office("alpha", with_version=True)["version"] == first + 1
+        rpc.offices.update_office("alpha", {"name": "Office Alpha"}, "admin@my-company.example")
+        rpc.offices.update_office("alpha", {"quota": 100}, "admin@my-company.example")  # (unchanged)
+        listed = rpc.offices.list_offices(with_version=True)
+        assert [(o["id"], o["version"]) for o in listed] == [("alpha", first + 2), ("beta", 1)]
+        assert [o.pop("version") for o in listed] and listed == rpc.offices.list_offices()  # else SPEC §9 only
         assert [o["id"] for o in rpc.offices.list_offices()] == ["alpha", "beta"]
