@@ -41,7 +41,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from werkzeug.wrappers import Response
 
 from .config import AppConfig, Env, load_config
@@ -247,6 +247,11 @@ class Db:
             return NestedUnitOfWork(self._command)
         p = self._p
         return UnitOfWork(p.Session, p.outbox, p.service_name, on_commit=p.wake_relay)
+
+    @property
+    def session_factory(self) -> Callable[[], Session]:
+        """The service's sessions, for what runs its own transactions on them (the outbox relay)."""
+        return self._p.Session
 
     def outside(self) -> Db:
         """Units of work of their own, outside the running command's transaction: for a read-model

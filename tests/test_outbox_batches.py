@@ -86,7 +86,7 @@ def outbox(database_url, amqp_server):
 def _fill(db, n: int) -> None:
     from sqlalchemy import text
 
-    with db._p.Session() as session:
+    with db.session_factory() as session:
         session.execute(text("INSERT INTO booking.outbox (exchange, routing_key, payload, headers, created_at)"
                              " SELECT 'booking.events', 'thing', jsonb_build_object('n', i), NULL, now()"
                              " FROM generate_series(1, :n) AS i"), {"n": n})
@@ -96,7 +96,7 @@ def _fill(db, n: int) -> None:
 def _left(db) -> int:
     from sqlalchemy import text
 
-    with db._p.Session() as session:
+    with db.session_factory() as session:
         return session.execute(text("SELECT count(*) FROM booking.outbox")).scalar_one()
 
 
@@ -107,7 +107,7 @@ def test_two_relays_publish_each_row_once(outbox):
     from services.booking.models import OutboxMessage
 
     db, amqp_uri, conn, queue = outbox
-    relays = [OutboxRelay(db._p.Session, OutboxMessage, amqp_uri, "booking") for _ in range(2)]
+    relays = [OutboxRelay(db.session_factory, OutboxMessage, amqp_uri, "booking") for _ in range(2)]
     for relay in relays:
         relay.batch = 7  # many passes, so the two take turns on the table
     _fill(db, 300)
@@ -130,7 +130,7 @@ def test_a_failed_publish_leaves_the_rows_for_the_next_pass(outbox):
 
     db, amqp_uri, conn, queue = outbox
     proxy, proxied = TcpProxy.for_amqp(amqp_uri)
-    relay = OutboxRelay(db._p.Session, OutboxMessage, proxied, "booking")
+    relay = OutboxRelay(db.session_factory, OutboxMessage, proxied, "booking")
     relay.publisher.timeout = 3
     try:
         _fill(db, 5)

@@ -34,14 +34,14 @@ def main() -> int:
     with fresh_database(database_server_url(), "ob_bench") as url, fresh_vhost(amqp_server_uri()) as amqp:
         upgrade(url, ["booking"])
         db = Db.standalone(url, Base, "booking")
-        relay = OutboxRelay(db._p.Session, OutboxMessage, amqp, "booking")
+        relay = OutboxRelay(db.session_factory, OutboxMessage, amqp, "booking")
         try:
             for rows, count in ((1, passes), (50, max(passes // 10, 10)), (0, passes)):
                 published = 0
                 wall, cpu = 0.0, 0.0
                 for _ in range(count):
                     if rows:
-                        with db._p.Session() as session:
+                        with db.session_factory() as session:
                             session.execute(INSERT, {"payload": PAYLOAD, "n": rows})
                             session.commit()
                     t, c = time.perf_counter(), time.process_time()

@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased
 
 from obcommon import calendar
 from obcommon.config import AppConfig, Env
-from obcommon.db import delete_rows, forget_answers_naming
+from obcommon.db import delete_rows, forget_answers_naming, outbox_insert
 from obcommon.emails import normalize_email
 from obcommon.messaging import DependencyUnavailable
 from obcommon.service import Db
@@ -74,6 +74,7 @@ from .models import (
     IdempotencyKey,
     Occurrence,
     Office,
+    OutboxMessage,
     RecurringPattern,
     RefusalSummary,
     UserSettings,
@@ -359,11 +360,10 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime,
     # Every write of an acceptance in one round trip, while the office-day lock is held: the
     # booking, its counter, its event (outbox) and, with a key, the key with this answer. Plain
     # SQL: building and compiling it as a Core statement took CPU under the lock.
-    event, row = uow.emit_values(BOOKING_CREATED, **fields)
+    event, outbox_params = uow.emit_values(BOOKING_CREATED, **fields)
     params = {"id": booking.id, "user": booking.user, "office": office.id, "date": new.day, "parking": new.parking,
               "now": now, "caller": caller, "booked": new.counts.booked, "booked_parking": new.counts.booked_parking,
-              "version": new.counts.version, "exchange": row["exchange"], "routing_key": row["routing_key"],
-              "payload": json.dumps(row["payload"]), "headers": json.dumps(row["headers"]) if row["headers"] else None}
+              "version": new.counts.version, **outbox_params}
     if key is None:
         s.execute(text(_ACCEPT), params)
         return result, event, None
@@ -380,8 +380,7 @@ _ACCEPT_WRITES = (
     " created_by, sequence) VALUES (:id, :user, :office, :date, :parking, 'active', :now, :caller, 0) RETURNING id),"
     " counted AS (UPDATE booking.day_counts SET booked = :booked, booked_parking = :booked_parking,"
     " version = :version WHERE office = :office AND date = :date RETURNING version),"
-    " queued AS (INSERT INTO booking.outbox (exchange, routing_key, payload, headers, created_at)"
-    " VALUES (:exchange, :routing_key, CAST(:payload AS jsonb), CAST(:headers AS jsonb), now()) RETURNING id)")
+    f" queued AS ({outbox_insert(OutboxMessage)} RETURNING id)")
 _ACCEPT = _ACCEPT_WRITES + " SELECT ins.id, counted.version, queued.id FROM ins JOIN counted ON true JOIN queued ON true"
 _ACCEPT_KEYED = (_ACCEPT_WRITES + f", kept AS ({_KEEP_KEY})"
                  " SELECT ins.id, counted.version, queued.id, kept.key FROM ins JOIN counted ON true"
