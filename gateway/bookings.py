@@ -69,11 +69,12 @@ def create_booking():
     if key is not None and not (0 < len(key) <= 200):
         raise ApiError(400, "Invalid Idempotency-Key header", code="invalid_idempotency_key")
     # Without a client key, the gateway names this request itself: the RPC message carries the
-    # key, so a call the broker delivers again after booking committed it (booking killed before
-    # its reply) is answered with the first booking, not a false 409 (docs/reliability.md).
-    key = key or f"gateway:{uuid.uuid4().hex}"
+    # name, so a call the broker delivers again after booking committed it (booking killed before
+    # its reply) is answered with the first booking, not a false 409 (docs/reliability.md). Under
+    # that name booking keeps only a booking made, not a refusal (nothing to repeat).
+    request_id = None if key else f"gateway:{uuid.uuid4().hex}"
     with rpc() as services:
-        booking = services.booking.create_booking(payload, caller.email, key)
+        booking = services.booking.create_booking(payload, caller.email, key, request_id)
     ob().availability.forget(booking["office"]["id"], booking["date"])
     return jsonify(booking), 202 if booking["status"] == "requested" else 201
 

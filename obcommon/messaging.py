@@ -245,7 +245,7 @@ class OutboxRelay:
             with self.session_factory() as session:  # type: Session
                 rows = sorted(session.execute(self._take, {"n": self.batch}).all())
                 if not rows:
-                    session.rollback()
+                    session.commit()  # (deleted nothing; psycopg's rollback would forget its prepared statements)
                     return total
                 self.publisher.publish([
                     (payload, self.exchange, routing_key,

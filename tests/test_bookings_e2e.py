@@ -537,3 +537,7 @@ def test_a_create_without_a_key_is_named_by_the_gateway_so_a_redelivery_is_answe
         rows = conn.execute("SELECT key, response FROM booking.idempotency_keys WHERE caller = %s",
                             (me.email,)).fetchall()
     assert [(k.startswith("gateway:"), r["booking"]["id"]) for k, r in rows] == [(True, b["id"])]
+    expect(me.book(date_=day(3)), 409)  # a refusal under the gateway's name is not kept (nothing to repeat)
+    with psycopg.connect(bstack.database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM booking.idempotency_keys WHERE caller = %s",
+                            (me.email,)).fetchone() == (1,)

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("SECRET_KEY", "bench-" + "k" * 32)  # the idempotency fingerprint key
 
+import psycopg  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
@@ -31,6 +32,7 @@ from services.booking import exceptions as errors  # noqa: E402
 from services.booking import repository  # noqa: E402
 from services.booking.models import Base  # noqa: E402
 from tests.support.infra import database_server_url, fresh_database  # noqa: E402
+from tools.benchlib import CpuMeter  # noqa: E402
 
 CONFIG = AppConfig(advance_booking_days=14, default_weekly_quota=3)
 
@@ -63,7 +65,7 @@ def main() -> int:
             repository.cancel_booking(db, CONFIG, booking["id"], {"email": user}, now)
             per_cancel = len(statements)
             outcomes: dict[str, int] = {}
-            start, cpu = time.perf_counter(), time.process_time()
+            start, cpu, meter = time.perf_counter(), time.process_time(), CpuMeter({}).start()
             for i in range(n):
                 who = f"b{i % 200}@my-company.example"
                 request = {"user": who, "office": f"o{i % 5}", "date": (tomorrow + timedelta(days=i % 13)).isoformat(),
@@ -75,28 +77,46 @@ def main() -> int:
                     outcome = type(exc).__name__
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
             elapsed, creating_cpu = time.perf_counter() - start, time.process_time() - cpu
+            creating_pg = meter.stop()["postgresql"]
             # refusals: the one place of "full" taken, then n others ask for it (rule: day full)
             full = {"office": "full", "date": tomorrow.isoformat(), "parking": False, "reason": None}
             repository.create_booking(db, CONFIG, {**full, "user": "first@my-company.example"},
                                       "first@my-company.example", key(), now)
-            refused: dict[str, int] = {}
-            start, cpu = time.perf_counter(), time.process_time()
-            for i in range(n):
-                who = f"r{i}@my-company.example"
-                try:
-                    repository.create_booking(db, CONFIG, {**full, "user": who}, who, key(), now)
-                    refused["201"] = refused.get("201", 0) + 1
-                except errors.BookingError as exc:
-                    refused[type(exc).__name__] = refused.get(type(exc).__name__, 0) + 1
-            refusing, refusing_cpu = time.perf_counter() - start, time.process_time() - cpu
+            refusals = {}  # under client keys (each refusal kept) and the gateway's request ids (not kept)
+            # each kind twice, alternating, when keyed: the second round's figures are printed (the
+            # first warms PostgreSQL up after the creates: its autovacuum, its checkpoints)
+            for kind, keep in [("gateway", False)] * 3 + [("client", True)] * 3 if keyed else [("client", True)]:
+                refused: dict[str, int] = {}
+                wal = wal_position(url)
+                start, cpu, meter = time.perf_counter(), time.process_time(), CpuMeter({}).start()
+                for i in range(n):
+                    who = f"r{kind}{i}@my-company.example"
+                    try:
+                        repository.create_booking(db, CONFIG, {**full, "user": who}, who, key(), now, keep)
+                        refused["201"] = refused.get("201", 0) + 1
+                    except errors.BookingError as exc:
+                        refused[type(exc).__name__] = refused.get(type(exc).__name__, 0) + 1
+                refusals[kind] = (time.perf_counter() - start, time.process_time() - cpu,
+                                  meter.stop()["postgresql"], wal_position(url) - wal, refused)
         finally:
             db.dispose()
     print(f"{'with' if keyed else 'without'} Idempotency-Keys: statements per create {per_create}, per cancel {per_cancel} (commit not counted); {n} sequential "
           f"decisions in {elapsed:.2f} s: {n / elapsed:.0f}/s, {1000 * elapsed / n:.1f} ms each, "
-          f"{1000 * creating_cpu / n:.2f} ms of this process's CPU each; {outcomes}")
-    print(f"  {n} sequential refusals of a full day: {n / refusing:.0f}/s, {1000 * refusing / n:.2f} ms each, "
-          f"{1000 * refusing_cpu / n:.2f} ms of this process's CPU each; {refused}")
+          f"{1000 * creating_cpu / n:.2f} ms of this process's CPU and {1000 * creating_pg / n:.2f} ms of "
+          f"PostgreSQL's each; {outcomes}")
+    for kind, (refusing, refusing_cpu, refusing_pg, wal_bytes, refused) in refusals.items():
+        what = "its answer kept (a client's key)" if kind == "client" else "nothing kept (the gateway's request id)"
+        print(f"  {n} sequential refusals of a full day, {what if keyed else 'no key'}: {n / refusing:.0f}/s, "
+              f"{1000 * refusing / n:.2f} ms each, {1000 * refusing_cpu / n:.2f} ms of this process's CPU and "
+              f"{1000 * refusing_pg / n:.2f} ms of PostgreSQL's (a write's autovacuum may land in the next run) "
+              f"and {wal_bytes / n:.0f} bytes of WAL each; {refused}")
     return 0
+
+
+def wal_position(url: str) -> int:
+    """PostgreSQL's current WAL position in bytes (the server's, so other work counts too)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return int(conn.execute("SELECT pg_current_wal_lsn() - '0/0'").fetchone()[0])
 
 
 if __name__ == "__main__":

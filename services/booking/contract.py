@@ -63,8 +63,9 @@ BALLOT_DRAWN = EventSpec(SERVICE, "ballot_drawn", BallotDrawn,
 CONTRACT = Contract(
     service=SERVICE,
     rpc=[
-        RpcMethod("create_booking", "(request: {user, office, date, parking, reason}, caller, idempotency_key=None)"
-                  " -> Booking", "rules 5-11 of SPEC §4 in one transaction"),
+        RpcMethod("create_booking", "(request: {user, office, date, parking, reason}, caller, idempotency_key=None,"
+                  " request_id=None) -> Booking", "rules 5-11 of SPEC §4 in one transaction (request_id: the gateway's"
+                  " name for a call without a client key; a refusal is not kept under it)"),
         RpcMethod("cancel_booking", "(booking_id, caller: {email, system_admin, offices}) -> {office, date}", "cancel"),
         RpcMethod("get_booking", "(booking_id) -> Booking", "one booking, cancelled ones included"),
         RpcMethod("verify_pass", "(booking_id, office, actor) -> {status, booking, checked_in_at}",

@@ -149,14 +149,20 @@ def office_known(db: Db, office_id: str) -> bool:
 
 
 def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempotency_key: str | None,
-                   now: datetime) -> tuple[dict, dict | None]:
+                   now: datetime, keep_refusals: bool = True) -> tuple[dict, dict | None]:
     """Returns (booking, event). A replayed idempotent request returns (first booking, None).
 
     With a key, the decision comes first and the key is written with its answer in the same
     transaction (an acceptance's in its write statement, a refusal's by `_keep_key`): a key already used within IDEMPOTENCY_TTL (a
     retry, or a concurrent first attempt, whose insert this statement waits for) makes the whole
     attempt roll back, and the stored first answer is returned instead (`_replay`). A rule's
-    rejection is stored as the answer too; the rules reject before anything is written."""
+    rejection is stored as the answer too; the rules reject before anything is written.
+
+    `keep_refusals=False` (the key is the gateway's name for a call the client sent without one):
+    a refusal is not stored, since it changed nothing and the client never saw an answer the key
+    must repeat; a call delivered again is decided again, unless its first attempt committed (the
+    key has an answer: that one). A busy day's refusals then write nothing (no key row, no WAL
+    flush at commit)."""
     caller = normalize_email(caller)
     if not idempotency_key:
         with db.uow() as uow:
@@ -176,6 +182,10 @@ def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempo
                 error = exc
                 if type(exc).__name__ in REPLAYABLE:
                     response = {"error": type(exc).__name__, "message": exc.message}
+            if kept is None and error is not None and not keep_refusals:
+                if (replayed := _replay_in(uow.session, caller, idempotency_key, fingerprint, now)) is not None:
+                    return replayed  # (a call delivered again: its first attempt's answer)
+                raise error
             if kept is None and response is not None:  # not stored by the decision's write (a refusal, a request)
                 kept = _keep_key(uow.session, caller, idempotency_key, fingerprint, response, now)
             if kept:
@@ -220,12 +230,19 @@ def _keep_key(session, caller: str, key: str, fingerprint: str, response: dict, 
     return session.execute(text(_KEEP_KEY), _key_params(caller, key, fingerprint, response, now)).first() is not None
 
 
+_ANSWER = "SELECT fingerprint, response, created_at FROM booking.idempotency_keys WHERE caller = :caller AND key = :key"
+
+
 def _replay(db: Db, caller: str, key: str, fingerprint: str, now: datetime) -> tuple[dict, None] | None:
     """The stored first answer of a key used within IDEMPOTENCY_TTL (its error raised again), or
     None if there is none. The same key with a different request is a conflict."""
     with db.uow() as uow:
-        row = uow.session.execute(select(IdempotencyKey.fingerprint, IdempotencyKey.response, IdempotencyKey.created_at)
-                                  .where(IdempotencyKey.caller == caller, IdempotencyKey.key == key)).first()
+        return _replay_in(uow.session, caller, key, fingerprint, now)
+
+
+def _replay_in(s, caller: str, key: str, fingerprint: str, now: datetime) -> tuple[dict, None] | None:
+    """`_replay` in the session `s`."""
+    row = s.execute(text(_ANSWER), {"caller": caller, "key": key}).first()
     if row is None or row.response is None or row.created_at <= now - rules.IDEMPOTENCY_TTL:
         return None
     if row.fingerprint != fingerprint:

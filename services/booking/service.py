@@ -56,13 +56,19 @@ class BookingService(BaseService):
     # ---------------------------------------------------------------- decisions
 
     @rpc  # not a command: its Idempotency-Key replays it (docs/reliability.md)
-    def create_booking(self, request: dict, caller: str, idempotency_key: str | None = None) -> dict:
-        """Rules 5–11 of SPEC §4 (the gateway checked 1–4). Raises the rule's error."""
+    def create_booking(self, request: dict, caller: str, idempotency_key: str | None = None,
+                       request_id: str | None = None) -> dict:
+        """Rules 5–11 of SPEC §4 (the gateway checked 1–4). Raises the rule's error.
+
+        `idempotency_key`: the client's (every answer is kept and repeated for 24 h);
+        `request_id`: the gateway's name for a call without one (only a booking or request made is
+        kept under it, so a call the broker delivers again answers that; a refusal is decided again)."""
         office_id = str(request.get("office"))
         self._ensure_office(office_id)
         try:
             booking, event = repository.create_booking(
-                self.db, self.settings, request, caller, idempotency_key, utcnow())
+                self.db, self.settings, request, caller, idempotency_key or request_id, utcnow(),
+                keep_refusals=idempotency_key is not None or request_id is None)
         except BookingError as exc:
             # An unknown office id is user input: never a label value.
             DECISIONS.labels("unknown" if isinstance(exc, OfficeNotFound) else office_id, exc.reason).inc()

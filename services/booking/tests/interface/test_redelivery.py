@@ -68,6 +68,35 @@ def test_a_redelivered_rejection_is_the_same_rejection(raw):
         raw.call("booking", "create_booking", request, email, key, correlation_id=call)
 
 
+def test_a_redelivered_create_under_the_gateways_request_id_answers_the_booking(raw, stack):
+    """Without a client key the gateway names the call (`request_id`): a redelivery after the
+    commit answers the booking made, not the 409 a fresh decision would give."""
+    email = user()
+    request = {"user": email, "office": "beta", "date": day(6)}
+    call, request_id = uuid.uuid4().hex, f"gateway:{uuid.uuid4().hex}"
+    first = raw.call("booking", "create_booking", request, email, None, request_id, correlation_id=call)
+    again = raw.call("booking", "create_booking", request, email, None, request_id, correlation_id=call)
+    assert again == first and first["status"] == "active"
+
+
+def test_a_refusal_under_the_gateways_request_id_is_not_kept(raw, stack):
+    """A refusal changed nothing and its caller never saw an answer to repeat: under a request id
+    nothing is written for it, and the call delivered again is decided again."""
+    email = user()
+    request = {"user": email, "office": "alpha", "date": day(7)}
+    raw.call("booking", "create_booking", request, email)
+    call, request_id = uuid.uuid4().hex, f"gateway:{uuid.uuid4().hex}"
+    with pytest.raises(DuplicateBooking):
+        raw.call("booking", "create_booking", request, email, None, request_id, correlation_id=call)
+    with psycopg.connect(stack.database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM booking.idempotency_keys WHERE key = %s",
+                            (request_id,)).fetchone() == (0,)
+    [booking] = raw.call("booking", "list_bookings", user=email)
+    raw.call("booking", "cancel_booking", booking["id"], {"email": email, "system_admin": False, "offices": []})
+    again = raw.call("booking", "create_booking", request, email, None, request_id, correlation_id=call)
+    assert again["status"] == "active" and again["id"] != booking["id"]
+
+
 def test_two_deliveries_at_once_run_the_command_once(raw, stack):
     email = user()
     request = {"user": email, "office": "alpha", "date": day(5)}
