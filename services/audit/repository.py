@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Text, case, cast, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.exc import DataError
 
 from obcommon.service import Db
 
@@ -43,15 +44,59 @@ def record(db: Db, row: dict, pseudonym_of: Callable[[str], str],
     return bool(result.rowcount), pseudonymised
 
 
+def record_many(db: Db, rows: list[dict], pseudonym_of: Callable[[str], str]) -> list[bool | DataError]:
+    """Store the records of several events (none an erasure) in one transaction: the erasure lock
+    taken once, one look-up of the erasures of every user they name, one INSERT. Returns each
+    one's `stored` (False: its event was stored already, or earlier in `rows`). A value PostgreSQL
+    refuses fails the batch: then each is stored alone (`record`), so only that one fails (its
+    `DataError` in its place)."""
+    try:
+        with db.uow() as uow:
+            s = uow.session
+            s.execute(text("SELECT pg_advisory_xact_lock_shared(hashtext('audit:erasure'))"))
+            named = _erased_among(s, [pseudonym_of(e) for row in rows for e in rules.emails_in(row)])
+            rows = [_pseudonymise_named(row, pseudonym_of, named) for row in rows]
+            stored = set(s.scalars(insert(Record).values(rows).on_conflict_do_nothing(
+                index_elements=[Record.event_id]).returning(Record.event_id)))
+            uow.commit()
+    except DataError:
+        if len(rows) == 1:
+            raise
+        outcomes: list[bool | DataError] = []
+        for row in rows:
+            try:
+                outcomes.append(record(db, row, pseudonym_of, None)[0])
+            except DataError as exc:
+                outcomes.append(exc)
+        return outcomes
+    outcomes = []
+    for row in rows:  # (an event twice in one batch: stored once)
+        outcomes.append(row["event_id"] in stored)
+        stored.discard(row["event_id"])
+    return outcomes
+
+
+def _erased_among(session, pseudonyms: list[str]) -> dict[str, datetime]:
+    """The erasure time of each of these pseudonyms whose user was erased."""
+    if not pseudonyms:
+        return {}
+    return dict(session.execute(select(Erasure.pseudonym, Erasure.erased_at)
+                                .where(Erasure.pseudonym.in_(sorted(set(pseudonyms))))).tuples().all())
+
+
+def _pseudonymise_named(row: dict, pseudonym_of: Callable[[str], str], erased: dict[str, datetime]) -> dict:
+    """A record of an event from before an erasure (within ERASURE_GRACE) that names the erased
+    user gets their pseudonym before it is stored; `erased`: the erasures looked up."""
+    candidates = {pseudonym_of(e): e for e in rules.emails_in(row)}
+    found = [p for p in candidates if p in erased and erased[p] >= row["at"] - rules.ERASURE_GRACE]
+    return rules.substitute(row, {candidates[p]: p for p in found}) if found else row
+
+
 def _pseudonymise_if_erased(session, row: dict, pseudonym_of: Callable[[str], str]) -> dict:
     """A record of an event from before an erasure that names the erased user gets their
     pseudonym before it is stored."""
-    candidates = {pseudonym_of(e): e for e in rules.emails_in(row)}
-    if not candidates:
-        return row
-    erased = session.scalars(select(Erasure.pseudonym).where(
-        Erasure.pseudonym.in_(list(candidates)), Erasure.erased_at >= row["at"] - rules.ERASURE_GRACE)).all()
-    return rules.substitute(row, {candidates[p]: p for p in erased})
+    erased = _erased_among(session, [pseudonym_of(e) for e in rules.emails_in(row)])
+    return _pseudonymise_named(row, pseudonym_of, erased)
 
 
 def list_records(db: Db, actor: str | None, offices: list[str] | None, office: str | None,

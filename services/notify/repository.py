@@ -10,7 +10,9 @@ from typing import cast
 
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DataError
 
+from obcommon.batching import GroupCommit
 from obcommon.db import UnitOfWork, utcnow
 from obcommon.service import Db
 
@@ -22,12 +24,46 @@ MAILS = cast(Table, Mail.__table__)  # Core statements on the table where they r
 
 
 def store(db: Db, mails: list[rules.Mail]) -> bool:
-    """Store one event's mails together (one transaction); False when the first was already
-    stored (the event was delivered again)."""
-    with db.uow() as uow:
-        stored = [enqueue(uow, m.source_id, m.to, m.subject, m.body, m.kind, m.attachments) for m in mails]
-        uow.commit()
+    """Store one event's mails (all or none); False when the first was already stored (the event
+    was delivered again). They are stored with the mails of the events this process's other
+    workers handle meanwhile, in one transaction (`_store_together`)."""
+    return _stores.submit((db, mails))
+
+
+def _store_together(events: list[tuple[Db, list[rules.Mail]]]) -> list[bool | DataError]:
+    """Several events' mails in one transaction and one INSERT; each event's `store` outcome. A
+    value PostgreSQL refuses fails the batch: then each event is stored alone, so only its own
+    handler fails (its `DataError` in its place)."""
+    now = utcnow()
+    try:
+        with events[0][0].uow() as uow:
+            rows = [_row(m.source_id, m.to, m.subject, m.body, m.kind, m.attachments, now)
+                    for _, mails in events for m in mails]
+            stored = set(uow.session.scalars(insert(MAILS).values(rows).on_conflict_do_nothing(
+                index_elements=[MAILS.c.source_event_id]).returning(MAILS.c.source_event_id))) if rows else set()
+            uow.commit()
+    except DataError:
+        if len(events) == 1:
+            raise
+        return [_store_alone(db, mails) for db, mails in events]
+    outcomes: list[bool | DataError] = []
+    for _, mails in events:  # (an event twice in one batch: stored once)
+        outcomes.append(bool(mails) and mails[0].source_id in stored)
+        stored.difference_update(m.source_id for m in mails)
+    return outcomes
+
+
+def _store_alone(db: Db, mails: list[rules.Mail]) -> bool | DataError:
+    try:
+        with db.uow() as uow:
+            stored = [enqueue(uow, m.source_id, m.to, m.subject, m.body, m.kind, m.attachments) for m in mails]
+            uow.commit()
+    except DataError as exc:
+        return exc
     return bool(stored and stored[0])
+
+
+_stores: GroupCommit[tuple[Db, list[rules.Mail]]] = GroupCommit(_store_together)
 
 
 def enqueue(uow: UnitOfWork, source_event_id: str, to: str, subject: str, body: str, kind: str,
@@ -37,16 +73,20 @@ def enqueue(uow: UnitOfWork, source_event_id: str, to: str, subject: str, body: 
     When one event yields several mails, suffix the event id: `f"{event_id}:{kind}"`.
     Attachments are `{filename, content_type, content}` (content: text for text/*, else base64).
     """
-    stored = [Attachment.model_validate(a).model_dump() for a in attachments or []] or None
-    now = utcnow()
     row_id = uow.session.execute(  # on the table, not the ORM entity: no ORM bulk-insert path per mail
         insert(MAILS)
-        .values(source_event_id=source_event_id, kind=kind, to_address=to, subject=subject, body=body,
-                attachments=stored, created_at=now, attempts=0, next_attempt_at=now)
+        .values(**_row(source_event_id, to, subject, body, kind, attachments, utcnow()))
         .on_conflict_do_nothing(index_elements=[MAILS.c.source_event_id])
         .returning(MAILS.c.id)
     ).scalar()
     return row_id is not None
+
+
+def _row(source_event_id: str, to: str, subject: str, body: str, kind: str, attachments: list[dict] | None,
+         now: datetime) -> dict:
+    stored = [Attachment.model_validate(a).model_dump() for a in attachments or []] or None
+    return {"source_event_id": source_event_id, "kind": kind, "to_address": to, "subject": subject, "body": body,
+            "attachments": stored, "created_at": now, "attempts": 0, "next_attempt_at": now}
 
 
 # ------------------------------------------------------------------------------ sending

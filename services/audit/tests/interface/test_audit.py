@@ -198,6 +198,28 @@ def test_events_sent_while_audit_is_down_are_recorded_once_after_it_restarts(rpc
     assert sorted(r["action"] for r in records) == ["office_updated", "user_signed_in"]
 
 
+def test_a_burst_of_events_is_stored_in_few_transactions_and_a_bad_one_alone_is_dropped(rpc, audit, db):
+    """Events handled at the same time are stored together (obcommon.batching.GroupCommit: one
+    transaction for the burst, seen in the rows' `xmin`); a value PostgreSQL refuses (a NUL in
+    JSON text) fails only its own event, the others of its batch are stored."""
+    who = email()
+    audit.stop()
+    try:  # queued while audit is down, so they arrive as a burst
+        sent = [audit.dispatch(USER_CHANGED, USER_CHANGED.build(actor=who, entity="user", entity_id=who, email=who,
+                                                                after={"n": i})) for i in range(40)]
+        bad = audit.dispatch(USER_CHANGED, USER_CHANGED.build(actor=who, entity="user", entity_id=who, email=who,
+                                                              after={"note": "nul \u0000 here"}))
+    finally:
+        audit.start()
+    wait_records(rpc, 40, actor=who)
+    wait_for(lambda: handled(audit, "on_identity__user_changed") >= 41, timeout=15, what="41 deliveries")
+    ids = [p["event_id"] for p in sent]
+    stored, transactions = db.execute("SELECT count(*), count(DISTINCT xmin::text) FROM audit.records"
+                                      " WHERE event_id = ANY(%s)", (ids,)).fetchone()
+    assert stored == 40 and transactions <= 20  # (one per event before: 40)
+    assert db.execute("SELECT count(*) FROM audit.records WHERE event_id = %s", (bad["event_id"],)).fetchone() == (0,)
+
+
 # ------------------------------------------------------------------------------ erasure
 
 

@@ -1,6 +1,7 @@
 """notify against a real broker, database and SMTP peer: codes are mailed once, never lost."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import psycopg
@@ -55,6 +56,25 @@ def test_a_redelivered_event_mails_once(notify, smtp_peer):
                                       (email,)).fetchone()[0] == 0, timeout=15, what="no unsent mail")
         assert len(smtp_peer.to(email)) == 1
         assert conn.execute("SELECT count(*) FROM notify.mail WHERE to_address = %s", (email,)).fetchone()[0] == 1
+
+
+def test_a_burst_of_events_is_stored_in_few_transactions(notify, smtp_peer):
+    """The mails of events handled at the same time are stored together (obcommon.batching: one
+    transaction, whose rows share their `created_at`), and every one is sent once. The table is
+    locked meanwhile so that the workers' events pile up as they do in a rush."""
+    emails = [new_address() for _ in range(30)]
+    with psycopg.connect(notify.database_url) as locker:
+        locker.execute("LOCK TABLE notify.mail IN SHARE MODE")  # inserts wait
+        events = [notify.publish_code(email) for email in emails]
+        time.sleep(1.0)  # the workers have taken their messages and wait for the table
+    for email in emails:
+        smtp_peer.wait_for(email)
+    with psycopg.connect(notify.database_url) as conn:
+        stored, transactions = conn.execute(
+            "SELECT count(*), count(DISTINCT created_at) FROM notify.mail WHERE source_event_id = ANY(%s)",
+            ([e["event_id"] for e in events],)).fetchone()
+    assert stored == 30 and transactions <= 15  # (one per event before: 30)
+    assert all(len(smtp_peer.to(email)) == 1 for email in emails)
 
 
 def test_mail_survives_an_smtp_outage_and_is_retried(notify, smtp_peer):
