@@ -249,15 +249,20 @@ def end_keeping_prepared(session: Session) -> None:
     ROLLBACK in PostgreSQL; so the ROLLBACK is sent as psycopg sends its own commands (its
     `_exec_command`, waiting green), without the forgetting. Every read and every refusal ends
     with a rollback: `tools/bench_decisions` measured 0.6-0.7 -> 0.2 ms of PostgreSQL's CPU per
-    refusal. A failed transaction (or a broken connection) is left to the session's rollback.
+    refusal. A failed transaction, or a connection that breaks (PostgreSQL restarting), is left to
+    the session's rollback, so the caller's error stays SQLAlchemy's (a 503, never a 500).
     (`tests/test_uow_prepared.py` fails if a psycopg upgrade changes this.)"""
-    if not session.in_transaction():
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active:  # (none, or failed: SQLAlchemy rolls it back)
         return
-    dbapi_connection: Any = session.connection().connection.dbapi_connection
-    info = getattr(dbapi_connection, "info", None)  # (psycopg's; None once the connection is gone)
-    if info is not None and info.transaction_status == TransactionStatus.INTRANS:
-        with dbapi_connection.lock:
-            dbapi_connection.wait(dbapi_connection._exec_command(b"ROLLBACK"))
+    try:
+        dbapi_connection: Any = session.connection().connection.dbapi_connection
+        info = getattr(dbapi_connection, "info", None)  # (psycopg's; None once the connection is gone)
+        if info is not None and info.transaction_status == TransactionStatus.INTRANS:
+            with dbapi_connection.lock:
+                dbapi_connection.wait(dbapi_connection._exec_command(b"ROLLBACK"))
+    except Exception:  # noqa: BLE001 - the connection broke meanwhile: the session's rollback handles
+        pass  # that (SQLAlchemy invalidates it), and the error the caller sees stays its own
 
 
 class NestedUnitOfWork:

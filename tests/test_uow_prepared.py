@@ -1,9 +1,10 @@
 """A unit of work that ends without a commit (every read, every refusal) keeps the statements
 psycopg prepared on its connection (obcommon.db.end_keeping_prepared); a failed one lets psycopg
 forget them, as it must (a PREPARE may have been lost with the transaction). Real PostgreSQL."""
+import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from obcommon.service import Db
 from services.booking.models import Base
@@ -25,5 +26,21 @@ def test_a_unit_of_work_ended_without_commit_keeps_the_prepared_statements(datab
             uow.session.execute(text("SELECT 1 / 0"))
         with db.uow() as uow:
             assert uow.session.execute(PREPARED).scalar_one() == 0  # forgotten after a failed transaction
+    finally:
+        db.dispose()
+
+
+def test_a_connection_lost_mid_transaction_raises_the_databases_own_error(database_server):
+    """PostgreSQL restarting under a unit of work: its caller sees SQLAlchemy's OperationalError
+    (the services answer 503 for it), not an error of the rollback at the end (a 500)."""
+    db = Db.standalone(database_server, Base, "booking", pool_size=1)
+    try:
+        with pytest.raises(OperationalError), db.uow() as uow:
+            pid = uow.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with psycopg.connect(database_server, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            uow.session.execute(text("SELECT 1"))
+        with db.uow() as uow:  # and the pool has a working connection again
+            assert uow.session.execute(text("SELECT 1")).scalar_one() == 1
     finally:
         db.dispose()
