@@ -2,10 +2,10 @@
 
 Offices come from the offices service once, then from its `office_created` / `office_updated`
 events; a copy replaces the one held only if its `version` (the office's revision, in the list
-loaded and in the events) is not lower,
-so an event that raced with the first load, or arrived late, never puts an old office back. Per office and day, the counters come from booking's `get_slots` the first time a day is
-asked for, then from the `availability` every `booking_created` / `booking_cancelled` event
-carries. Each counter update has a `version` (it grows with every change of that office-day in
+loaded and in the events) is not lower, so an event that raced with the first load, or arrived
+late, never puts an old office back. Per office and day, the counters come from booking's
+`get_slots` the first time a day is asked for, then from the `availability` every
+`booking_created` / `booking_cancelled` event carries. Each counter update has a `version` (it grows with every change of that office-day in
 booking's database), so a late or replayed update never overwrites a newer one. Like the session
 cache, the model is trusted only while the event listener is connected, and emptied on reconnect.
 
