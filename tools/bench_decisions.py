@@ -83,8 +83,8 @@ def main() -> int:
             repository.create_booking(db, CONFIG, {**full, "user": "first@my-company.example"},
                                       "first@my-company.example", key(), now)
             refusals = {}  # under client keys (each refusal kept) and the gateway's request ids (not kept)
-            # each kind twice, alternating, when keyed: the second round's figures are printed (the
-            # first warms PostgreSQL up after the creates: its autovacuum, its checkpoints)
+            # with keys, each kind three rounds in a row, the last one's figures printed (the first
+            # ones absorb PostgreSQL's after-work of the writes before: autovacuum, checkpoints)
             for kind, keep in [("gateway", False)] * 3 + [("client", True)] * 3 if keyed else [("client", True)]:
                 refused: dict[str, int] = {}
                 wal = wal_position(url)
