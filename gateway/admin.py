@@ -56,8 +56,8 @@ def create_office():
     caller = current_caller()
     fields = g.body.model_dump(include=g.body.model_fields_set)
     with rpc() as services:
-        office = services.offices.create_office(fields, caller.email)
-    ob().availability.on_office_event({"after": office})  # read-your-writes on this replica
+        office = services.offices.create_office(fields, caller.email, with_version=True)
+    _seen_here(office)
     return jsonify(office), 201
 
 
@@ -68,8 +68,8 @@ def update_office(office_id: str):
     caller = current_caller()
     changes = g.body.model_dump(include=g.body.model_fields_set)
     with rpc() as services:
-        office = services.offices.update_office(office_id, changes, caller.email)
-    ob().availability.on_office_event({"after": office})
+        office = services.offices.update_office(office_id, changes, caller.email, with_version=True)
+    _seen_here(office)
     return jsonify(office)
 
 
@@ -78,9 +78,15 @@ def update_office(office_id: str):
 def retire_office(office_id: str):
     caller = current_caller()
     with rpc() as services:
-        office = services.offices.update_office(office_id, {"retired": True}, caller.email)
-    ob().availability.on_office_event({"after": office})
+        office = services.offices.update_office(office_id, {"retired": True}, caller.email, with_version=True)
+    _seen_here(office)
     return "", 204
+
+
+def _seen_here(office: dict) -> None:
+    """Read-your-writes on this replica: the changed office (and its revision, which the answer
+    leaves out: SPEC §9's fields only) into the read model before its event arrives."""
+    ob().availability.on_office_event({"after": office, "version": office.pop("version")})
 
 
 # ------------------------------------------------------------------ stats (admins)

@@ -24,10 +24,11 @@ CONTRACT = Contract(
         RpcMethod("list_offices", "(include_retired=False, with_version=False) -> [Office]",
                   "offices in configured/created order (with_version: each with its `version`, for read models)"),
         RpcMethod("get_office", "(office_id, with_version=False) -> Office", "one office, retired ones included"),
-        RpcMethod("create_office", "(fields: {id, name, quota, parking_quota?, timezone?, retired?}, actor) -> Office",
+        RpcMethod("create_office", "(fields: {id, name, quota, parking_quota?, timezone?, retired?}, actor,"
+                  " with_version=False) -> Office",
                   "a new office, listed after the existing ones; emits office_created"),
-        RpcMethod("update_office", "(office_id, changes: {name?, quota?, parking_quota?, timezone?, retired?}, actor)"
-                  " -> Office", "edit, retire or un-retire; emits office_updated when something changed"),
+        RpcMethod("update_office", "(office_id, changes: {name?, quota?, parking_quota?, timezone?, retired?}, actor,"
+                  " with_version=False) -> Office", "edit, retire or un-retire; emits office_updated when something changed"),
     ],
     events=[OFFICE_CREATED, OFFICE_UPDATED],
     errors=[OfficeNotFound, OfficeExists, InvalidOffice],

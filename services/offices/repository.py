@@ -64,7 +64,7 @@ def _copy(office: Office, with_version: bool) -> dict:
     return {**office.to_dict(), "version": office.version} if with_version else office.to_dict()
 
 
-def create_office(db: Db, values: dict, actor: str) -> dict:
+def create_office(db: Db, values: dict, actor: str, with_version: bool = False) -> dict:
     """Insert the office (its position puts it after every existing one) and `office_created`;
     an existing id is OfficeExists."""
     with db.uow() as uow:
@@ -78,10 +78,10 @@ def create_office(db: Db, values: dict, actor: str) -> dict:
         uow.emit(OFFICE_CREATED, actor=actor, entity="office", entity_id=office.id, office=office.id, after=after,
                  version=office.version)
         uow.commit()
-    return after
+        return _copy(office, with_version)
 
 
-def update_office(db: Db, office_id: str, changes: dict, actor: str) -> dict:
+def update_office(db: Db, office_id: str, changes: dict, actor: str, with_version: bool = False) -> dict:
     """Set `changes` on the office under its row lock; `office_updated` only when something changed."""
     with db.uow() as uow:
         office = uow.session.scalars(select(Office).where(Office.id == office_id).with_for_update()).first()
@@ -96,4 +96,4 @@ def update_office(db: Db, office_id: str, changes: dict, actor: str) -> dict:
             uow.emit(OFFICE_UPDATED, actor=actor, entity="office", entity_id=office.id, office=office.id,
                      before=before, after=after, version=office.version)
         uow.commit()
-    return after
+        return _copy(office, with_version)

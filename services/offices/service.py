@@ -28,7 +28,7 @@ class OfficesService(BaseService):
         return repository.get_office(self.db, str(office_id), bool(with_version))
 
     @command
-    def create_office(self, fields: dict, actor: str) -> dict:
+    def create_office(self, fields: dict, actor: str, with_version: bool = False) -> dict:
         """A new office (System Admins, SPEC §3); its position puts it after every existing one."""
         data = _validated(OfficeCreate, fields)
         values = {"id": data.id, "name": data.name, "quota": data.quota, "parking_quota": data.parking_quota,
@@ -37,10 +37,10 @@ class OfficesService(BaseService):
                                         else self.settings.default_check_in_deadline),
                   "allocation": data.allocation, "ballot_draw_days_before": data.ballot_draw_days_before,
                   "ballot_draw_time": data.ballot_draw_time}
-        return repository.create_office(self.db, values, _actor(actor))
+        return repository.create_office(self.db, values, _actor(actor), bool(with_version))
 
     @command
-    def update_office(self, office_id: str, changes: dict, actor: str) -> dict:
+    def update_office(self, office_id: str, changes: dict, actor: str, with_version: bool = False) -> dict:
         """Name, quotas, time zone, retired (SPEC §3); absent fields stay unchanged. Existing
         bookings are never touched: a lower quota only stops new ones while a day is full, and
         bookings keep their dates when the time zone changes."""
@@ -49,7 +49,7 @@ class OfficesService(BaseService):
         if nulls:
             raise InvalidOffice("; ".join(f"Invalid {k}: must not be null" for k in nulls))
         changes = {key: getattr(data, key) for key in data.model_fields_set}
-        return repository.update_office(self.db, str(office_id), changes, _actor(actor))
+        return repository.update_office(self.db, str(office_id), changes, _actor(actor), bool(with_version))
 
 
 def _validated(model, fields):

@@ -18,7 +18,7 @@ from services.booking.service import BookingService
 
 class NaiveBookingService(BookingService):
     @rpc
-    def create_booking(self, request: dict, caller: str, idempotency_key=None) -> dict:
+    def create_booking(self, request: dict, caller: str, idempotency_key=None, request_id=None) -> dict:
         self._ensure_office(request["office"])  # as the real service does: its read model may lag
         with self.db.uow() as uow:
             s = uow.session
