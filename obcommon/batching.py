@@ -11,6 +11,9 @@ The first submitter leads: it yields once to the hub, so the other workers' item
 stores what is waiting (up to `max_batch`). Items submitted while a batch is being stored wait for
 the next one, which the first of them leads. An item's outcome is `store`'s result for it; an
 exception (one `store` raised for the batch, or returned for that item) is raised in its worker.
+With `alone` (store one item) and `isolate` (exception types, e.g. a value the database refuses),
+a batch of several whose `store` raises one of `isolate` is stored item by item instead, so the
+failure reaches only the worker whose item caused it.
 """
 from __future__ import annotations
 
@@ -34,12 +37,14 @@ class _Slot:
 
 
 class GroupCommit(Generic[T]):
-    def __init__(self, store: Callable[[list[T]], Sequence[Any]], max_batch: int = 64):
+    def __init__(self, store: Callable[[list[T]], Sequence[Any]], max_batch: int = 64,
+                 alone: Callable[[T], Any] | None = None, isolate: tuple[type[Exception], ...] = ()):
         self._store = store
         self._max = max_batch
+        self._alone = alone
+        self._isolate = isolate
         self._waiting: list[_Slot] = []
         self._leading = False
-        self.batches = 0  # how many `store` calls (for tests and benchmarks)
 
     def submit(self, item: T) -> Any:
         slot = _Slot(item)
@@ -60,13 +65,16 @@ class GroupCommit(Generic[T]):
     def _store_batch(self) -> None:
         batch, self._waiting = self._waiting[:self._max], self._waiting[self._max:]
         outcomes: Sequence[Any] | None = None
+        items = [slot.item for slot in batch]
         try:
-            self.batches += 1
-            outcomes = self._store([slot.item for slot in batch])
+            outcomes = self._store(items)
             if len(outcomes) != len(batch):
                 raise RuntimeError(f"stored {len(batch)} items, got {len(outcomes)} outcomes")
-        except Exception as exc:  # the whole batch failed: every item's worker raises it
-            outcomes = [exc] * len(batch)
+        except Exception as exc:
+            if self._alone is not None and len(items) > 1 and isinstance(exc, self._isolate):
+                outcomes = [self._one(item) for item in items]  # only the culprit's worker fails
+            else:  # the whole batch failed: every item's worker raises it
+                outcomes = [exc] * len(batch)
         finally:
             if outcomes is None:  # the leader was killed while storing: its batch is not known to be stored
                 outcomes = [RuntimeError("storing was interrupted")] * len(batch)
@@ -76,3 +84,10 @@ class GroupCommit(Generic[T]):
                 self._waiting[0].inbox.put(_LEAD)
             else:
                 self._leading = False
+
+    def _one(self, item: T) -> Any:
+        assert self._alone is not None
+        try:
+            return self._alone(item)
+        except Exception as exc:  # noqa: BLE001 - this item's outcome, raised in its own worker
+            return exc

@@ -56,3 +56,26 @@ def test_a_failed_batch_raises_in_each_of_its_workers_and_the_next_batch_is_stor
     with pytest.raises(ValueError):
         workers[1].wait()
     assert calls == [["a", "b"], ["c", "bad", "d"]]
+
+
+def test_an_isolated_failure_stores_the_batch_item_by_item_and_fails_only_its_own_worker():
+    alone = []
+
+    def store(items):
+        eventlet.sleep(0.01)
+        if "bad" in items:
+            raise ValueError("a value the database refuses")
+        return items
+
+    def store_alone(item):
+        alone.append(item)
+        if item == "bad":
+            raise ValueError("refused")
+        return item
+
+    group = GroupCommit(store, alone=store_alone, isolate=(ValueError,))
+    workers = [eventlet.spawn(group.submit, i) for i in ("a", "bad", "b")]
+    assert (workers[0].wait(), workers[2].wait()) == ("a", "b")
+    with pytest.raises(ValueError, match="refused"):
+        workers[1].wait()
+    assert alone == ["a", "bad", "b"]

@@ -11,6 +11,7 @@ from sqlalchemy import Text, case, cast, delete, func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.exc import DataError
 
+from obcommon.batching import GroupCommit
 from obcommon.service import Db
 
 from . import rules
@@ -44,36 +45,31 @@ def record(db: Db, row: dict, pseudonym_of: Callable[[str], str],
     return bool(result.rowcount), pseudonymised
 
 
-def record_many(db: Db, rows: list[dict], pseudonym_of: Callable[[str], str]) -> list[bool | DataError]:
+def record_many(db: Db, rows: list[dict], pseudonym_of: Callable[[str], str]) -> list[bool]:
     """Store the records of several events (none an erasure) in one transaction: the erasure lock
     taken once, one look-up of the erasures of every user they name, one INSERT. Returns each
-    one's `stored` (False: its event was stored already, or earlier in `rows`). A value PostgreSQL
-    refuses fails the batch: then each is stored alone (`record`), so only that one fails (its
-    `DataError` in its place)."""
-    try:
-        with db.uow() as uow:
-            s = uow.session
-            s.execute(text("SELECT pg_advisory_xact_lock_shared(hashtext('audit:erasure'))"))
-            named = _erased_among(s, [pseudonym_of(e) for row in rows for e in rules.emails_in(row)])
-            rows = [_pseudonymise_named(row, pseudonym_of, named) for row in rows]
-            stored = set(s.scalars(insert(Record).values(rows).on_conflict_do_nothing(
-                index_elements=[Record.event_id]).returning(Record.event_id)))
-            uow.commit()
-    except DataError:
-        if len(rows) == 1:
-            raise
-        outcomes: list[bool | DataError] = []
-        for row in rows:
-            try:
-                outcomes.append(record(db, row, pseudonym_of, None)[0])
-            except DataError as exc:
-                outcomes.append(exc)
-        return outcomes
+    one's `stored` (False: its event was stored already, or earlier in `rows`)."""
+    with db.uow() as uow:
+        s = uow.session
+        s.execute(text("SELECT pg_advisory_xact_lock_shared(hashtext('audit:erasure'))"))
+        named = _erased_among(s, [pseudonym_of(e) for row in rows for e in rules.emails_in(row)])
+        rows = [_pseudonymise_named(row, pseudonym_of, named) for row in rows]
+        stored = set(s.scalars(insert(Record).values(rows).on_conflict_do_nothing(
+            index_elements=[Record.event_id]).returning(Record.event_id)))
+        uow.commit()
     outcomes = []
     for row in rows:  # (an event twice in one batch: stored once)
         outcomes.append(row["event_id"] in stored)
         stored.discard(row["event_id"])
     return outcomes
+
+
+# The records of the events a process's workers handle at the same time, stored together
+# (obcommon.batching; items are (db, pseudonym_of, row)); a value PostgreSQL refuses makes the
+# batch store record by record, so only that event fails.
+records: GroupCommit[tuple[Db, Callable[[str], str], dict]] = GroupCommit(
+    lambda items: record_many(items[0][0], [row for _, _, row in items], items[0][1]),
+    alone=lambda item: record(item[0], item[2], item[1], None)[0], isolate=(DataError,))
 
 
 def _erased_among(session, pseudonyms: list[str]) -> dict[str, datetime]:

@@ -14,7 +14,6 @@ from datetime import timedelta
 from nameko.timer import timer
 from sqlalchemy.exc import DataError
 
-from obcommon.batching import GroupCommit
 from obcommon.db import utcnow
 from obcommon.emails import normalize_email
 from obcommon.service import BaseService, Database, command, consumes, rpc
@@ -49,11 +48,6 @@ from .schemas import AuditPage
 log = logging.getLogger(__name__)
 
 RETRY_PAUSE = 1.0  # seconds before a failed event goes back to the queue (database down)
-
-# The records of the events this process's workers handle at the same time are stored together
-# (obcommon.batching): one transaction for a burst instead of one per event.
-_records: GroupCommit[tuple] = GroupCommit(
-    lambda items: repository.record_many(items[0][0], [row for _, _, row in items], items[0][1]))
 
 
 class AuditService(BaseService):
@@ -172,7 +166,7 @@ class AuditService(BaseService):
             if (row["service"], row["action"]) == rules.ERASED_EVENT:  # alone: it takes the erasure lock
                 stored, pseudonymised = repository.record(self.db, row, self.pseudonyms.pseudonym, erasure)
             else:  # with the records other workers are storing meanwhile (one transaction)
-                stored, pseudonymised = _records.submit((self.db, self.pseudonyms.pseudonym, row)), None
+                stored, pseudonymised = repository.records.submit((self.db, self.pseudonyms.pseudonym, row)), None
         except DataError as exc:  # a value PostgreSQL refuses: retrying cannot help
             log.error("dropped event %s that cannot be stored: %s", row["event_id"], exc)
             return False

@@ -30,40 +30,32 @@ def store(db: Db, mails: list[rules.Mail]) -> bool:
     return _stores.submit((db, mails))
 
 
-def _store_together(events: list[tuple[Db, list[rules.Mail]]]) -> list[bool | DataError]:
-    """Several events' mails in one transaction and one INSERT; each event's `store` outcome. A
-    value PostgreSQL refuses fails the batch: then each event is stored alone, so only its own
-    handler fails (its `DataError` in its place)."""
+def _store_together(events: list[tuple[Db, list[rules.Mail]]]) -> list[bool]:
+    """Several events' mails in one transaction and one INSERT; each event's `store` outcome."""
     now = utcnow()
-    try:
-        with events[0][0].uow() as uow:
-            rows = [_row(m.source_id, m.to, m.subject, m.body, m.kind, m.attachments, now)
-                    for _, mails in events for m in mails]
-            stored = set(uow.session.scalars(insert(MAILS).values(rows).on_conflict_do_nothing(
-                index_elements=[MAILS.c.source_event_id]).returning(MAILS.c.source_event_id))) if rows else set()
-            uow.commit()
-    except DataError:
-        if len(events) == 1:
-            raise
-        return [_store_alone(db, mails) for db, mails in events]
-    outcomes: list[bool | DataError] = []
+    with events[0][0].uow() as uow:
+        rows = [_row(m.source_id, m.to, m.subject, m.body, m.kind, m.attachments, now)
+                for _, mails in events for m in mails]
+        stored = set(uow.session.scalars(insert(MAILS).values(rows).on_conflict_do_nothing(
+            index_elements=[MAILS.c.source_event_id]).returning(MAILS.c.source_event_id))) if rows else set()
+        uow.commit()
+    outcomes = []
     for _, mails in events:  # (an event twice in one batch: stored once)
         outcomes.append(bool(mails) and mails[0].source_id in stored)
         stored.difference_update(m.source_id for m in mails)
     return outcomes
 
 
-def _store_alone(db: Db, mails: list[rules.Mail]) -> bool | DataError:
-    try:
-        with db.uow() as uow:
-            stored = [enqueue(uow, m.source_id, m.to, m.subject, m.body, m.kind, m.attachments) for m in mails]
-            uow.commit()
-    except DataError as exc:
-        return exc
+def _store_alone(event: tuple[Db, list[rules.Mail]]) -> bool:
+    db, mails = event
+    with db.uow() as uow:
+        stored = [enqueue(uow, m.source_id, m.to, m.subject, m.body, m.kind, m.attachments) for m in mails]
+        uow.commit()
     return bool(stored and stored[0])
 
 
-_stores: GroupCommit[tuple[Db, list[rules.Mail]]] = GroupCommit(_store_together)
+# A value PostgreSQL refuses makes the batch store event by event, so only that event's handler fails.
+_stores = GroupCommit(_store_together, alone=_store_alone, isolate=(DataError,))
 
 
 def enqueue(uow: UnitOfWork, source_event_id: str, to: str, subject: str, body: str, kind: str,
