@@ -62,8 +62,10 @@ def main() -> int:
     sock = eventlet.listen((host, env.gateway_port), reuse_port=True, backlog=1024)
     log = logging.getLogger("gateway")
     log.info("gateway listening on http://%s:%s/", host, env.gateway_port)
+    # capitalize_response_headers=False: our header names are already in their usual case, and
+    # eventlet's re-capitalising of every name cost ~3 % of a read's CPU (issue 16)
     server = eventlet.spawn(eventlet.wsgi.server, sock, app, log_output=False, max_size=2000, keepalive=True,
-                            socket_timeout=60)
+                            socket_timeout=60, capitalize_response_headers=False)
     done = eventlet.event.Event()
     server.link(lambda _: done.ready() or done.send())
     drain_seconds = float(os.environ.get("GATEWAY_DRAIN_SECONDS") or 2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, make_response, request
@@ -150,7 +150,8 @@ def _has_nul(value: Any) -> bool:
 def reject_nul_characters(view_args: dict) -> None:
     """NUL characters cannot be stored (PostgreSQL text and JSON refuse them) and are never
     meaningful input: a path, query or JSON body carrying one is a 400, never a 500."""
-    if _has_nul(view_args) or any(_has_nul(k) or _has_nul(v) for k, v in request.args.items(multi=True)):
+    if _has_nul(view_args) or (request.query_string and any(
+            _has_nul(k) or _has_nul(v) for k, v in request.args.items(multi=True))):
         raise ApiError(400, "Bad request")
     if request.method not in ("GET", "HEAD", "OPTIONS") and request.is_json:
         raw = request.get_data(cache=True)
@@ -308,8 +309,18 @@ def get_user(email: str):
 
 def bookable_dates(office: dict) -> list[str]:
     """The office's bookable window (SPEC §4 rule 6), from the rule booking decides with."""
-    days = booking_rules.bookable_days(datetime.now(UTC), office["timezone"], ob().config.advance_booking_days)
-    return [d.isoformat() for d in days]
+    timezone, advance = office["timezone"], ob().config.advance_booking_days
+    now = datetime.now(UTC)
+    key = (timezone, advance, booking_rules.office_today(now, timezone))
+    dates = _windows.get(key)
+    if dates is None:
+        if len(_windows) > 1000:  # one entry per time zone and day: emptied now and then
+            _windows.clear()
+        dates = _windows[key] = tuple(d.isoformat() for d in booking_rules.bookable_days(now, timezone, advance))
+    return list(dates)
+
+
+_windows: dict[tuple[str, int, date], tuple[str, ...]] = {}  # the windows computed, by zone and day
 
 
 @endpoint("/offices", "GET", "Active offices (admins: ?include_retired=true)", query=OfficeListQuery,
@@ -323,7 +334,16 @@ def list_offices():
 
 @endpoint("/offices/<office_id>", "GET", "One office with its availability", responses={200: OfficeWithSlots})
 def get_office(office_id: str):
-    office = ob().availability.office(office_id)
+    availability = ob().availability
+    office = availability.office(office_id)
     if office is None:
         raise ApiError(404, "Not Found")
-    return jsonify({**office, "slots": ob().availability.slots(office_id, bookable_dates(office), office)})
+    body = availability.office_document(office_id, bookable_dates(office), _render_json)
+    if body is None:
+        raise ApiError(404, "Not Found")
+    return current_app.response_class(body, mimetype="application/json")
+
+
+def _render_json(document: dict) -> bytes:
+    """What `jsonify(document)` answers, as bytes (kept by the read model until it changes)."""
+    return current_app.json.response(document).get_data()

@@ -36,6 +36,13 @@ class Availability:
         self._overrides: dict[tuple[str, str], tuple[dict | None, int]] = {}  # (office, date) -> (override, version)
         self._lock = threading.Lock()
         self.trusted = False
+        # GET /api/offices/{id}'s body, rendered once per change (the hottest read, issue 16):
+        # office id -> (stamp, body); the stamp is the model's epoch (bumped when it is emptied),
+        # the office's revision (bumped by any change of the office or one of its days) and the
+        # dates asked for, so a body is served only while nothing it shows has changed.
+        self._epoch = 0
+        self._revisions: dict[str, int] = {}
+        self._documents: dict[str, tuple[tuple, bytes]] = {}
 
     # ------------------------------------------------------------------ offices
 
@@ -55,7 +62,33 @@ class Availability:
         return list(current.values())
 
     def office(self, office_id: str) -> dict | None:
+        current = self._offices if self.trusted else None
+        if current is not None:
+            return current.get(office_id)
         return next((o for o in self.offices() if o["id"] == office_id), None)
+
+    def office_document(self, office_id: str, dates: list[str], render: Callable[[dict], bytes]) -> bytes | None:
+        """The office with its `dates`' slots, rendered by `render` (GET /api/offices/{id}'s
+        body), or None for an unknown office. Rendered again only after a change of the office or
+        one of its days: a change while rendering leaves the new body unused."""
+        if not self.trusted:
+            office = self.office(office_id)
+            return None if office is None else render({**office, "slots": self.slots(office_id, dates, office)})
+        stamp = (self._epoch, self._revisions.get(office_id, 0), tuple(dates))
+        held = self._documents.get(office_id)
+        if held is not None and held[0] == stamp:
+            return held[1]
+        office = self.office(office_id)
+        if office is None:
+            return None
+        body = render({**office, "slots": self.slots(office_id, dates, office)})
+        with self._lock:
+            self._documents[office_id] = (stamp, body)
+        return body
+
+    def _changed(self, office_id: str) -> None:
+        """Under the lock: `office_id`'s rendered body is out of date."""
+        self._revisions[office_id] = self._revisions.get(office_id, 0) + 1
 
     def on_office_event(self, event: dict) -> None:
         office, version = event.get("after"), event.get("version", 0)
@@ -64,6 +97,7 @@ class Availability:
         with self._lock:
             if self._offices is not None:
                 _keep_newer(self._offices, self._versions, office, version)
+                self._changed(office["id"])
             elif self.trusted:
                 self._early.append((office, version))
 
@@ -103,6 +137,7 @@ class Availability:
             current = self._overrides.get((office, day))
             if self.trusted and (current is None or version > current[1]):
                 self._overrides[(office, day)] = (override, version)
+                self._changed(office)
 
     def on_booking_event(self, event: dict) -> None:
         a = event.get("availability")
@@ -114,6 +149,7 @@ class Availability:
             current = self._counts.get((office, day))
             if self.trusted and (current is None or version > current[2]):
                 self._counts[(office, day)] = (booked, parking, version)
+                self._changed(office)
 
     def forget(self, office: str, day: str) -> None:
         """After a change made through this replica: the next read asks booking, so the caller
@@ -121,6 +157,7 @@ class Availability:
         with self._lock:
             self._counts.pop((office, day), None)
             self._overrides.pop((office, day), None)
+            self._changed(office)
 
     def clear_counts(self) -> None:
         """After a change of many office-days through this replica (a range cancel): the next reads
@@ -128,12 +165,16 @@ class Availability:
         with self._lock:
             self._counts.clear()
             self._overrides.clear()
+            self._epoch += 1
+            self._documents.clear()
 
     def clear(self) -> None:
         with self._lock:
             self._offices, self._versions, self._early = None, {}, []
             self._counts.clear()
             self._overrides.clear()
+            self._epoch += 1
+            self._documents.clear()
 
 
 def _keep_newer(offices: dict[str, dict], versions: dict[str, int], office: dict, version: int) -> None:

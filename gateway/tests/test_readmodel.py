@@ -107,3 +107,51 @@ def test_an_older_copy_of_an_office_never_replaces_a_newer_one():
     model.on_office_event({"after": {**OFFICE, "name": "New"}, "version": 4})
     assert model.office("a") == {**OFFICE, "name": "New", "check_in_deadline": None, "allocation": "first_come",
                                  "ballot_draw_days_before": 7, "ballot_draw_time": "12:00"}
+
+
+def test_the_office_document_is_rendered_again_after_every_change_and_only_then():
+    """GET /api/offices/{id}'s body is kept between reads (issue 16), never past a change of
+    what it shows: a booking, a day override, the office, a change through this replica, a
+    reconnect, or another window of dates."""
+    import json
+
+    model, calls = make()
+    renders = []
+
+    def render(document):
+        renders.append(document)
+        return json.dumps(document).encode()
+
+    def booked(dates=("2030-01-01",)):
+        return [s["booked"] for s in json.loads(model.office_document("a", list(dates), render))["slots"]]
+
+    assert booked() == [1] and booked() == [1] and len(renders) == 2  # the first load's body is re-rendered once
+    assert booked() == [1] and len(renders) == 2
+    model.on_booking_event(event(2, 4))
+    assert booked() == [2] and len(renders) == 3
+    model.on_booking_event(event(1, 3))  # late: changes nothing, renders nothing
+    assert booked() == [2] and len(renders) == 3
+    model.on_booking_event(event(5, 9, day="2030-01-02"))  # another day of the office
+    assert booked() == [2] and len(renders) == 4
+    model.on_day_event({**event(2, 10), "override": {"quota": 1, "parking_quota": None, "closed": True, "note": "x"}})
+    assert json.loads(model.office_document("a", ["2030-01-01"], render))["slots"][0]["closed"] is True
+    model.on_office_event({"after": {**OFFICE, "name": "Renamed"}, "version": 2})
+    assert json.loads(model.office_document("a", ["2030-01-01"], render))["name"] == "Renamed"
+    count = len(renders)
+    model.forget("a", "2030-01-01")
+    assert booked() == [1] and calls["slots"] == 2 and len(renders) > count  # asked booking again
+    assert booked(["2030-01-01", "2030-01-02"]) == [1, 5]  # another window: rendered for it
+    count = len(renders)
+    model.clear()
+    model.trusted = True
+    assert booked() == [1] and len(renders) > count
+    assert model.office_document("nope", ["2030-01-01"], render) is None
+
+
+def test_an_untrusted_model_renders_every_time():
+    model, calls = make()
+    model.trusted = False
+    renders = []
+    for _ in range(2):
+        model.office_document("a", ["2030-01-01"], lambda d: renders.append(d) or b"{}")
+    assert len(renders) == 2 and calls["slots"] == 2
