@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, make_response, request
+from flask import Blueprint, Response, current_app, g, jsonify, make_response, request
 from pydantic import BaseModel, ValidationError
 
 from obcommon import __version__
@@ -346,4 +346,6 @@ def get_office(office_id: str):
 
 def _render_json(document: dict) -> bytes:
     """What `jsonify(document)` answers, as bytes (kept by the read model until it changes)."""
-    return current_app.json.response(document).get_data()
+    response = current_app.json.response(document)
+    assert isinstance(response, Response)
+    return response.get_data()

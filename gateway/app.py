@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, g, jsonify, request, send_from_directory
 from flask.json.provider import DefaultJSONProvider
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from obcommon.config import AppConfig, Env, load_config
@@ -125,14 +134,24 @@ def _register_ops_routes(app: Flask) -> None:
 
     @app.get("/readyz")
     def readyz():
-        if app.config.get("OB_DRAINING"):  # stopping (gateway/__main__.py): take no new traffic
+        if app.config.get("OB_DRAINING"):  # stopping (gateway/server.py): take no new traffic
             return jsonify({"status": "draining", "checks": {}}), 503
         ok, checks = readiness.get(lambda: _check_dependencies(app.extensions["ob"]))
         return jsonify({"status": "ok" if ok else "unavailable", "checks": checks}), (200 if ok else 503)
 
     @app.get("/metrics")
     def metrics():
-        return generate_latest(), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+        return generate_latest(_metrics_registry()), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
+
+def _metrics_registry() -> CollectorRegistry:
+    """This process's metrics, or with several gateway processes (gateway/workers.py) the sum
+    over all of them, from their files in PROMETHEUS_MULTIPROC_DIR."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
 
 
 class ReadinessCache:

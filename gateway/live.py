@@ -21,7 +21,7 @@ from .errors import ApiError
 
 KEEPALIVE_SECONDS = 5  # also how soon a closed stream gives its slot back (two writes)
 STREAMS_PER_SESSION = 3  # a few tabs of one browser; more is a client bug or an attack
-STREAMS_PER_REPLICA = 1000  # well below the server's connection slots (gateway/__main__.py)
+STREAMS_PER_REPLICA = 1000  # well below the server's connection slots (gateway/server.py)
 
 
 # A day override (SPEC §15) adds the day's effective capacity to its availability event.

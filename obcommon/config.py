@@ -278,6 +278,16 @@ def load_config(path: str | os.PathLike | None = None, environ: dict | None = No
         raise ConfigError(f"Invalid configuration in {path}:\n" + "\n".join(lines)) from None
 
 
+def default_gateway_processes() -> int:
+    """Two serving processes per gateway replica where the process may run on two CPUs or more
+    (an eventlet loop uses one core at most; a third paid nothing on two cores, issue 16), else one."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return 2 if cpus >= 2 else 1
+
+
 @dataclass(frozen=True)
 class Env:
     """Deployment settings from the environment (SPEC §7, second table)."""
@@ -292,6 +302,7 @@ class Env:
     dev_mailbox: str | None
     dev_mailbox_http: str | None
     gateway_port: int
+    gateway_processes: int  # GATEWAY_PROCESSES: serving processes per gateway replica (gateway/workers.py)
     secret_key: str | None
     selftest_key: str | None
     mode: str = "production"
@@ -334,6 +345,10 @@ class Env:
         scim = e.get("SCIM_TOKEN") or None
         if scim is not None and len(scim) < 32:
             errors.append("  - SCIM_TOKEN: must be at least 32 characters")
+        processes = integer("GATEWAY_PROCESSES", default_gateway_processes())
+        if not 1 <= processes <= 64:
+            errors.append("  - GATEWAY_PROCESSES: must be between 1 and 64")
+            processes = 1
         selftest = e.get("SELFTEST_KEY") or None
         if selftest is not None and len(selftest) < 20:
             errors.append("  - SELFTEST_KEY: must be at least 20 characters")
@@ -348,6 +363,7 @@ class Env:
             dev_mailbox=e.get("DEV_MAILBOX") or None,
             dev_mailbox_http=e.get("DEV_MAILBOX_HTTP") or None,
             gateway_port=integer("GATEWAY_PORT", 8080),
+            gateway_processes=processes,
             secret_key=secret,
             selftest_key=selftest,
             mode=mode,

@@ -1,7 +1,7 @@
 """A busy keep-alive connection does not keep the gateway from answering the others.
 
 eventlet.wsgi serves a connection's next request without yielding when it has already arrived;
-the gateway yields once per request (`gateway.__main__.take_turns`). Here one client pipelines
+the gateway yields once per request (`gateway.server.take_turns`). Here one client pipelines
 a long run of requests on one connection, and a second client's single request must be answered
 while most of the first one's answers are still to come: served in turn, not after the run.
 """

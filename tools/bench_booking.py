@@ -15,11 +15,12 @@
 5. GET /api/offices/{id} (office + 14 slots) at 50 connections, next to the bare Flask baseline
    of PLATFORM-NOTES (gunicorn, 2 sync workers, 14-slot JSON), same wrk settings.
 
-    ./ob bench booking [--seconds 10] [--booking-replicas 2] [--gateway-replicas 2]
+    ./ob bench booking [--seconds 10] [--booking-replicas 2] [--gateway-replicas 1] [--gateway-processes N]
                        [--open-rate 100] [--open-seconds 30]
 
-Two gateway processes by default, sharing one port (SO_REUSEPORT), as the baseline has two
-gunicorn workers: a gateway process is one eventlet loop, so it uses one core at most.
+The gateway as `./ob run` starts it: one replica of GATEWAY_PROCESSES forked processes (two on a
+machine with two cores or more) sharing one port, as the baseline has two gunicorn workers: a
+gateway process is one eventlet loop, so it uses one core at most.
 
 Targets (issue 16): decisions >= 0.5 x the anchor with the consumers' lag < 2 s; <= 12 ms of
 machine CPU per decision; open loop at 100/s: p99 <= 150 ms, no error; reads >= 1.0 x bare
@@ -43,6 +44,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from obcommon.config import default_gateway_processes  # noqa: E402
 from tests.support.load import fire  # noqa: E402
 from tools.benchlib import (  # noqa: E402
     CpuMeter,
@@ -107,7 +109,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--booking-replicas", type=int, default=2)
-    parser.add_argument("--gateway-replicas", type=int, default=2)
+    parser.add_argument("--gateway-replicas", type=int, default=1)
+    parser.add_argument("--gateway-processes", type=int, default=None,
+                        help="GATEWAY_PROCESSES of each gateway replica (default: as ./ob run)")
     parser.add_argument("--open-rate", type=float, default=100.0, help="decisions/s offered in the open loop")
     parser.add_argument("--open-seconds", type=float, default=30.0)
     args = parser.parse_args()
@@ -116,7 +120,8 @@ def main() -> int:
     days = [today + timedelta(days=d) for d in range(1, 14)]
     dates = ", ".join(f'"{d}"' for d in days)
     extra = {"booking": args.booking_replicas - 1, "gateway": args.gateway_replicas - 1}
-    with running_stack(CONFIG, extra) as stack:
+    processes = args.gateway_processes or default_gateway_processes()
+    with running_stack(CONFIG, extra, processes) as stack:
         token = stack.login("admin@my-company.example")["token"]
         auth = {"Authorization": f"Bearer {token}"}
         base = stack.gateway_url
@@ -171,7 +176,8 @@ def main() -> int:
     def secs(v: float | None) -> str:
         return "not within 120 s" if v is None else f"{v:.1f} s"
 
-    print(f"\n{os.cpu_count()} cores; {args.booking_replicas} booking and {args.gateway_replicas} gateway process(es); "
+    print(f"\n{os.cpu_count()} cores; {args.booking_replicas} booking process(es), {args.gateway_replicas} gateway "
+          f"replica(s) of {processes} process(es) each; "
           f"wrk -c{args.connections} -d{args.seconds}s")
     print(f"anchor (trivial RPC behind eventlet Flask + the gateway's proxy pool): {trivial['rps']:.0f}/s, "
           f"p50 {trivial['p50_ms']:.1f} ms, p99 {trivial['p99_ms']:.1f} ms")

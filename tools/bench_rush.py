@@ -37,6 +37,7 @@ from obcommon.procs import SERVICES  # noqa: E402
 from tests.support.infra import amqp_server_uri, database_server_url, fresh_database, fresh_vhost  # noqa: E402
 from tests.support.load import fire  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
+from obcommon.config import default_gateway_processes  # noqa: E402
 from tools.benchlib import CpuMeter, lag_after_load, percentile_ms, pids_named, stack_pids  # noqa: E402
 
 WINDOW_OFFICE = "window"
@@ -62,6 +63,8 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--capacity", type=int, default=500)
     parser.add_argument("--gateway-replicas", type=int, default=1)
+    parser.add_argument("--gateway-processes", type=int, default=default_gateway_processes(),
+                        help="GATEWAY_PROCESSES of each gateway replica (default: as ./ob run)")
     parser.add_argument("--booking-replicas", type=int, default=1)
     parser.add_argument("--booking-workers", type=int, default=None, help="MAX_WORKERS of booking (default 10)")
     args = parser.parse_args()
@@ -71,7 +74,7 @@ def main() -> int:
     config = {"offices": [{"id": WINDOW_OFFICE, "name": "Window", "quota": args.capacity, "parking_quota": 0}],
               "advance_booking_days": 14, "default_weekly_quota": 5}
     with fresh_vhost(amqp_server_uri()) as amqp, fresh_database(database_server_url()) as db:
-        stack = Stack(amqp, db, config=config)
+        stack = Stack(amqp, db, config=config, extra_env={"GATEWAY_PROCESSES": str(args.gateway_processes)})
         try:
             stack.smtp.start()
             t0 = time.monotonic()
@@ -89,7 +92,7 @@ def main() -> int:
                 stack.launch("booking", key=f"booking{i + 2}", env=workers)
             stack.wait_ready(120)
             time.sleep(10)
-            memory = {key: memory_mb(proc.popen.pid) for key, proc in stack.processes.items()}
+            memory = {key: memory_mb(pid) for key, pid in stack_pids(stack).items()}  # the gateway's workers too
             infra = {"rabbitmq": [memory_mb(p) for p in pids_named("beam.smp")],
                      "postgresql": [memory_mb(p) for p in pids_named("postgres")]}
 

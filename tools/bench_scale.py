@@ -113,7 +113,7 @@ def main() -> int:
     require_wrk()
     today = datetime.now(ZoneInfo("Europe/London")).date()
     dates = ", ".join(f'"{today + timedelta(days=d)}"' for d in range(1, 14))
-    with running_stack(CONFIG, {"booking": 1, "gateway": 1}) as stack:
+    with running_stack(CONFIG, {"booking": 1}) as stack:  # the gateway: as ./ob run, two processes
         auth = {"Authorization": f"Bearer {stack.login('admin@my-company.example')['token']}"}
         reader = {"Authorization": stack.client(READER).headers["Authorization"]}
         with psycopg.connect(stack.database_url, autocommit=True) as conn:  # the reader's 20 bookings, both phases

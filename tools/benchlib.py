@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.support.infra import amqp_server_uri, database_server_url, free_port, fresh_database, fresh_vhost  # noqa: E402
+from obcommon.config import default_gateway_processes  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
 
 BARE_APP = textwrap.dedent("""
@@ -86,11 +87,14 @@ def bare_flask(connections: int, seconds: int) -> dict:
 
 
 @contextlib.contextmanager
-def running_stack(config: dict | None = None, extra: dict | None = None) -> Iterator[Stack]:
-    """The real stack; `extra` = {process name: number of additional replicas}. Extra gateways
-    listen on the first one's port (SO_REUSEPORT), so one URL reaches them all."""
+def running_stack(config: dict | None = None, extra: dict | None = None,
+                  gateway_processes: int | None = None) -> Iterator[Stack]:
+    """The real stack as `./ob run` starts it (GATEWAY_PROCESSES: the default unless given);
+    `extra` = {process name: number of additional replicas}. Extra gateways listen on the first
+    one's port (SO_REUSEPORT), so one URL reaches them all."""
+    processes = gateway_processes or default_gateway_processes()
     with fresh_vhost(amqp_server_uri()) as amqp, fresh_database(database_server_url()) as db:
-        stack = Stack(amqp, db, config=config)
+        stack = Stack(amqp, db, config=config, extra_env={"GATEWAY_PROCESSES": str(processes)})
         try:
             stack.start()
             for name, count in (extra or {}).items():
@@ -101,7 +105,7 @@ def running_stack(config: dict | None = None, extra: dict | None = None) -> Iter
             for key, proc in stack.processes.items():  # a shared port answers before every replica listens
                 if key.startswith("gateway"):
                     deadline = time.monotonic() + 60
-                    while "gateway listening" not in proc.log_path.read_text(errors="replace"):
+                    while proc.log_path.read_text(errors="replace").count("gateway listening") < processes:
                         if time.monotonic() > deadline:
                             raise TimeoutError(f"{key} is not listening")
                         time.sleep(0.1)
@@ -193,7 +197,7 @@ class CpuMeter:
     def _sample(self) -> dict[str, float]:
         out: dict[str, float] = {}
         for label, pid in self.processes.items():
-            group = label.rstrip("0123456789")  # booking2 counts with booking
+            group = label.split(":")[0].rstrip("0123456789")  # booking2 and gateway:<worker> count with theirs
             out[group] = out.get(group, 0.0) + _ticks(pid)[0] / _HZ
         out["rabbitmq"] = sum(_ticks(p)[0] for p in pids_named("beam.smp")) / _HZ
         pg = pids_named("postgres")
@@ -214,7 +218,20 @@ class CpuMeter:
 
 
 def stack_pids(stack: Stack) -> dict[str, int]:
-    return {key: proc.popen.pid for key, proc in stack.processes.items()}
+    """Every process of the stack by label: each process's own key, its forked workers (the
+    gateway's, gateway/workers.py) as `<key>:<pid>`."""
+    out = {}
+    for key, proc in stack.processes.items():
+        out[key] = proc.popen.pid
+        out.update({f"{key}:{child}": child for child in children_of(proc.popen.pid)})
+    return out
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 # ---------------------------------------------------------------- open loop

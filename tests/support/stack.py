@@ -105,6 +105,9 @@ class Stack:
             "SECRET_KEY": "test-secret-key-for-office-booker",
             "NOTIFY_RETRY_BASE_SECONDS": "0.5",
             "PYTHONUNBUFFERED": "1",
+            # one process per gateway replica: a test's "gateway2" is a second replica; the
+            # forked workers (gateway/workers.py) have tests of their own (tests/test_gateway_workers.py)
+            "GATEWAY_PROCESSES": "1",
             **(extra_env or {}),
         }
         self.env.pop("DEV_MAILBOX", None)

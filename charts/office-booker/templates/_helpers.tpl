@@ -115,6 +115,8 @@ secretKeyRef:
   value: {{ include "office-booker.port" .component | quote }}
 - name: HSTS_MAX_AGE
   value: {{ $root.Values.hstsMaxAge | int | quote }}
+- name: GATEWAY_PROCESSES
+  value: {{ $root.Values.gateway.processes | int | quote }}
 {{- if include "office-booker.selftestConfigured" $root }}
 - name: SELFTEST_KEY
   valueFrom:
