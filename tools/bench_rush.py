@@ -32,12 +32,12 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from obcommon.config import default_gateway_processes  # noqa: E402
 from obcommon.migrate import upgrade  # noqa: E402
 from obcommon.procs import SERVICES  # noqa: E402
 from tests.support.infra import amqp_server_uri, database_server_url, fresh_database, fresh_vhost  # noqa: E402
 from tests.support.load import fire  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
-from obcommon.config import default_gateway_processes  # noqa: E402
 from tools.benchlib import CpuMeter, lag_after_load, percentile_ms, pids_named, stack_pids  # noqa: E402
 
 WINDOW_OFFICE = "window"

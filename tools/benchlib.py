@@ -19,8 +19,8 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.support.infra import amqp_server_uri, database_server_url, free_port, fresh_database, fresh_vhost  # noqa: E402
 from obcommon.config import default_gateway_processes  # noqa: E402
+from tests.support.infra import amqp_server_uri, database_server_url, free_port, fresh_database, fresh_vhost  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
 
 BARE_APP = textwrap.dedent("""
