@@ -114,9 +114,10 @@ def create_app(config: AppConfig | None = None, env: Env | None = None, listen: 
     from .api import api
 
     app.register_blueprint(api)
-    from . import scim
+    if env.scim_token:  # SPEC §16: /scim/v2, behind SCIM_TOKEN (else scim2_models, ~8 MB, is not loaded)
+        from . import scim
 
-    scim.mount(app, pool, env.scim_token, config.read_only)  # SPEC §16: /scim/v2, behind SCIM_TOKEN
+        scim.mount(app, pool, env.scim_token, config.read_only)
     register_error_handlers(app)
     _register_ops_routes(app)
     _register_web_routes(app)

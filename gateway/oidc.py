@@ -24,17 +24,12 @@ import logging
 import secrets
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
-from authlib.integrations.base_client import OAuthError
-from authlib.integrations.requests_client import OAuth2Session
 from flask import Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from joserfc import jws, jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 from nameko.exceptions import RemoteError
 from prometheus_client import Counter
 
@@ -46,6 +41,12 @@ from services.identity.exceptions import AccountDisabled, DependencyUnavailable,
 from .api import endpoint, ob, rpc, set_session_cookies
 from .errors import DEPENDENCY_DOWN, REMOTE_DEPENDENCY_DOWN, ApiError, reference
 from .schemas import ErrorBody
+
+if TYPE_CHECKING:
+    from authlib.integrations.requests_client import OAuth2Session
+    from joserfc.jwk import KeySet
+# authlib and joserfc (with `cryptography`: ~13 MB of memory per gateway process) are imported
+# where a sign-in with the provider uses them, so a gateway without OIDC never loads them.
 
 log = logging.getLogger("gateway.oidc")
 
@@ -139,6 +140,9 @@ class Provider:
         with self._lock:
             if not refresh and self._keys is not None and time.monotonic() - self._keys_at < self.ttl:
                 return self._keys
+        from joserfc.errors import JoseError
+        from joserfc.jwk import KeySet
+
         data = self._get_json(self.metadata()["jwks_uri"], "JWKS")
         try:
             keys = KeySet.import_key_set(data)  # type: ignore[arg-type]
@@ -233,6 +237,8 @@ def safe_next(value: str | None) -> str:
 
 
 def oauth_client(oidc: OidcConfig, metadata: dict) -> OAuth2Session:
+    from authlib.integrations.requests_client import OAuth2Session
+
     secret = ob().env.oidc_client_secret
     supported = metadata.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
     if not secret:
@@ -364,6 +370,8 @@ def read_flow() -> dict[str, str]:
 
 
 def exchange_code(oidc: OidcConfig, metadata: dict, code: str, verifier: str) -> dict:
+    from authlib.integrations.base_client import OAuthError
+
     client = oauth_client(oidc, metadata)
     try:
         tokens = client.fetch_token(metadata["token_endpoint"], grant_type="authorization_code", code=code,
@@ -385,6 +393,9 @@ def verify_id_token(provider: Provider, metadata: dict, client_id: str, id_token
                     now: float | None = None) -> dict[str, Any]:
     """The ID token's claims after every check OpenID Connect Core §3.1.3.7 asks of a client that
     received it from the token endpoint; Refused("token_invalid") otherwise."""
+    from joserfc import jws, jwt
+    from joserfc.errors import JoseError
+
     try:
         header = jws.extract_compact(id_token.encode()).headers()
     except (JoseError, ValueError, TypeError) as exc:
