@@ -152,7 +152,7 @@ def list_audit():
 
 def _candidate_dates(office: dict) -> list[str]:
     """Tomorrow first, then the rest of the bookable window, today last (office time zone)."""
-    days = bookable_dates(office)
+    days = list(bookable_dates(office))
     return days[1:] + days[:1]
 
 

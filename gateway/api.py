@@ -307,7 +307,7 @@ def get_user(email: str):
 # ------------------------------------------------------------------ offices
 
 
-def bookable_dates(office: dict) -> list[str]:
+def bookable_dates(office: dict) -> tuple[str, ...]:
     """The office's bookable window (SPEC §4 rule 6), from the rule booking decides with."""
     timezone, advance = office["timezone"], ob().config.advance_booking_days
     now = datetime.now(UTC)
@@ -317,7 +317,7 @@ def bookable_dates(office: dict) -> list[str]:
         if len(_windows) > 1000:  # one entry per time zone and day: emptied now and then
             _windows.clear()
         dates = _windows[key] = tuple(d.isoformat() for d in booking_rules.bookable_days(now, timezone, advance))
-    return list(dates)
+    return dates
 
 
 _windows: dict[tuple[str, int, date], tuple[str, ...]] = {}  # the windows computed, by zone and day

@@ -17,7 +17,7 @@ else the office's (so an office's quota change shows at once on days without an 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from services.booking import rules as booking_rules
@@ -67,14 +67,14 @@ class Availability:
             return current.get(office_id)
         return next((o for o in self.offices() if o["id"] == office_id), None)
 
-    def office_document(self, office_id: str, dates: list[str], render: Callable[[dict], bytes]) -> bytes | None:
+    def office_document(self, office_id: str, dates: Sequence[str], render: Callable[[dict], bytes]) -> bytes | None:
         """The office with its `dates`' slots, rendered by `render` (GET /api/offices/{id}'s
         body), or None for an unknown office. Rendered again only after a change of the office or
         one of its days: a change while rendering leaves the new body unused."""
         if not self.trusted:
             office = self.office(office_id)
             return None if office is None else render({**office, "slots": self.slots(office_id, dates, office)})
-        stamp = (self._epoch, self._revisions.get(office_id, 0), tuple(dates))
+        stamp = (self._epoch, self._revisions.get(office_id, 0), tuple(dates))  # the same tuple: compared by identity
         held = self._documents.get(office_id)
         if held is not None and held[0] == stamp:
             return held[1]
@@ -103,7 +103,7 @@ class Availability:
 
     # ------------------------------------------------------------------ availability
 
-    def slots(self, office_id: str, dates: list[str], office: dict | None = None) -> list[dict]:
+    def slots(self, office_id: str, dates: Sequence[str], office: dict | None = None) -> list[dict]:
         """The days' counters and effective capacity (`office`: the office, when the caller has it)."""
         known = self._counts if self.trusted else {}
         overrides = self._overrides if self.trusted else {}
