@@ -28,6 +28,7 @@ class SessionCache:
     max_entries = 100_000
     max_unknown = 10_000
     unknown_ttl = 30.0  # seconds a token identity does not know is answered 401 without asking
+    flight_wait = 10.0  # seconds a request waits for another's question about the same session
 
     def __init__(self, fetch: Callable[[str], dict | None]):
         self._fetch = fetch
@@ -39,6 +40,7 @@ class SessionCache:
         # cannot become a valid session later: caching "unknown" never hides a real session.
         self._unknown: OrderedDict[str, float] = OrderedDict()
         self._generation = 0
+        self._flights: dict[str, threading.Event] = {}  # session id -> set when its question is answered
         self._lock = threading.Lock()
         self.trusted = False  # set by the listener while it is connected
 
@@ -49,6 +51,30 @@ class SessionCache:
             return entry
         if self._unknown.get(session_id, 0.0) > time.monotonic():
             return None
+        # One question to identity per session at a time: the requests of a session that arrive
+        # together on a cold cache (a replica just started, a burst on one token) wait for the
+        # first one's answer instead of each asking (issue 16: ~1,000 calls in a window opening).
+        with self._lock:
+            flight = self._flights.get(session_id)
+            first = flight is None
+            if flight is None:
+                flight = self._flights[session_id] = threading.Event()
+        if not first:
+            flight.wait(self.flight_wait)
+            entry = self._by_id.get(session_id) if self.trusted else None
+            if entry is not None and entry["_expires"] > time.time():
+                return entry
+            if self._unknown.get(session_id, 0.0) > time.monotonic():
+                return None
+            return self._ask(session_id)  # the first one failed, or answers are not cached now
+        try:
+            return self._ask(session_id)
+        finally:
+            with self._lock:
+                self._flights.pop(session_id, None)
+            flight.set()
+
+    def _ask(self, session_id: str) -> dict | None:
         generation = self._generation
         info = self._fetch(session_id)
         if info is None:
