@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from obcommon.messaging import wait_for
 from tests.support.fixtures import running_stack
 
 ADMIN = "admin@my-company.example"
@@ -46,22 +47,12 @@ def fresh(method: str, url: str, **kwargs) -> requests.Response:
         return session.request(method, url, timeout=10, **kwargs)
 
 
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout} s: {what}")
-
-
 @pytest.fixture()
 def stack(database_server, amqp_server, tmp_path):
     env = {"GATEWAY_PROCESSES": "2", "GATEWAY_DRAIN_SECONDS": "0.5"}
     with running_stack(database_server, amqp_server, tmp_path, extra_env=env) as stack:
         gateway = stack.processes["gateway"]
-        wait_for(lambda: gateway.log_path.read_text().count("gateway listening") >= 2, 60, "two workers listening")
+        wait_for(lambda: gateway.log_path.read_text().count("gateway listening") >= 2, 60, what="two workers listening")
         yield stack
 
 
@@ -103,7 +94,7 @@ def test_a_booking_shows_on_every_workers_read_model(stack):
                                                          "date": day}, timeout=10)
     assert made.status_code == 201, made.text
     started = time.monotonic()
-    wait_for(lambda: booked() == {1}, 5, "every worker shows the booking")
+    wait_for(lambda: booked() == {1}, 5, what="every worker shows the booking")
     assert time.monotonic() - started < 2
 
 
@@ -113,9 +104,9 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_them_all(stack):
     first, second = children(parent)
     os.kill(first, signal.SIGKILL)
     replaced = wait_for(lambda: (lambda c: c if len(c) == 2 and first not in c else None)(children(parent)), 10,
-                        "a new worker")
+                        what="a new worker")
     assert second in replaced
-    wait_for(lambda: gateway.log_path.read_text().count("gateway listening") >= 3, 30, "the new worker listening")
+    wait_for(lambda: gateway.log_path.read_text().count("gateway listening") >= 3, 30, what="the new worker listening")
     assert all(fresh("GET", stack.url("/readyz")).status_code == 200 for _ in range(20))
 
     gateway.popen.send_signal(signal.SIGTERM)
@@ -130,6 +121,6 @@ def test_workers_stop_when_their_parent_is_killed(stack):
     workers = children(gateway.popen.pid)
     gateway.popen.send_signal(signal.SIGKILL)
     gateway.popen.wait(timeout=10)
-    wait_for(lambda: not any(alive(w) for w in workers), 10, "the orphaned workers stopped")
+    wait_for(lambda: not any(alive(w) for w in workers), 10, what="the orphaned workers stopped")
     with pytest.raises(requests.ConnectionError):
         fresh("GET", stack.url("/healthz"))
