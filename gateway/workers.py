@@ -8,7 +8,8 @@ own, against ~100 MB for a second `python -m gateway`). It serves nothing itself
 
 - each worker is `gateway/server.py` with its own hub, app, RPC pool, event listener and read
   models, listening on the same port (SO_REUSEPORT: the kernel spreads connections over them);
-- a worker that exits while the replica is not stopping is replaced after a second;
+- a worker that exits while the replica is not stopping is replaced after a second (longer,
+  doubling up to 30 s, while workers die within 10 s of starting);
 - SIGTERM and SIGINT are passed to every worker, which drains as `gateway/server.py` says; this
   process exits when they all have (0 when all exited 0). A worker whose parent is killed stops.
 
@@ -66,7 +67,7 @@ def run(config: AppConfig, env: Env) -> int:
 
     from gateway import app, server  # noqa: F401 - the app's modules, imported once for every worker
 
-    workers: dict[int, int] = {}  # pid -> worker number
+    workers: dict[int, tuple[int, float]] = {}  # pid -> (worker number, when it was forked)
     stopping: list[int] = []
 
     def fork(number: int) -> None:
@@ -83,7 +84,7 @@ def run(config: AppConfig, env: Env) -> int:
                 log.exception("gateway worker failed")
             finally:
                 os._exit(code)
-        workers[pid] = number
+        workers[pid] = (number, _time.monotonic())
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
     def stop(signum: int, _frame) -> None:
@@ -94,13 +95,14 @@ def run(config: AppConfig, env: Env) -> int:
             except ProcessLookupError:
                 pass
 
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
     gc.freeze()  # the imported objects stay out of the workers' collections: their pages stay shared
     for number in range(env.gateway_processes):
         fork(number)
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, stop)
     log.info("gateway: %d worker processes %s", len(workers), sorted(workers))
     code = 0
+    delay = 1.0  # before a replacement; doubled (up to 30 s) while workers die within 10 s of starting
     while workers:
         try:
             pid, status = _os.waitpid(-1, 0)
@@ -108,14 +110,19 @@ def run(config: AppConfig, env: Env) -> int:
             break
         if pid not in workers:
             continue
-        number = workers.pop(pid)
+        number, forked_at = workers.pop(pid)
         multiprocess.mark_process_dead(pid)
         exit_code = os.waitstatus_to_exitcode(status)
         if stopping:
             code = code or (exit_code if exit_code > 0 else 1 if exit_code < 0 else 0)
             continue
-        log.error("gateway worker %s exited (%s): starting another in 1 s", pid, exit_code)
-        _time.sleep(1)
+        if _time.monotonic() - forked_at >= 10:
+            delay = 1.0
+        wait, delay = delay, min(delay * 2, 30.0)
+        log.error("gateway worker %s exited (%s): starting another in %.0f s", pid, exit_code, wait)
+        until = _time.monotonic() + wait
+        while not stopping and _time.monotonic() < until:  # a stop signal ends the wait
+            _time.sleep(0.1)
         if not stopping:
             fork(number)
     if made:
