@@ -122,7 +122,7 @@ def create_app(config: AppConfig | None = None, env: Env | None = None, listen: 
     _register_ops_routes(app)
     _register_web_routes(app)
     _register_metrics(app)
-    _register_security_headers(app, env)
+    _register_edge(app, env)  # last: it wraps everything above
     return app
 
 
@@ -247,7 +247,7 @@ def _register_metrics(app: Flask) -> None:
         if counter is None:
             counter = counters[key] = REQUESTS.labels(*key)
         counter.inc()
-        started = request.environ.get("ob.started")  # set by the app's outer layer (_edge)
+        started = request.environ.get("ob.started")  # set by the app's outer layer (_register_edge)
         if started is not None:
             timer = timers.get(key[:2])
             if timer is None:
@@ -279,7 +279,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
 PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 
-def _register_security_headers(app: Flask, env: Env) -> None:
+def _register_edge(app: Flask, env: Env) -> None:
     """Every answer's security headers, added where the WSGI answer starts (also to answers
     made outside a view: errors, static files), and its start time for the latency metric. Plain
     strings on the header list: a Flask hook adding them through werkzeug's `Headers` (which

@@ -44,13 +44,20 @@ class SessionCache:
         self._lock = threading.Lock()
         self.trusted = False  # set by the listener while it is connected
 
-    def get(self, session_id: str) -> dict | None:
-        now = time.time()
+    def _held(self, session_id: str) -> tuple[bool, dict | None]:
+        """(True, the session) when the cache answers: a session held, or None for a token known
+        to be unknown; (False, None) when identity must be asked."""
         entry = self._by_id.get(session_id) if self.trusted else None
-        if entry is not None and entry["_expires"] > now:
-            return entry
+        if entry is not None and entry["_expires"] > time.time():
+            return True, entry
         if self._unknown.get(session_id, 0.0) > time.monotonic():
-            return None
+            return True, None
+        return False, None
+
+    def get(self, session_id: str) -> dict | None:
+        answered, entry = self._held(session_id)
+        if answered:
+            return entry
         # One question to identity per session at a time: the requests of a session that arrive
         # together on a cold cache (a replica just started, a burst on one token) wait for the
         # first one's answer instead of each asking (issue 16: ~1,000 calls in a window opening).
@@ -61,12 +68,8 @@ class SessionCache:
                 flight = self._flights[session_id] = threading.Event()
         if not first:
             flight.wait(self.flight_wait)
-            entry = self._by_id.get(session_id) if self.trusted else None
-            if entry is not None and entry["_expires"] > time.time():
-                return entry
-            if self._unknown.get(session_id, 0.0) > time.monotonic():
-                return None
-            return self._ask(session_id)  # the first one failed, or answers are not cached now
+            answered, entry = self._held(session_id)
+            return entry if answered else self._ask(session_id)  # else the first one failed, or nothing is cached now
         try:
             return self._ask(session_id)
         finally:

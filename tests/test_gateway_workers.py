@@ -16,20 +16,9 @@ import requests
 
 from obcommon.messaging import wait_for
 from tests.support.fixtures import running_stack
+from tests.support.procs import children_of, cpu_ticks
 
 ADMIN = "admin@my-company.example"
-
-
-def children(pid: int) -> list[int]:
-    try:
-        return sorted(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
-    except OSError:
-        return []
-
-
-def cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
 
 
 def alive(pid: int) -> bool:
@@ -58,12 +47,12 @@ def stack(database_server, amqp_server, tmp_path):
 
 def test_two_workers_serve_one_port_and_one_scrape_counts_them_all(stack):
     parent = stack.processes["gateway"].popen.pid
-    workers = children(parent)
+    workers = children_of(parent)
     assert len(workers) == 2, workers
-    before = {w: cpu_ticks(w) for w in workers}
+    before = {w: cpu_ticks(w)[0] for w in workers}
     for _ in range(300):
         assert fresh("GET", stack.url("/healthz")).status_code == 200
-    assert all(cpu_ticks(w) > before[w] for w in workers), "a worker took no connection"
+    assert all(cpu_ticks(w)[0] > before[w] for w in workers), "a worker took no connection"
 
     def healthz_count() -> float:
         text = fresh("GET", stack.url("/metrics")).text
@@ -101,9 +90,9 @@ def test_a_booking_shows_on_every_workers_read_model(stack):
 def test_a_dead_worker_is_replaced_and_sigterm_stops_them_all(stack):
     gateway = stack.processes["gateway"]
     parent = gateway.popen.pid
-    first, second = children(parent)
+    first, second = children_of(parent)
     os.kill(first, signal.SIGKILL)
-    replaced = wait_for(lambda: (lambda c: c if len(c) == 2 and first not in c else None)(children(parent)), 10,
+    replaced = wait_for(lambda: (lambda c: c if len(c) == 2 and first not in c else None)(children_of(parent)), 10,
                         what="a new worker")
     assert second in replaced
     wait_for(lambda: gateway.log_path.read_text().count("gateway listening") >= 3, 30, what="the new worker listening")
@@ -118,7 +107,7 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_them_all(stack):
 
 def test_workers_stop_when_their_parent_is_killed(stack):
     gateway = stack.processes["gateway"]
-    workers = children(gateway.popen.pid)
+    workers = children_of(gateway.popen.pid)
     gateway.popen.send_signal(signal.SIGKILL)
     gateway.popen.wait(timeout=10)
     wait_for(lambda: not any(alive(w) for w in workers), 10, what="the orphaned workers stopped")

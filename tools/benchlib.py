@@ -21,6 +21,7 @@ sys.path.insert(0, str(REPO))
 
 from obcommon.config import default_gateway_processes  # noqa: E402
 from tests.support.infra import amqp_server_uri, database_server_url, free_port, fresh_database, fresh_vhost  # noqa: E402
+from tests.support.procs import children_of, cpu_ticks  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
 
 BARE_APP = textwrap.dedent("""
@@ -154,15 +155,6 @@ def anchor(amqp_uri: str) -> Iterator[str]:
 
 # ---------------------------------------------------------------- CPU per process
 
-def _ticks(pid: int) -> tuple[int, int]:
-    """(utime + stime, cutime + cstime) of a process in clock ticks; (0, 0) once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0, 0
-    return int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
-
-
 def pids_named(name: str) -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
@@ -198,11 +190,11 @@ class CpuMeter:
         out: dict[str, float] = {}
         for label, pid in self.processes.items():
             group = label.split(":")[0].rstrip("0123456789")  # booking2 and gateway:<worker> count with theirs
-            out[group] = out.get(group, 0.0) + _ticks(pid)[0] / _HZ
-        out["rabbitmq"] = sum(_ticks(p)[0] for p in pids_named("beam.smp")) / _HZ
+            out[group] = out.get(group, 0.0) + cpu_ticks(pid)[0] / _HZ
+        out["rabbitmq"] = sum(cpu_ticks(p)[0] for p in pids_named("beam.smp")) / _HZ
         pg = pids_named("postgres")
-        out["postgresql"] = (sum(_ticks(p)[0] for p in pg) + sum(_ticks(p)[1] for p in pg)) / _HZ
-        out["benchmark (load, SMTP peer)"] = _ticks(os.getpid())[0] / _HZ
+        out["postgresql"] = (sum(cpu_ticks(p)[0] for p in pg) + sum(cpu_ticks(p)[1] for p in pg)) / _HZ
+        out["benchmark (load, SMTP peer)"] = cpu_ticks(os.getpid())[0] / _HZ
         out["machine"] = _machine_busy()
         return out
 
@@ -225,13 +217,6 @@ def stack_pids(stack: Stack) -> dict[str, int]:
         out[key] = proc.popen.pid
         out.update({f"{key}:{child}": child for child in children_of(proc.popen.pid)})
     return out
-
-
-def children_of(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
 
 
 # ---------------------------------------------------------------- open loop
