@@ -1,6 +1,7 @@
 """The events the gateway consumes, one named handler each (the wiring of gateway/sessions.py's
-listener). Each is `@consumes(EventSpec)`, as in the services: the payload is validated against
-the producer's contract and the handler gets the typed object; a malformed one is logged at ERROR
+listener). Each is `@typed_handler(EventSpec)`, the parse of the services' `@consumes` without the
+nameko entrypoint (and without loading the service base): the payload is validated against the
+producer's contract and the handler gets the typed object; a malformed one is logged at ERROR
 and dropped.
 
 What they keep current on this replica: the session cache (logout, role and quota changes), the
@@ -8,7 +9,7 @@ offices and availability read model, and the live availability stream.
 """
 from __future__ import annotations
 
-from obcommon.service import consumes
+from obcommon.messaging import typed_handler
 from services.booking.contract import (
     BALLOT_DRAWN,
     BOOKING_CANCELLED,
@@ -52,19 +53,19 @@ class GatewayEvents:
                 self.day_changed, self.waitlist_joined, self.waitlist_left, self.waitlist_promoted,
                 self.waitlist_expired, self.waitlist_cancelled, self.ballot_drawn]
 
-    @consumes(SESSION_REVOKED)
+    @typed_handler(SESSION_REVOKED)
     def session_revoked(self, event: SessionRevoked) -> None:
         self.sessions.evict_session(event.session_id)
 
-    @consumes(USER_CHANGED)
+    @typed_handler(USER_CHANGED)
     def user_changed(self, event: UserChanged) -> None:
         self.sessions.evict_email(event.email)
 
-    @consumes(OFFICE_CREATED)
+    @typed_handler(OFFICE_CREATED)
     def office_created(self, event: OfficeEvent) -> None:
         self._office_changed(event)
 
-    @consumes(OFFICE_UPDATED)
+    @typed_handler(OFFICE_UPDATED)
     def office_updated(self, event: OfficeEvent) -> None:
         self._office_changed(event)
 
@@ -74,27 +75,27 @@ class GatewayEvents:
         # System Admins' `role.offices` lists every office: cached users are refreshed.
         self.sessions.clear()
 
-    @consumes(BOOKING_CREATED)
+    @typed_handler(BOOKING_CREATED)
     def booking_created(self, event: BookingEvent) -> None:
         self._counts_changed(event.event_id, event.at, event.availability.model_dump())
 
-    @consumes(BOOKING_CANCELLED)
+    @typed_handler(BOOKING_CANCELLED)
     def booking_cancelled(self, event: BookingEvent) -> None:
         self._counts_changed(event.event_id, event.at, event.availability.model_dump())
 
-    @consumes(BOOKING_RELEASED)
+    @typed_handler(BOOKING_RELEASED)
     def booking_released(self, event: BookingReleased) -> None:
         """SPEC §11: a released place is free at once (read model and live stream)."""
         self._counts_changed(event.event_id, event.at, event.availability.model_dump())
 
-    @consumes(USER_BOOKINGS_ERASED)
+    @typed_handler(USER_BOOKINGS_ERASED)
     def user_bookings_erased(self, event: UserBookingsErased) -> None:
         """An erased user's bookings went: one update per office-day that changed, each
         with its own id, as booking_created / booking_cancelled carry them."""
         for a in event.availability:
             self._counts_changed(f"{event.event_id}:{a.office}:{a.date}", event.at, a.model_dump())
 
-    @consumes(DAY_CHANGED)
+    @typed_handler(DAY_CHANGED)
     def day_changed(self, event: DayChanged) -> None:
         """An office-day's override (SPEC §15): the read model's slots, and the live stream."""
         payload = {"availability": event.availability.model_dump(),
@@ -106,25 +107,25 @@ class GatewayEvents:
 
     # -------------------------------------------------------------- the waitlist's live updates (SPEC §12, §13)
 
-    @consumes(WAITLIST_JOINED)
+    @typed_handler(WAITLIST_JOINED)
     def waitlist_joined(self, event: WaitlistEvent) -> None:
         self._queue_changed(event)
 
-    @consumes(WAITLIST_LEFT)
+    @typed_handler(WAITLIST_LEFT)
     def waitlist_left(self, event: WaitlistEvent) -> None:
         self._queue_changed(event)
 
-    @consumes(WAITLIST_PROMOTED)
+    @typed_handler(WAITLIST_PROMOTED)
     def waitlist_promoted(self, event: WaitlistEvent) -> None:
         """The promoted user is told live (their entry, now with its booking); the rest of the queue
         moves up."""
         self._queue_changed(event)
 
-    @consumes(WAITLIST_EXPIRED)
+    @typed_handler(WAITLIST_EXPIRED)
     def waitlist_expired(self, event: WaitlistEvent) -> None:
         self._queue_changed(event)
 
-    @consumes(WAITLIST_CANCELLED)
+    @typed_handler(WAITLIST_CANCELLED)
     def waitlist_cancelled(self, event: WaitlistEvent) -> None:
         self._queue_changed(event)
 
@@ -143,7 +144,7 @@ class GatewayEvents:
                     "id": place.id, "office": office, "date": event.date, "status": "waiting",
                     "position": place.position, "booking_id": None})
 
-    @consumes(BALLOT_DRAWN)
+    @typed_handler(BALLOT_DRAWN)
     def ballot_drawn(self, event: BallotDrawn) -> None:
         """SPEC §13: the winners' places (read model, live availability) and each requester's
         result, live."""

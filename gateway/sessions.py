@@ -121,12 +121,12 @@ class SessionCache:
 
 class EventListener:
     """Consumes events on a per-replica queue, in a background (green) thread, and hands each to
-    its handler: a `@consumes(EventSpec)` function (gateway/events.py), which validates it."""
+    its handler: a `@typed_handler(EventSpec)` function (gateway/events.py), which validates it."""
 
     def __init__(self, amqp_uri: str, handlers: list[Callable[[dict], None]],
                  on_connected: Callable[[bool], None]):
         self.amqp_uri = amqp_uri
-        # `event_spec` is set on the function by obcommon.service.consumes
+        # `event_spec` is set on the function by obcommon.messaging.typed_handler
         self.handlers = {(h.event_spec.service, h.event_spec.name): h for h in handlers}  # type: ignore[attr-defined]
         self.on_connected = on_connected
         self.queue_name = f"gateway-events-{uuid.uuid4().hex[:12]}"

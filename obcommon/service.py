@@ -54,7 +54,8 @@ from werkzeug.wrappers import Response
 
 from .config import AppConfig, Env, load_config
 from .db import CommandColumns, NestedUnitOfWork, UnitOfWork, make_engine, mapped_model, outbox_model, ping, utcnow
-from .messaging import DependencyUnavailable, EventSpec, OutboxRelay, ServiceError
+from .messaging import DependencyUnavailable, EventSpec, ServiceError, typed_handler
+from .outbox import OutboxRelay
 from .tracing import Tracing, instrument_engine
 
 log = logging.getLogger(__name__)
@@ -187,20 +188,12 @@ def consumes(spec: EventSpec, reader: type | None = None, **options: Any) -> Cal
     view, e.g. audit's envelope) and the handler gets the typed object. A malformed payload is
     logged at ERROR once and dropped: requeueing it would loop forever. For a nameko service the
     method is an event handler entrypoint (nameko's options; `requeue_on_error` defaults to True:
-    a failure such as a database outage delivers the event again); the gateway's listener finds
-    the spec at `handler.event_spec`."""
+    a failure such as a database outage delivers the event again). The gateway's listener uses the
+    same parse without the entrypoint (`obcommon.messaging.typed_handler`)."""
 
     def decorate(fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def handle(self, payload) -> Any:
-            event = spec.parse(payload, reader)
-            if event is None:
-                return None
-            return fn(self, event)
-
-        handle.event_spec = spec  # type: ignore[attr-defined]
         return event_handler(spec.service, spec.name, **{"requeue_on_error": True, **options})(
-            _same_signature(handle, fn))
+            _same_signature(typed_handler(spec, reader)(fn), fn))
 
     return decorate
 

@@ -1,12 +1,12 @@
-"""The outbox relay's publisher (obcommon.messaging.ConfirmedBatches), against the real broker:
+"""The outbox relay's publisher (obcommon.outbox.ConfirmedBatches), against the real broker:
 a batch is confirmed by the broker as a whole, in order, with its headers; a broker that goes
 away mid-life fails the batch (the relay keeps the rows and tries again) and the next batch
-reconnects. The relay (obcommon.messaging.OutboxRelay) over a real outbox: two relays publish
+reconnects. The relay (obcommon.outbox.OutboxRelay) over a real outbox: two relays publish
 each row once; a failed publish leaves the rows for the next pass."""
 import pytest
 from kombu import Connection, Exchange, Queue
 
-from obcommon.messaging import ConfirmedBatches
+from obcommon.outbox import ConfirmedBatches
 from tests.support.infra import fresh_vhost
 from tests.support.tcpproxy import TcpProxy
 
@@ -103,7 +103,7 @@ def _left(db) -> int:
 def test_two_relays_publish_each_row_once(outbox):
     import threading
 
-    from obcommon.messaging import OutboxRelay
+    from obcommon.outbox import OutboxRelay
     from services.booking.models import OutboxMessage
 
     db, amqp_uri, conn, queue = outbox
@@ -125,7 +125,7 @@ def test_two_relays_publish_each_row_once(outbox):
 
 
 def test_a_failed_publish_leaves_the_rows_for_the_next_pass(outbox):
-    from obcommon.messaging import OutboxRelay
+    from obcommon.outbox import OutboxRelay
     from services.booking.models import OutboxMessage
 
     db, amqp_uri, conn, queue = outbox

@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text  # noqa: E402
 
-from obcommon.messaging import OutboxRelay  # noqa: E402
 from obcommon.migrate import upgrade  # noqa: E402
+from obcommon.outbox import OutboxRelay  # noqa: E402
 from obcommon.service import Db  # noqa: E402
 from services.booking.models import Base, OutboxMessage  # noqa: E402
 from tests.support.infra import amqp_server_uri, database_server_url, fresh_database, fresh_vhost  # noqa: E402
