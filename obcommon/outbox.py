@@ -10,7 +10,7 @@ from typing import Any
 
 from kombu import Connection, Exchange, Producer
 from sqlalchemy import text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from .messaging import event_exchange
 
@@ -118,7 +118,7 @@ class OutboxRelay:
         the rows are still there for the next pass."""
         total = 0
         while True:
-            with self.session_factory() as session:  # type: Session
+            with self.session_factory() as session:
                 rows = sorted(session.execute(self._take, {"n": self.batch}).all())
                 if not rows:
                     session.commit()  # (deleted nothing; psycopg's rollback would forget its prepared statements)
