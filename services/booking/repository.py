@@ -162,7 +162,11 @@ def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempo
     a refusal is not stored, since it changed nothing and the client never saw an answer the key
     must repeat; a call delivered again is decided again, unless its first attempt committed (the
     key has an answer: that one). A busy day's refusals then write nothing (no key row, no WAL
-    flush at commit)."""
+    flush at commit).
+
+    The key's answer is read by the decision's first statement (`_preview`), and read again after a
+    refusal that only the locks revealed (a concurrent delivery of the same call may have held
+    them): no extra round trip for the common refusal."""
     caller = normalize_email(caller)
     if not idempotency_key:
         with db.uow() as uow:
@@ -178,14 +182,14 @@ def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempo
             try:
                 booking, event, kept = _decide(uow, config, request, caller, now, (caller, idempotency_key, fingerprint))
                 response = {"booking": booking}
+            except _Answered as answered:
+                return answered.booking, None  # the key's first answer (a retry, a call delivered again)
             except BookingError as exc:
                 error = exc
                 if type(exc).__name__ in REPLAYABLE:
                     response = {"error": type(exc).__name__, "message": exc.message}
             if kept is None and error is not None and not keep_refusals:
-                if (replayed := _replay_in(uow.session, caller, idempotency_key, fingerprint, now)) is not None:
-                    return replayed  # (a call delivered again: its first attempt's answer)
-                raise error
+                raise error  # (`_decide` looked for an earlier answer of the key: there is none)
             if kept is None and response is not None:  # not stored by the decision's write (a refusal, a request)
                 kept = _keep_key(uow.session, caller, idempotency_key, fingerprint, response, now)
             if kept:
@@ -243,13 +247,39 @@ def _replay(db: Db, caller: str, key: str, fingerprint: str, now: datetime) -> t
 def _replay_in(s, caller: str, key: str, fingerprint: str, now: datetime) -> tuple[dict, None] | None:
     """`_replay` in the session `s`."""
     row = s.execute(text(_ANSWER), {"caller": caller, "key": key}).first()
-    if row is None or row.response is None or row.created_at <= now - rules.IDEMPOTENCY_TTL:
+    return _answer(row.fingerprint, row.response, row.created_at, fingerprint, now) if row else None
+
+
+def _answer(stored_fingerprint: str | None, response: dict | None, created_at: datetime | None, fingerprint: str,
+            now: datetime) -> tuple[dict, None] | None:
+    """A stored key's answer: (booking, None), its refusal raised again, IdempotencyKeyReused for
+    another request under the key; None when the key has no answer within IDEMPOTENCY_TTL."""
+    if response is None or created_at is None or created_at <= now - rules.IDEMPOTENCY_TTL:
         return None
-    if row.fingerprint != fingerprint:
+    if stored_fingerprint != fingerprint:
         raise IdempotencyKeyReused()
-    if "error" in row.response:
-        raise REPLAYABLE[row.response["error"]](row.response["message"])
-    return row.response["booking"], None
+    if "error" in response:
+        raise REPLAYABLE[response["error"]](response["message"])
+    return response["booking"], None
+
+
+class _Answered(Exception):  # noqa: N818 - not an error: how `_decide` hands back a key's first answer
+    def __init__(self, booking: dict):
+        super().__init__()
+        self.booking = booking
+
+
+def _raise_answer(s, key: tuple[str, str, str] | None, row: Any, now: datetime) -> None:
+    """With `key` = (caller, Idempotency-Key, fingerprint): if the key already has an answer,
+    raise it (`_Answered` with the booking, or the stored refusal). `row` carries the key's
+    columns when the preview read them (`key_*`); otherwise the key is looked up."""
+    if key is None:
+        return
+    caller, idempotency_key, fingerprint = key
+    found = (_answer(row.key_fingerprint, row.key_response, row.key_created_at, fingerprint, now) if row is not None
+             else _replay_in(s, caller, idempotency_key, fingerprint, now))
+    if found is not None:
+        raise _Answered(found[0])
 
 
 HELD = ("active", "requested")  # statuses that hold a user's day (rule 8) and count toward rule 11
@@ -257,7 +287,7 @@ HELD = ("active", "requested")  # statuses that hold a user's day (rule 8) and c
 
 def _load_snapshot(s, wanted: rules.Request, settings: rules.Settings, now: datetime) -> rules.Snapshot:
     """A decision's snapshot, under its locks (the office-day counter row, then the user's week)."""
-    return _locked_snapshot(s, wanted, _preview(s, wanted, settings, now))
+    return _locked_snapshot(s, wanted, _preview(s, wanted, settings, now)[0])
 
 
 # The user's active and requested bookings of the request's week, as [[office, date], …] (rule 11).
@@ -271,25 +301,34 @@ def _week_params(wanted: rules.Request, office: str) -> dict:
             "sunday": sunday}
 
 
-def _preview(s, wanted: rules.Request, settings: rules.Settings, now: datetime) -> rules.Snapshot:
+def _preview(s, wanted: rules.Request, settings: rules.Settings, now: datetime,
+             key: tuple[str, str, str] | None = None) -> tuple[rules.Snapshot, Any]:
     """Everything a decision reads, in one statement and without a lock (so one consistent
     snapshot of the moment it ran); rules 5–7 checked on it. A rule it breaks was broken at that
     moment, within the request's lifetime: `_decide` rejects on it at once, holding no lock, so
     the many requests a full day gets do not queue behind the bookings on its counter row. Only
-    an acceptance needs the locks (`_locked_snapshot`), and is decided again under them."""
+    an acceptance needs the locks (`_locked_snapshot`), and is decided again under them.
+
+    With `key` = (caller, Idempotency-Key, fingerprint) the same statement reads the key's stored
+    answer (`key_*` columns of the row returned with the snapshot; None for an unknown office), so
+    a retry, or a call delivered again, is answered without another round trip."""
+    caller, idempotency_key, _ = key or (None, None, None)
     row = s.execute(text(  # plain SQL: this runs for every request, and SQLAlchemy's compiling costs more than it
         "SELECT f.id, f.name, f.quota, f.parking_quota, f.timezone, f.retired, f.check_in_deadline, f.allocation,"
         " f.ballot_draw_days_before, f.ballot_draw_time, u.quota AS user_quota, u.auto_approved,"
         " c.booked, c.booked_parking, c.version, o.quota AS day_quota, o.parking_quota AS day_parking_quota,"
         " o.closed, o.note, o.office IS NOT NULL AS overridden,"
         " EXISTS (SELECT 1 FROM booking.ballot_draws d WHERE d.office = f.id AND d.date = :day) AS drawn,"
-        f" {_WEEK} AS week"
+        f" {_WEEK} AS week,"
+        " k.fingerprint AS key_fingerprint, k.response AS key_response, k.created_at AS key_created_at"
         " FROM booking.offices f"
         " LEFT JOIN booking.user_settings u ON u.email = :user"
         " LEFT JOIN booking.day_counts c ON c.office = f.id AND c.date = :day"
         " LEFT JOIN booking.day_overrides o ON o.office = f.id AND o.date = :day"
+        " LEFT JOIN booking.idempotency_keys k ON k.caller = :key_caller AND k.key = :key"
         " WHERE f.id = :office"
-    ), _week_params(wanted, office=wanted.office)).first()
+    ), {**_week_params(wanted, office=wanted.office), "key_caller": caller, "key": idempotency_key}).first()
+    _raise_answer(s, key, row, now)
     office = _office(row) if row else None
     user_quota, auto_approved = (row.user_quota, bool(row.auto_approved)) if row else (None, False)
     rules.admit(wanted, rules.Snapshot(office, user_quota, auto_approved), settings, now)
@@ -298,7 +337,7 @@ def _preview(s, wanted: rules.Request, settings: rules.Settings, now: datetime) 
     return rules.Snapshot(office, user_quota, auto_approved,
                           rules.Counts(row.booked or 0, row.booked_parking or 0, row.version or 0),
                           tuple(rules.Held(o, date.fromisoformat(d)) for o, d in row.week), override,
-                          office.allocation == "ballot" and bool(row.drawn))
+                          office.allocation == "ballot" and bool(row.drawn)), row
 
 
 def _locked_snapshot(s, wanted: rules.Request, preview: rules.Snapshot) -> rules.Snapshot:
@@ -354,12 +393,19 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime,
     s = uow.session
     wanted = rules.Request.of(request)
     settings = rules.Settings.of(config)
-    preview = _preview(s, wanted, settings, now)
+    preview, _ = _preview(s, wanted, settings, now, key)  # (a key with an answer: that answer, `_Answered`)
     rules.decide(wanted, preview, settings, now)  # rules 5–11 on the lock-free preview: a rejection locks nothing
     snapshot = _locked_snapshot(s, wanted, preview)
     office = snapshot.office
     assert office is not None
-    new = rules.decide(wanted, snapshot, settings, now)  # and again under the locks: the decision
+    try:
+        new = rules.decide(wanted, snapshot, settings, now)  # and again under the locks: the decision
+    except BookingError:
+        # A refusal only under the locks: what changed since the preview may be a delivery of this
+        # same call that held them first (the broker delivers a call again when a connection dies
+        # while its first delivery runs): its answer, if it committed one.
+        _raise_answer(s, key, None, now)
+        raise
 
     status = "requested" if new.requested else "active"
     booking = Booking(id=uuid.uuid4().hex, user=new.user, office=office.id, date=new.day, parking=new.parking,

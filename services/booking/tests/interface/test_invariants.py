@@ -12,6 +12,7 @@ same repository functions the service runs, with an injected clock. After every 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -279,3 +280,52 @@ def test_an_idempotency_key_is_honoured_for_24_hours_only(db):
     expired = NOW + timedelta(hours=24)
     again, event = repository.create_booking(standalone, CONFIG, other, user, "k1", expired)
     assert event is not None and again["id"] != booking["id"] and again["date"] == "2027-01-01"
+
+
+def test_a_call_delivered_twice_at_once_answers_the_first_deliverys_booking(db):
+    """The broker delivers a call again when a connection dies while the first delivery still runs:
+    two deliveries of one create (one key, as the gateway names a call) can run at once. The second
+    passes the lock-free preview (nothing committed yet), waits for the office-day lock the first
+    holds, and then sees the first's booking: it answers that booking, not "already booked"."""
+    import threading
+
+    standalone, url = db
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE booking.bookings, booking.day_counts, booking.offices, booking.user_settings, "
+                     "booking.idempotency_keys")
+    repository.upsert_office(standalone, {"id": "lon", "name": "LON", "retired": False, **OFFICES["lon"]}, 1)
+    user = USERS[1]
+    request = {"user": user, "office": "lon", "date": "2026-12-31", "parking": False, "reason": None}
+    answers: dict[str, Any] = {}
+
+    def deliver(name: str) -> None:
+        try:
+            answers[name] = repository.create_booking(standalone, CONFIG, request, user, "gateway:call-1", NOW,
+                                                      keep_refusals=False)
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            answers[name] = exc
+
+    def waiting(conn) -> int:
+        return conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()").fetchone()[0]
+
+    with psycopg.connect(url, autocommit=True) as holder, psycopg.connect(url, autocommit=True) as watch:
+        # the first delivery stops on the user's week lock, holding the office-day row
+        holder.execute("SELECT pg_advisory_lock(hashtext(%s))", (repository._week_key(user, date(2026, 12, 31)),))
+        first = threading.Thread(target=deliver, args=("first",))
+        first.start()
+        deadline = time.monotonic() + 10
+        while waiting(watch) < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        second = threading.Thread(target=deliver, args=("second",))
+        second.start()
+        while waiting(watch) < 2 and time.monotonic() < deadline:  # the second waits for the office-day row
+            time.sleep(0.01)
+        assert waiting(watch) == 2, answers
+        holder.execute("SELECT pg_advisory_unlock_all()")
+        first.join(10)
+        second.join(10)
+    booking, event = answers["first"]
+    assert event is not None
+    assert answers["second"] == (booking, None)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM booking.bookings").fetchone() == (1,)
