@@ -169,25 +169,37 @@ def create_booking(db: Db, config: AppConfig, request: dict, caller: str, idempo
     them): no extra round trip for the common refusal."""
     caller = normalize_email(caller)
     if not idempotency_key:
+        preview = _checked_preview(db, config, request, now)
         with db.uow() as uow:
-            booking, event, _ = _decide(uow, config, request, caller, now)
+            booking, event, _ = _decide(uow, config, request, caller, now, preview=preview)
             uow.commit()
             return booking, event
     fingerprint = rules.request_fingerprint(request, _fingerprint_key())
+    key = (caller, idempotency_key, fingerprint)
     for _ in range(3):  # a stored key that vanishes (retention) between the two steps: again
         error: BookingError | None = None
         response: dict | None = None
+        kept: bool | None = None
+        checked: rules.Snapshot | None
+        try:
+            checked = _checked_preview(db, config, request, now, key)
+        except _Answered as answered:
+            return answered.booking, None  # the key's first answer (a retry, a call delivered again)
+        except BookingError as exc:
+            if not keep_refusals:
+                raise  # (the preview looked for an earlier answer of the key: there is none)
+            checked, error = None, exc
         with db.uow() as uow:
-            kept: bool | None = None
             try:
-                booking, event, kept = _decide(uow, config, request, caller, now, (caller, idempotency_key, fingerprint))
-                response = {"booking": booking}
+                if checked is not None:
+                    booking, event, kept = _decide(uow, config, request, caller, now, key, checked)
+                    response = {"booking": booking}
             except _Answered as answered:
-                return answered.booking, None  # the key's first answer (a retry, a call delivered again)
+                return answered.booking, None  # (answered while we waited for the locks)
             except BookingError as exc:
                 error = exc
-                if type(exc).__name__ in REPLAYABLE:
-                    response = {"error": type(exc).__name__, "message": exc.message}
+            if error is not None and type(error).__name__ in REPLAYABLE:
+                response = {"error": type(error).__name__, "message": error.message}
             if kept is None and error is not None and not keep_refusals:
                 raise error  # (`_decide` looked for an earlier answer of the key: there is none)
             if kept is None and response is not None:  # not stored by the decision's write (a refusal, a request)
@@ -383,18 +395,33 @@ def _lock_user_weeks(s, users_days: set[tuple[str, date]]) -> None:
                        " FROM (SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS ordered"), {"keys": keys})
 
 
+def _checked_preview(db: Db, config: AppConfig, request: dict, now: datetime,
+                     key: tuple[str, str, str] | None = None) -> rules.Snapshot:
+    """The decision's lock-free preview (`_preview`), read outside any transaction (`Db.read`: no
+    BEGIN or ROLLBACK round trip for the many refusals of a full day), with rules 5–11 checked on
+    it: raises the rule's refusal, or `_Answered`/the stored refusal when `key` has an answer."""
+    wanted, settings = rules.Request.of(request), rules.Settings.of(config)
+    with db.read() as connection:
+        preview, _ = _preview(connection, wanted, settings, now, key)
+    rules.decide(wanted, preview, settings, now)
+    return preview
+
+
 def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime,
-            key: tuple[str, str, str] | None = None) -> tuple[dict, dict, bool | None]:
+            key: tuple[str, str, str] | None = None,
+            preview: rules.Snapshot | None = None) -> tuple[dict, dict, bool | None]:
     """Load the snapshot under the locks, let `rules.decide` rule, write what it decided (a ballot
     request, SPEC §13, is written with status `requested` and leaves the counters alone).
     Returns (booking, event, kept): with `key` = (caller, Idempotency-Key, fingerprint), an
     acceptance stores the key with its answer in its write statement, and `kept` says whether it
-    could (False: another attempt holds the key); None when the key was not stored here."""
+    could (False: another attempt holds the key); None when the key was not stored here.
+    `preview`: the request's checked preview (`_checked_preview`), else read here."""
     s = uow.session
     wanted = rules.Request.of(request)
     settings = rules.Settings.of(config)
-    preview, _ = _preview(s, wanted, settings, now, key)  # (a key with an answer: that answer, `_Answered`)
-    rules.decide(wanted, preview, settings, now)  # rules 5–11 on the lock-free preview: a rejection locks nothing
+    if preview is None:
+        preview, _ = _preview(s, wanted, settings, now, key)  # (a key with an answer: that answer, `_Answered`)
+        rules.decide(wanted, preview, settings, now)  # rules 5–11 on the lock-free preview: a rejection locks nothing
     snapshot = _locked_snapshot(s, wanted, preview)
     office = snapshot.office
     assert office is not None
