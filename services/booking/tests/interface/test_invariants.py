@@ -12,6 +12,7 @@ same repository functions the service runs, with an injected clock. After every 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -260,14 +261,19 @@ def test_an_older_copy_of_an_office_never_replaces_a_newer_one(db):
                             ).fetchone() == (False, "Renamed", 3)
 
 
-def test_an_idempotency_key_is_honoured_for_24_hours_only(db):
-    """A retry within 24 h replays the first answer (a different body is "reused"); after 24 h the
-    key is free again, even before the retention job has deleted it."""
-    standalone, url = db
+def only_london(standalone: Db, url: str) -> None:
+    """An empty booking database with one office, "lon"."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("TRUNCATE booking.bookings, booking.day_counts, booking.offices, booking.user_settings, "
                      "booking.idempotency_keys")
     repository.upsert_office(standalone, {"id": "lon", "name": "LON", "retired": False, **OFFICES["lon"]}, 1)
+
+
+def test_an_idempotency_key_is_honoured_for_24_hours_only(db):
+    """A retry within 24 h replays the first answer (a different body is "reused"); after 24 h the
+    key is free again, even before the retention job has deleted it."""
+    standalone, url = db
+    only_london(standalone, url)
     user = USERS[0]
     first = {"user": user, "office": "lon", "date": "2026-12-31", "parking": False, "reason": None}
     other = {**first, "date": "2027-01-01"}
@@ -287,13 +293,8 @@ def test_a_call_delivered_twice_at_once_answers_the_first_deliverys_booking(db):
     two deliveries of one create (one key, as the gateway names a call) can run at once. The second
     passes the lock-free preview (nothing committed yet), waits for the office-day lock the first
     holds, and then sees the first's booking: it answers that booking, not "already booked"."""
-    import threading
-
     standalone, url = db
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("TRUNCATE booking.bookings, booking.day_counts, booking.offices, booking.user_settings, "
-                     "booking.idempotency_keys")
-    repository.upsert_office(standalone, {"id": "lon", "name": "LON", "retired": False, **OFFICES["lon"]}, 1)
+    only_london(standalone, url)
     user = USERS[1]
     request = {"user": user, "office": "lon", "date": "2026-12-31", "parking": False, "reason": None}
     answers: dict[str, Any] = {}
