@@ -83,20 +83,22 @@ def plans(database_url: str, user: str) -> dict[str, list[str]]:
     day, monday = today + timedelta(days=3), today + timedelta(days=3 - (today + timedelta(days=3)).weekday())
     queries = {
         "decision preview (one lock-free statement)":
-            ("SELECT f.id, c.booked, o.closed,"
+            ("SELECT f.id, c.booked, o.closed, k.response,"
              " EXISTS (SELECT 1 FROM booking.ballot_draws d WHERE d.office = f.id AND d.date = %(day)s),"
              " (SELECT coalesce(json_agg(json_build_array(b.office, b.date)), '[]') FROM booking.bookings b"
              "  WHERE b.\"user\" = %(user)s AND b.status = ANY(%(held)s) AND b.date BETWEEN %(monday)s AND %(sunday)s)"
              " FROM booking.offices f LEFT JOIN booking.user_settings u ON u.email = %(user)s"
              " LEFT JOIN booking.day_counts c ON c.office = f.id AND c.date = %(day)s"
-             " LEFT JOIN booking.day_overrides o ON o.office = f.id AND o.date = %(day)s WHERE f.id = 's1'"),
+             " LEFT JOIN booking.day_overrides o ON o.office = f.id AND o.date = %(day)s"
+             " LEFT JOIN booking.idempotency_keys k ON k.caller = %(user)s AND k.key = %(key)s WHERE f.id = 's1'"),
         "a user's bookings (GET /api/bookings)":
             ("SELECT * FROM booking.bookings WHERE \"user\" = %(user)s AND date >= %(from)s ORDER BY date"),
         "an office's slots (day counters)":
             ("SELECT * FROM booking.day_counts WHERE office = 's1' AND date BETWEEN %(monday)s AND %(sunday)s"),
     }
     params = {"user": user, "day": day, "monday": monday, "sunday": monday + timedelta(days=6),
-              "held": ["active", "requested"], "from": today - timedelta(days=29)}
+              "held": ["active", "requested"], "from": today - timedelta(days=29),
+              "key": "gateway:0123456789abcdef"}
     out = {}
     with psycopg.connect(database_url, autocommit=True) as conn:
         for name, sql in queries.items():
