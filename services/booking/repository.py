@@ -299,7 +299,7 @@ HELD = ("active", "requested")  # statuses that hold a user's day (rule 8) and c
 
 def _load_snapshot(s, wanted: rules.Request, settings: rules.Settings, now: datetime) -> rules.Snapshot:
     """A decision's snapshot, under its locks (the office-day counter row, then the user's week)."""
-    return _locked_snapshot(s, wanted, _preview(s, wanted, settings, now)[0])
+    return _locked_snapshot(s, wanted, _preview(s, wanted, settings, now))
 
 
 # The user's active and requested bookings of the request's week, as [[office, date], …] (rule 11).
@@ -314,7 +314,7 @@ def _week_params(wanted: rules.Request, office: str) -> dict:
 
 
 def _preview(s, wanted: rules.Request, settings: rules.Settings, now: datetime,
-             key: tuple[str, str, str] | None = None) -> tuple[rules.Snapshot, Any]:
+             key: tuple[str, str, str] | None = None) -> rules.Snapshot:
     """Everything a decision reads, in one statement and without a lock (so one consistent
     snapshot of the moment it ran); rules 5–7 checked on it. A rule it breaks was broken at that
     moment, within the request's lifetime: `_decide` rejects on it at once, holding no lock, so
@@ -322,8 +322,8 @@ def _preview(s, wanted: rules.Request, settings: rules.Settings, now: datetime,
     an acceptance needs the locks (`_locked_snapshot`), and is decided again under them.
 
     With `key` = (caller, Idempotency-Key, fingerprint) the same statement reads the key's stored
-    answer (`key_*` columns of the row returned with the snapshot; None for an unknown office), so
-    a retry, or a call delivered again, is answered without another round trip."""
+    answer (its `key_*` columns), so a retry, or a call delivered again, is answered
+    (`_raise_answer`) without another round trip."""
     caller, idempotency_key, _ = key or (None, None, None)
     row = s.execute(text(  # plain SQL: this runs for every request, and SQLAlchemy's compiling costs more than it
         "SELECT f.id, f.name, f.quota, f.parking_quota, f.timezone, f.retired, f.check_in_deadline, f.allocation,"
@@ -349,7 +349,7 @@ def _preview(s, wanted: rules.Request, settings: rules.Settings, now: datetime,
     return rules.Snapshot(office, user_quota, auto_approved,
                           rules.Counts(row.booked or 0, row.booked_parking or 0, row.version or 0),
                           tuple(rules.Held(o, date.fromisoformat(d)) for o, d in row.week), override,
-                          office.allocation == "ballot" and bool(row.drawn)), row
+                          office.allocation == "ballot" and bool(row.drawn))
 
 
 def _locked_snapshot(s, wanted: rules.Request, preview: rules.Snapshot) -> rules.Snapshot:
@@ -402,7 +402,7 @@ def _checked_preview(db: Db, config: AppConfig, request: dict, now: datetime,
     it: raises the rule's refusal, or `_Answered`/the stored refusal when `key` has an answer."""
     wanted, settings = rules.Request.of(request), rules.Settings.of(config)
     with db.read() as connection:
-        preview, _ = _preview(connection, wanted, settings, now, key)
+        preview = _preview(connection, wanted, settings, now, key)
     rules.decide(wanted, preview, settings, now)
     return preview
 
@@ -420,7 +420,7 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime,
     wanted = rules.Request.of(request)
     settings = rules.Settings.of(config)
     if preview is None:
-        preview, _ = _preview(s, wanted, settings, now, key)  # (a key with an answer: that answer, `_Answered`)
+        preview = _preview(s, wanted, settings, now, key)  # (a key with an answer: that answer, `_Answered`)
         rules.decide(wanted, preview, settings, now)  # rules 5–11 on the lock-free preview: a rejection locks nothing
     snapshot = _locked_snapshot(s, wanted, preview)
     office = snapshot.office
