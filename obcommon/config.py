@@ -299,6 +299,7 @@ class Env:
     smtp_username: str | None
     smtp_password: str | None
     smtp_starttls: bool
+    smtp_connections: int  # SMTP_CONNECTIONS: notify's mails in flight at once (one connection each)
     dev_mailbox: str | None
     dev_mailbox_http: str | None
     gateway_port: int
@@ -349,6 +350,10 @@ class Env:
         if not 1 <= processes <= 64:
             errors.append("  - GATEWAY_PROCESSES: must be between 1 and 64")
             processes = 1
+        smtp_connections = integer("SMTP_CONNECTIONS", 3)
+        if not 1 <= smtp_connections <= 20:
+            errors.append("  - SMTP_CONNECTIONS: must be between 1 and 20")
+            smtp_connections = 1
         selftest = e.get("SELFTEST_KEY") or None
         if selftest is not None and len(selftest) < 20:
             errors.append("  - SELFTEST_KEY: must be at least 20 characters")
@@ -360,6 +365,7 @@ class Env:
             smtp_username=e.get("SMTP_USERNAME") or None,
             smtp_password=e.get("SMTP_PASSWORD") or None,
             smtp_starttls=(e.get("SMTP_STARTTLS") or "true").strip().lower() in ("1", "true", "yes"),
+            smtp_connections=smtp_connections,
             dev_mailbox=e.get("DEV_MAILBOX") or None,
             dev_mailbox_http=e.get("DEV_MAILBOX_HTTP") or None,
             gateway_port=integer("GATEWAY_PORT", 8080),

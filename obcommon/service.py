@@ -279,11 +279,13 @@ class Db:
         return UnitOfWork(p.Session, p.outbox, p.service_name, on_commit=p.wake_relay)
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[Any]:
-        """A connection for reads that need no transaction: each statement sees one consistent
-        snapshot of its own, and no BEGIN or ROLLBACK round trip is sent (autocommit). Half the
-        client's and PostgreSQL's CPU of a one-statement read in a unit of work (a decision's
-        lock-free preview, issue 16). Inside a command: the command's transaction."""
+    def autocommit(self) -> Iterator[Any]:
+        """A connection in autocommit: each statement is a transaction of its own, with one
+        consistent snapshot, and no BEGIN, COMMIT or ROLLBACK round trip is sent. For a read that
+        needs no transaction (a decision's lock-free preview: half the client's and PostgreSQL's
+        CPU of a one-statement read in a unit of work, issue 16) and for a change that is one
+        statement (notify's claim of due mail, its "sent" mark). Inside a command: the command's
+        transaction."""
         if self._command is not None:
             yield self._command.session
             return

@@ -47,12 +47,12 @@ def test_a_connection_lost_mid_transaction_raises_the_databases_own_error(databa
 
 
 def test_a_read_opens_no_transaction_and_hands_its_connection_back_transactional(database_server):
-    """`Db.read()` (a decision's lock-free preview) runs its statements without BEGIN/ROLLBACK
+    """`Db.autocommit()` (a decision's lock-free preview) runs its statements without BEGIN/ROLLBACK
     (autocommit: PostgreSQL reports no transaction), and the pooled connection it used is a
     transactional one again for the next unit of work: an uncommitted change there is undone."""
     db = Db.standalone(database_server, Base, "booking", pool_size=1)  # one connection: the same one each time
     try:
-        with db.read() as connection:
+        with db.autocommit() as connection:
             for _ in range(6):  # prepared at its fifth use, as in a unit of work
                 connection.execute(text("SELECT 1 + :x"), {"x": 1})
             # no transaction block: now() is the time of the statement, not of an earlier BEGIN

@@ -397,11 +397,11 @@ def _lock_user_weeks(s, users_days: set[tuple[str, date]]) -> None:
 
 def _checked_preview(db: Db, config: AppConfig, request: dict, now: datetime,
                      key: tuple[str, str, str] | None = None) -> rules.Snapshot:
-    """The decision's lock-free preview (`_preview`), read outside any transaction (`Db.read`: no
+    """The decision's lock-free preview (`_preview`), read outside any transaction (`Db.autocommit`: no
     BEGIN or ROLLBACK round trip for the many refusals of a full day), with rules 5–11 checked on
     it: raises the rule's refusal, or `_Answered`/the stored refusal when `key` has an answer."""
     wanted, settings = rules.Request.of(request), rules.Settings.of(config)
-    with db.read() as connection:
+    with db.autocommit() as connection:
         preview = _preview(connection, wanted, settings, now, key)
     rules.decide(wanted, preview, settings, now)
     return preview

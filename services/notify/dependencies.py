@@ -97,26 +97,30 @@ class LogTransport:
 
 
 class Sender:
-    """Sends due rows of the `mail` table, one mail at a time.
+    """Sends due rows of the `mail` table, on up to one lane per transport at once.
 
-    A mail is first claimed in a short transaction (`FOR UPDATE SKIP LOCKED`, then its
-    `next_attempt_at` pushed `CLAIM_SECONDS` ahead), so no other sender, in any replica, takes it
-    while it is being sent; no transaction stays open during the SMTP conversation. Once the SMTP
-    server has accepted it, `sent_at` is committed, and retried in-process until the database
-    answers: a database outage after the send never sends it again. A failed attempt pushes the
-    row back by `rules.backoff`; the row stays until it is sent. What remains (docs/reliability.md):
-    notify dying between the SMTP answer and that commit, or a database outage longer than the
-    claim, sends the mail again, with the same Message-ID.
+    A lane claims a few due mails (`repository.claim_due`: one statement, `FOR UPDATE SKIP
+    LOCKED`, their `next_attempt_at` pushed `CLAIM_SECONDS` ahead), so no other lane or replica
+    takes them while they are being sent, and sends them one after the other on its own SMTP
+    connection; no transaction stays open during an SMTP conversation. A burst is sent on every
+    lane at once (one server round trip per SMTP command: one connection alone left notify ~20 s
+    behind 100 bookings a second, issue 16). Once the SMTP server has accepted a mail, `sent_at`
+    is committed, and retried in-process until the database answers: a database outage after the
+    send never sends it again. A failed attempt pushes the row back by `rules.backoff` and stops
+    the pass (every lane; their claimed mails are due again at once); the row stays until it is
+    sent. What remains (docs/reliability.md): notify dying between the SMTP answer and that
+    commit, or a database outage longer than the claim, sends the mail again, with the same
+    Message-ID.
     """
 
-    batch = 100  # mails per pass at most
-    claim_batch = 10  # mails claimed in one transaction
+    batch = 100  # mails per run at most (then the next run is spawned)
+    claim_batch = 10  # mails a lane claims at once
     CLAIM_SECONDS = 60.0  # how long a claimed mail is left to its sender (the SMTP timeout is 15 s)
 
-    def __init__(self, db: Db, transport, from_address: str, retry_base: float,
+    def __init__(self, db: Db, transports: list, from_address: str, retry_base: float,
                  local_development: bool, spawn: Callable, sleep: Callable[[float], None] = eventlet.sleep):
         self.db = db
-        self.transport = transport
+        self.transports = transports  # one per lane; each keeps its own connection during a pass
         self.from_address = from_address
         self.retry_base = retry_base
         self.local_development = local_development
@@ -124,9 +128,15 @@ class Sender:
         self._sleep = sleep
         self._lock = Semaphore(1)
         self._again = False
+        # The running pass, shared by its lanes (green threads: no lock needed between them):
+        self._budget = 0  # mails it may still claim
+        self._sent = 0
+        self._stop = False  # a lane failed: the others stop before their next mail
+        self._idle: list = []  # transports without a lane yet
+        self._lanes = eventlet.GreenPool(1)
 
     def _claim(self, limit: int = 1) -> list[dict]:
-        """The oldest due mails (at most `limit`), claimed for CLAIM_SECONDS (committed)."""
+        """The next due mails (at most `limit`), claimed for CLAIM_SECONDS (committed)."""
         return [{"id": mail["id"], "kind": mail["kind"], "attempts": mail["attempts"],
                  "message": rules.build_message(
                      self.from_address, mail["to"], mail["subject"], mail["body"], mail["attachments"],
@@ -134,15 +144,15 @@ class Sender:
                 for mail in repository.claim_due(self.db, timedelta(seconds=self.CLAIM_SECONDS), limit)]
 
     def send_next(self) -> bool | None:
-        """Send the oldest due mail: None if none is due, else whether it was sent."""
+        """Send the next due mail: None if none is due, else whether it was sent."""
         claimed = self._claim()
-        return self._send(claimed[0]) if claimed else None
+        return self._send(self.transports[0], claimed[0]) if claimed else None
 
-    def _send(self, claimed: dict) -> bool:
+    def _send(self, transport, claimed: dict) -> bool:
         """Send one claimed mail; a failure keeps the row, due again after `rules.backoff`."""
         mail_id, kind = claimed["id"], claimed["kind"]
         try:
-            self.transport.send(claimed["message"])
+            transport.send(claimed["message"])
         except Exception as exc:  # noqa: BLE001 - any failure: keep the row, retry later
             attempts = claimed["attempts"] + 1
             delay = rules.backoff(attempts, self.retry_base)
@@ -171,33 +181,65 @@ class Sender:
                 delay = min(delay * 2, 2.0)
 
     def run(self) -> int:
-        """Send what is due, `claim_batch` mails claimed per transaction, stopping at the first
-        failure (the rest of its batch is released at once; the next tick retries). One pass at a
-        time per process; a wake-up during a pass makes it look again."""
+        """Send what is due, at most `batch` mails, stopping at the first failure (the next tick
+        retries). One pass at a time per process; a wake-up during a pass makes it look again; a
+        pass that sent its `batch` starts the next one at once (not at the next tick: that capped
+        a backlog at `batch` mails a second)."""
         self._again = True
         if not self._lock.acquire(blocking=False):
             return 0
-        sent = 0
+        sent, failed = 0, False
         try:
-            while self._again:
+            while self._again and sent < self.batch and not failed:
                 self._again = False
-                while sent < self.batch:
-                    claimed = self._claim(min(self.claim_batch, self.batch - sent))
-                    if not claimed:
+                done, failed = self._pass(self.batch - sent)
+                sent += done
+        finally:
+            self._lock.release()
+        if sent >= self.batch and not failed:
+            self._spawn(self.run, identifier="mail-sender-next")
+        return sent
+
+    def _pass(self, budget: int) -> tuple[int, bool]:
+        """Up to `budget` mails: a lane on the first transport, and one more lane, up to one per
+        transport, whenever a lane's claim came back full (a burst). Returns (sent, whether a
+        lane failed)."""
+        self._stop, self._budget, self._sent = False, budget, 0
+        self._idle = list(self.transports[1:])
+        self._lanes = eventlet.GreenPool(len(self.transports))
+        self._lane(self.transports[0])
+        self._lanes.waitall()
+        return self._sent, self._stop
+
+    def _lane(self, transport) -> None:
+        """Claim and send on `transport` until nothing is due, the pass's budget is spent or a
+        lane failed; what this lane claimed and did not send is released (due again at once)."""
+        try:
+            while not self._stop:
+                wanted = min(self.claim_batch, self._budget)
+                if wanted <= 0:
+                    break
+                self._budget -= wanted  # (taken before the claim's round trip: lanes share it)
+                claimed = self._claim(wanted)
+                self._budget += wanted - len(claimed)
+                if not claimed:
+                    break
+                if len(claimed) == self.claim_batch and self._idle:  # more are due: another lane
+                    self._lanes.spawn_n(self._lane, self._idle.pop())
+                for i, mail in enumerate(claimed):
+                    if self._stop:
+                        repository.release_claims(self.db, [m["id"] for m in claimed[i:]])
                         break
-                    for i, mail in enumerate(claimed):
-                        if not self._send(mail):
-                            repository.release_claims(self.db, [m["id"] for m in claimed[i + 1:]])
-                            return sent
-                        sent += 1
+                    if not self._send(transport, mail):
+                        self._stop = True
+                        repository.release_claims(self.db, [m["id"] for m in claimed[i + 1:]])
+                        break
+                    self._sent += 1
         except Exception as exc:  # noqa: BLE001 - database unreachable: the timer tries again
+            self._stop = True
             log.warning("mail sender pass failed, will retry: %r", exc)
         finally:
-            try:
-                self.transport.close()  # the connection served this pass's burst
-            finally:
-                self._lock.release()
-        return sent
+            transport.close()  # the connection served this pass's burst
 
     def wake(self) -> None:
         """Send soon, without waiting for the timer (called after a mail is stored)."""
@@ -216,10 +258,11 @@ class MailSender(DependencyProvider):
     def setup(self) -> None:
         env = Env.from_environ()
         self.route = rules.choose_route(env)
-        transport = SmtpTransport(self.route) if self.route else LogTransport()
+        transports = ([SmtpTransport(self.route) for _ in range(env.smtp_connections)] if self.route
+                      else [LogTransport()])
         retry_base = float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS") or rules.BACKOFF_BASE_SECONDS)
         db_provider = next(d for d in self.container.dependencies if getattr(d, "attr_name", None) == self.db_attr)
-        self.sender = Sender(Db(db_provider), transport, load_config().from_address, retry_base,
+        self.sender = Sender(Db(db_provider), transports, load_config().from_address, retry_base,
                              env.local_development, self.container.spawn_managed_thread)
 
     def start(self) -> None:

@@ -7,6 +7,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from obcommon.db import OutboxColumns, service_metadata, utcnow
 
+# 0 for a sign-in code, 1 for any other mail (SQL, literal: the index below matches the claim's).
+LOGIN_FIRST = "(CASE WHEN kind = 'login_code' THEN 0 ELSE 1 END)"
+
 
 class Base(DeclarativeBase):
     metadata = service_metadata("notify")
@@ -38,7 +41,8 @@ class Mail(Base):
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
     __table_args__ = (
-        # The sender's query: unsent rows that are due.
-        Index("ix_mail_due", "next_attempt_at", postgresql_where=text("sent_at IS NULL")),
+        # The sender's claim (`repository.claim_due`): unsent rows, sign-in codes first, then by
+        # when they are due. The expression is the claim's first sort key, written the same way.
+        Index("ix_mail_due", text(LOGIN_FIRST), "next_attempt_at", "id", postgresql_where=text("sent_at IS NULL")),
         Index("ix_mail_sent_at", "sent_at"),
     )

@@ -7,6 +7,7 @@ stored mail) sends due rows and retries failures with backoff until they are sen
 """
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import timedelta
 
@@ -38,6 +39,15 @@ from .models import Base
 from .schemas import OutboxStatus
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _release_key() -> bytes | None:
+    """The release links' signing key, derived once per process (the environment does not change)."""
+    try:
+        return Env.from_environ().derive_key(RELEASE_LINK_PURPOSE)
+    except ConfigError:
+        return None
 
 
 class NotifyService(BaseService):
@@ -114,11 +124,8 @@ class NotifyService(BaseService):
 
     def _release_link(self, booking_id: str) -> str | None:
         """The signed "I'm not coming" link of the confirmation mail (SPEC §11); None without SECRET_KEY."""
-        try:
-            key = Env.from_environ().derive_key(RELEASE_LINK_PURPOSE)
-        except ConfigError:
-            return None
-        return release_url(key, booking_id, self.settings.web_url)
+        key = _release_key()
+        return release_url(key, booking_id, self.settings.web_url) if key else None
 
     @consumes(BOOKING_RELEASED)
     def on_booking_released(self, event: BookingReleased) -> None:

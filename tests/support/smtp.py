@@ -1,6 +1,7 @@
 """A real SMTP peer (aiosmtpd) that records what the system sends."""
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
@@ -16,6 +17,16 @@ class _Handler:
         self.peer = peer
 
     async def handle_DATA(self, server, session, envelope):
+        peer = self.peer
+        if peer.data_delay:  # a slow server: how many mails are in its hands at once
+            with peer.lock:
+                peer.in_flight += 1
+                peer.max_in_flight = max(peer.max_in_flight, peer.in_flight)
+            try:
+                await asyncio.sleep(peer.data_delay)
+            finally:
+                with peer.lock:
+                    peer.in_flight -= 1
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         subject = msg["Subject"]
         if subject is not None and str(subject) != str(subject).strip():
@@ -28,8 +39,10 @@ class _Handler:
 
 
 class SmtpPeer:
-    def __init__(self, port: int):
+    def __init__(self, port: int, data_delay: float = 0.0):
         self.port = port
+        self.data_delay = data_delay  # seconds before each DATA is answered
+        self.in_flight = self.max_in_flight = 0
         self.messages: list[tuple[list[str], EmailMessage]] = []
         self.lock = threading.Lock()
         self.controller: Controller | None = None

@@ -147,6 +147,8 @@ secretKeyRef:
   value: {{ $root.Values.smtp.port | quote }}
 - name: SMTP_STARTTLS
   value: {{ $root.Values.smtp.starttls | quote }}
+- name: SMTP_CONNECTIONS
+  value: {{ $root.Values.smtp.connections | quote }}
 {{- with $root.Values.smtp.credentials }}
 {{- if .name }}
 - name: SMTP_USERNAME

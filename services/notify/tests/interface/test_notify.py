@@ -8,7 +8,10 @@ import psycopg
 import requests
 
 from obcommon.messaging import wait_for
+from tests.support.infra import free_port
 from tests.support.smtp import SmtpPeer
+
+from ..conftest import running_notify
 
 
 def new_address() -> str:
@@ -106,3 +109,31 @@ def test_mail_survives_an_smtp_outage_and_is_retried(notify, smtp_peer):
     metrics = requests.get(notify.process.url + "/metrics", timeout=5).text
     assert 'ob_mail_sent_total{kind="login_code"}' in metrics
     assert 'ob_mail_failures_total{kind="login_code"}' in metrics
+
+
+def test_a_burst_goes_out_on_several_connections_at_once_and_each_mail_once(amqp_server, database_server,
+                                                                            tmp_path_factory):
+    """A slow SMTP server (0.2 s per mail): a burst of 30 mails is sent on SMTP_CONNECTIONS (3)
+    connections at once, never more, and every mail exactly once. On one connection the burst
+    took 30 round trips of the server one after the other (issue 16: notify fell ~20 s behind
+    100 bookings a second)."""
+    peer = SmtpPeer(free_port(), data_delay=0.2).start()
+    try:
+        with running_notify(amqp_server, database_server, tmp_path_factory.mktemp("notify-lanes"),
+                            SMTP_HOST="127.0.0.1", SMTP_PORT=str(peer.port), SMTP_STARTTLS="false",
+                            SMTP_CONNECTIONS="3") as lanes:
+            emails = [new_address() for _ in range(30)]
+            with psycopg.connect(lanes.database_url) as locker:
+                locker.execute("LOCK TABLE notify.mail IN SHARE MODE")  # the burst is stored, then due at once
+                for email in emails:
+                    lanes.publish_code(email)
+                time.sleep(1.0)
+            for email in emails:
+                peer.wait_for(email, timeout=30)
+            time.sleep(0.5)  # (a duplicate would arrive now)
+            assert all(len(peer.to(email)) == 1 for email in emails)
+            assert peer.max_in_flight == 3
+            with psycopg.connect(lanes.database_url) as conn:
+                assert conn.execute("SELECT count(*) FROM notify.mail WHERE sent_at IS NULL").fetchone()[0] == 0
+    finally:
+        peer.stop()
