@@ -1,5 +1,5 @@
-"""Notify's storing of mails alone: CPU per mail stored (`repository.enqueue`, in its own
-transaction, with a calendar attachment) and per mail marked sent (`repository.record_sent`),
+"""Notify's storing of mails alone: CPU per mail stored (`repository.store`, one event's mail at
+a time, with a calendar attachment) and per mail marked sent (`repository.record_sent`),
 against PostgreSQL, no broker or SMTP server.
 
     .venv/bin/python -m tools.bench_notify [N]
@@ -19,7 +19,7 @@ os.environ.setdefault("SECRET_KEY", "bench-" + "k" * 32)
 
 from obcommon.migrate import upgrade  # noqa: E402
 from obcommon.service import Db  # noqa: E402
-from services.notify import repository  # noqa: E402
+from services.notify import repository, rules  # noqa: E402
 from services.notify.models import Base  # noqa: E402
 from tests.support.infra import database_server_url, fresh_database  # noqa: E402
 
@@ -36,10 +36,8 @@ def main() -> int:
             for phase in ("warm-up", "measured"):
                 cpu = time.process_time()
                 for i in range(n):
-                    with db.uow() as uow:
-                        repository.enqueue(uow, f"{phase}-{i}", "u@my-company.example", "Your booking",
-                                           "Body " * 50, "booking_created", ATTACHMENTS)
-                        uow.commit()
+                    repository.store(db, [rules.Mail(f"{phase}-{i}", "u@my-company.example", "Your booking",
+                                                     "Body " * 50, "booking_created", ATTACHMENTS)])
                 stored = time.process_time() - cpu
                 due = repository.claim_due(db, timedelta(seconds=60), limit=n)
                 cpu = time.process_time()

@@ -1,8 +1,8 @@
 """Notify persistence: the `mail` table. `service.py` (event handlers, status RPCs) and the
 sender (`dependencies.Sender`) call these; the mails' contents are pure functions in `rules.py`.
 
-A mail is stored once per source event (`enqueue`, in the handler's transaction), claimed by one
-sender at a time, and marked sent once the SMTP server has accepted it."""
+A mail is stored once per source event (`store`: one statement for the events handled at once),
+claimed by one sender at a time, and marked sent once the SMTP server has accepted it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -14,32 +14,27 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.sql.elements import ColumnClause
 
 from obcommon.batching import GroupCommit
-from obcommon.db import UnitOfWork, utcnow
+from obcommon.db import utcnow
 from obcommon.service import Db
 
 from . import rules
 from .models import LOGIN_FIRST, Mail
 from .schemas import Attachment
 
-MAILS = cast(Table, Mail.__table__)  # Core statements on the table where they run per mail (see `enqueue`)
+MAILS = cast(Table, Mail.__table__)  # Core statements on the table (no ORM objects per mail)
 
 
 def store(db: Db, mails: list[rules.Mail]) -> bool:
     """Store one event's mails (all or none); False when the first was already stored (the event
     was delivered again). They are stored with the mails of the events this process's other
-    workers handle meanwhile, in one transaction (`_store_together`)."""
+    workers handle meanwhile, in one statement (`_store_together`)."""
     return _stores.submit((db, mails))
 
 
 def _store_together(events: list[tuple[Db, list[rules.Mail]]]) -> list[bool]:
-    """Several events' mails in one transaction and one INSERT; each event's `store` outcome."""
-    now = utcnow()
-    with events[0][0].uow() as uow:
-        rows = [_row(m.source_id, m.to, m.subject, m.body, m.kind, m.attachments, now)
-                for _, mails in events for m in mails]
-        stored = set(uow.session.scalars(insert(MAILS).values(rows).on_conflict_do_nothing(
-            index_elements=[MAILS.c.source_event_id]).returning(MAILS.c.source_event_id))) if rows else set()
-        uow.commit()
+    """Several events' mails in one INSERT (one statement in autocommit: all or none, no BEGIN or
+    COMMIT round trip); each event's `store` outcome."""
+    stored = _insert(events[0][0], [m for _, mails in events for m in mails])
     outcomes = []
     for _, mails in events:  # (an event twice in one batch: stored once)
         outcomes.append(bool(mails) and mails[0].source_id in stored)
@@ -49,30 +44,22 @@ def _store_together(events: list[tuple[Db, list[rules.Mail]]]) -> list[bool]:
 
 def _store_alone(event: tuple[Db, list[rules.Mail]]) -> bool:
     db, mails = event
-    with db.uow() as uow:
-        stored = [enqueue(uow, m.source_id, m.to, m.subject, m.body, m.kind, m.attachments) for m in mails]
-        uow.commit()
-    return bool(stored and stored[0])
+    return bool(mails) and mails[0].source_id in _insert(db, mails)
+
+
+def _insert(db: Db, mails: list[rules.Mail]) -> set[str]:
+    """Store these mails in one statement; the source ids of those stored (not there before)."""
+    if not mails:
+        return set()
+    now = utcnow()
+    rows = [_row(m.source_id, m.to, m.subject, m.body, m.kind, m.attachments, now) for m in mails]
+    with db.autocommit() as connection:
+        return set(connection.scalars(insert(MAILS).values(rows).on_conflict_do_nothing(
+            index_elements=[MAILS.c.source_event_id]).returning(MAILS.c.source_event_id)))
 
 
 # A value PostgreSQL refuses makes the batch store event by event, so only that event's handler fails.
 _stores = GroupCommit(_store_together, alone=_store_alone, isolate=(DataError,))
-
-
-def enqueue(uow: UnitOfWork, source_event_id: str, to: str, subject: str, body: str, kind: str,
-            attachments: list[dict] | None = None) -> bool:
-    """Store a mail in the caller's transaction; False if `source_event_id` already has one.
-
-    When one event yields several mails, suffix the event id: `f"{event_id}:{kind}"`.
-    Attachments are `{filename, content_type, content}` (content: text for text/*, else base64).
-    """
-    row_id = uow.session.execute(  # on the table, not the ORM entity: no ORM bulk-insert path per mail
-        insert(MAILS)
-        .values(**_row(source_event_id, to, subject, body, kind, attachments, utcnow()))
-        .on_conflict_do_nothing(index_elements=[MAILS.c.source_event_id])
-        .returning(MAILS.c.id)
-    ).scalar()
-    return row_id is not None
 
 
 def _row(source_event_id: str, to: str, subject: str, body: str, kind: str, attachments: list[dict] | None,
