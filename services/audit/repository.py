@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Text, case, cast, delete, func, or_, select, text, tuple_, update
+from sqlalchemy import Table, Text, case, cast, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.exc import DataError
 
@@ -54,8 +54,9 @@ def record_many(db: Db, rows: list[dict], pseudonym_of: Callable[[str], str]) ->
         s.execute(text("SELECT pg_advisory_xact_lock_shared(hashtext('audit:erasure'))"))
         named = _erased_among(s, [pseudonym_of(e) for row in rows for e in rules.emails_in(row)])
         rows = [_pseudonymise_named(row, pseudonym_of, named) for row in rows]
-        stored = set(s.scalars(insert(Record).values(rows).on_conflict_do_nothing(
-            index_elements=[Record.event_id]).returning(Record.event_id)))
+        # the rows as parameters, on the table: one multi-row INSERT compiled once (SQLAlchemy's
+        # "insertmanyvalues"; `.values(rows)` on the entity was compiled again on every batch)
+        stored = set(s.scalars(_INSERT_RECORDS, rows))
         uow.commit()
     outcomes = []
     for row in rows:  # (an event twice in one batch: stored once)
@@ -70,6 +71,11 @@ def record_many(db: Db, rows: list[dict], pseudonym_of: Callable[[str], str]) ->
 records: GroupCommit[tuple[Db, Callable[[str], str], dict]] = GroupCommit(
     lambda items: record_many(items[0][0], [row for _, _, row in items], items[0][1]),
     alone=lambda item: record(item[0], item[2], item[1], None)[0], isolate=(DataError,))
+
+
+RECORDS: Table = Record.__table__  # type: ignore[assignment]  # (a mapped class's Table)
+_INSERT_RECORDS = (insert(RECORDS).on_conflict_do_nothing(index_elements=[RECORDS.c.event_id])
+                   .returning(RECORDS.c.event_id))
 
 
 def _erased_among(session, pseudonyms: list[str]) -> dict[str, datetime]:

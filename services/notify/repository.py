@@ -48,15 +48,28 @@ def _store_alone(event: tuple[Db, list[rules.Mail]]) -> bool:
 
 
 def _insert(db: Db, mails: list[rules.Mail]) -> set[str]:
-    """Store these mails in one statement; the source ids of those stored (not there before)."""
+    """Store these mails atomically; the source ids of those stored (not there before).
+
+    Executed with the rows as parameters (SQLAlchemy's "insertmanyvalues": one multi-row INSERT,
+    compiled once and cached; `.values(rows)` was compiled again on every call). Up to a page of
+    rows that is one statement, atomic by itself in autocommit; more (a ballot's results) take
+    several statements, in one transaction."""
     if not mails:
         return set()
     now = utcnow()
     rows = [_row(m.source_id, m.to, m.subject, m.body, m.kind, m.attachments, now) for m in mails]
-    with db.autocommit() as connection:
-        return set(connection.scalars(insert(MAILS).values(rows).on_conflict_do_nothing(
-            index_elements=[MAILS.c.source_event_id]).returning(MAILS.c.source_event_id)))
+    if len(rows) <= _ONE_STATEMENT:
+        with db.autocommit() as connection:
+            return set(connection.scalars(_INSERT, rows))
+    with db.uow() as uow:
+        stored = set(uow.session.scalars(_INSERT, rows))
+        uow.commit()
+    return stored
 
+
+_INSERT = (insert(MAILS).on_conflict_do_nothing(index_elements=[MAILS.c.source_event_id])
+           .returning(MAILS.c.source_event_id))
+_ONE_STATEMENT = 1000  # SQLAlchemy's default insertmanyvalues page size: rows per INSERT
 
 # A value PostgreSQL refuses makes the batch store event by event, so only that event's handler fails.
 _stores = GroupCommit(_store_together, alone=_store_alone, isolate=(DataError,))

@@ -247,3 +247,18 @@ def test_a_backlog_larger_than_a_run_is_drained_without_waiting_for_the_timer(da
         assert len({m["To"] for m in ok.sent}) == 250
     finally:
         db.dispose()
+
+
+def test_an_event_with_more_mails_than_one_insert_takes_is_stored_whole_and_once(database):
+    """A ballot's results for 1,200 requesters: more rows than one INSERT carries, so they are
+    stored in one transaction (all or none); the event delivered again stores nothing."""
+    mails = [rules.Mail(f"draw-1:{i}", f"r{i}@my-company.example", "Ballot result", "x", rules.BALLOT_RESULT)
+             for i in range(1200)]
+    db = Db.standalone(database, Base, "notify")
+    try:
+        assert repository.store(db, mails) is True
+        assert repository.store(db, mails) is False
+    finally:
+        db.dispose()
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM notify.mail").fetchone()[0] == 1200
