@@ -25,6 +25,10 @@ MAIL_SENT = Counter("ob_mail_sent_total", "Emails accepted by the mail server (o
 MAIL_FAILURES = Counter("ob_mail_failures_total", "Failed attempts to send an email (each is retried)", ["kind"])
 
 
+class NotConnected(Exception):
+    """The transport could not open a connection to the SMTP server (nothing was sent)."""
+
+
 class SmtpTransport:
     """Sends over one SMTP connection, kept open while mails keep coming (a sender's pass) and
     closed by `close()`: a burst of mails costs one TCP connect, EHLO, STARTTLS and login, not one
@@ -64,7 +68,14 @@ class SmtpTransport:
                 pass
             self._smtp.close()
             self._smtp = None
-        self._smtp = self._connect()
+        try:
+            self._smtp = self._connect()
+        except (smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected) as exc:  # "421 too many connections"
+            raise NotConnected(f"{type(exc).__name__}: {exc}") from exc
+        except smtplib.SMTPException:  # (an OSError too) a refused login, no STARTTLS: not about connections
+            raise
+        except OSError as exc:  # refused, unreachable, timed out
+            raise NotConnected(f"{type(exc).__name__}: {exc}") from exc
         return self._smtp
 
     def send(self, msg: Message) -> None:
@@ -133,6 +144,7 @@ class Sender:
         self._sent = 0
         self._stop = False  # a lane failed: the others stop before their next mail
         self._idle: list = []  # transports without a lane yet
+        self._running = 0  # lanes sending
         self._lanes = eventlet.GreenPool(1)
 
     def _claim(self, limit: int = 1) -> list[dict]:
@@ -148,12 +160,17 @@ class Sender:
         claimed = self._claim()
         return self._send(self.transports[0], claimed[0]) if claimed else None
 
-    def _send(self, transport, claimed: dict) -> bool:
-        """Send one claimed mail; a failure keeps the row, due again after `rules.backoff`."""
+    def _send(self, transport, claimed: dict, alone: bool = True) -> bool | None:
+        """Send one claimed mail; a failure keeps the row, due again after `rules.backoff`.
+        None (nothing sent, no attempt counted): the lane could not open its connection while
+        another lane is sending (the server takes no more connections from us): it retires."""
         mail_id, kind = claimed["id"], claimed["kind"]
         try:
             transport.send(claimed["message"])
         except Exception as exc:  # noqa: BLE001 - any failure: keep the row, retry later
+            if isinstance(exc, NotConnected) and not alone:
+                log.info("the SMTP server refused another connection (%s): sending on fewer", exc)
+                return None
             attempts = claimed["attempts"] + 1
             delay = rules.backoff(attempts, self.retry_base)
             error = f"{type(exc).__name__}: {exc}"[:500]
@@ -214,6 +231,7 @@ class Sender:
     def _lane(self, transport) -> None:
         """Claim and send on `transport` until nothing is due, the pass's budget is spent or a
         lane failed; what this lane claimed and did not send is released (due again at once)."""
+        self._running += 1
         try:
             while not self._stop:
                 wanted = min(self.claim_batch, self._budget)
@@ -230,7 +248,13 @@ class Sender:
                     if self._stop:
                         repository.release_claims(self.db, [m["id"] for m in claimed[i:]])
                         break
-                    if not self._send(transport, mail):
+                    sent = self._send(transport, mail, alone=self._running == 1)
+                    if sent is None:  # no connection for this lane: the others go on, no more lanes
+                        self._idle.clear()
+                        repository.release_claims(self.db, [m["id"] for m in claimed[i:]])
+                        self._budget += len(claimed) - i  # (for the other lanes to claim again)
+                        return
+                    if not sent:
                         self._stop = True
                         repository.release_claims(self.db, [m["id"] for m in claimed[i + 1:]])
                         break
@@ -239,6 +263,7 @@ class Sender:
             self._stop = True
             log.warning("mail sender pass failed, will retry: %r", exc)
         finally:
+            self._running -= 1
             transport.close()  # the connection served this pass's burst
 
     def wake(self) -> None:

@@ -15,7 +15,7 @@ from obcommon.messaging import wait_for
 from obcommon.migrate import upgrade
 from obcommon.service import Db
 from services.notify import repository, rules
-from services.notify.dependencies import Sender
+from services.notify.dependencies import NotConnected, Sender
 from services.notify.models import Base
 from tests.support.infra import fresh_database
 from tests.support.tcpproxy import TcpProxy
@@ -262,3 +262,52 @@ def test_an_event_with_more_mails_than_one_insert_takes_is_stored_whole_and_once
         db.dispose()
     with psycopg.connect(database) as conn:
         assert conn.execute("SELECT count(*) FROM notify.mail").fetchone()[0] == 1200
+
+
+def test_a_lane_the_server_refuses_a_connection_retires_and_the_others_send_everything(database):
+    """The SMTP server takes fewer connections from us than SMTP_CONNECTIONS (Microsoft 365: 3
+    per mailbox, shared by every notify replica): the lane whose connection is refused gives its
+    mails back and the others send them: no attempt counted, no back-off, each mail once."""
+    insert_due(database, 40, "booking_confirmation", "limit")
+
+    class Network(Recording):
+        def send(self, msg):
+            eventlet.sleep(0.001)
+            super().send(msg)
+
+    class Refused(Recording):
+        def send(self, msg):
+            raise NotConnected("SMTPConnectError: (421, b'4.7.0 Too many connections')")
+
+    db = Db.standalone(database, Base, "notify", pool_size=4)
+    try:
+        first, second, refused = Network(), Network(), Refused()
+        lanes = Sender(db, [first, refused, second], FROM, retry_base=0.1, local_development=False,
+                       spawn=lambda fn, identifier=None: None, sleep=time.sleep)
+        assert lanes.run() == 40
+        assert refused.sent == [] and second.sent != []  # (the lane after the refused one still ran)
+        tos = sorted(m["To"] for m in first.sent + second.sent)
+        assert tos == sorted(f"limit{i}@my-company.example" for i in range(40))
+        with psycopg.connect(database) as conn:
+            assert conn.execute("SELECT count(*) FROM notify.mail WHERE sent_at IS NULL OR attempts > 0"
+                                ).fetchone()[0] == 0
+    finally:
+        db.dispose()
+
+
+def test_a_connection_refused_when_no_lane_sends_is_a_failed_attempt(database):
+    """With no other lane sending, a refused connection is the server being away: the mail's
+    attempt is counted and it backs off (as any failure)."""
+    insert_due(database, 1, rules.LOGIN_CODE, "alone")
+
+    class Refused(Recording):
+        def send(self, msg):
+            raise NotConnected("ConnectionRefusedError: [Errno 111] Connection refused")
+
+    db = Db.standalone(database, Base, "notify")
+    try:
+        assert sender(db, Refused()).run() == 0
+    finally:
+        db.dispose()
+    with psycopg.connect(database) as conn:
+        assert conn.execute("SELECT attempts, sent_at FROM notify.mail").fetchone() == (1, None)

@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from services.notify import rules
-from services.notify.dependencies import SmtpTransport
+from services.notify.dependencies import NotConnected, SmtpTransport
 from tests.support.infra import free_port
 from tests.support.smtp import SmtpPeer
 
@@ -55,3 +55,10 @@ def test_a_burst_of_mails_shares_one_connection_and_survives_a_dropped_one(peer)
     assert transport._smtp is None
     for i in range(4):
         assert len(peer.wait_for(f"b{i}@my-company.example")) == 1
+
+
+def test_a_connection_that_cannot_be_opened_is_told_apart_from_a_failed_send():
+    """Nothing listens: `NotConnected` (nothing was sent), which lets a second lane retire."""
+    msg = rules.build_login_code_message("ob@my-company.example", "t@my-company.example", "777777", 10)
+    with pytest.raises(NotConnected):
+        SmtpTransport(rules.Route("127.0.0.1", free_port(), starttls=False)).send(msg)
