@@ -16,11 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from obcommon.migrate import upgrade  # noqa: E402
-from obcommon.service import Db  # noqa: E402
 from services.audit import repository  # noqa: E402
-from services.audit.models import Base  # noqa: E402
-from tests.support.infra import database_server_url, fresh_database  # noqa: E402
+from tools.benchlib import service_db  # noqa: E402
 
 
 def pseudonym_of(email: str) -> str:
@@ -37,17 +34,12 @@ def record(i: int) -> dict:
 
 def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    with fresh_database(database_server_url(), "ob_bench") as url:
-        upgrade(url, ["audit"])
-        db = Db.standalone(url, Base, "audit")
-        try:
-            for _phase in ("warm-up", "measured"):
-                cpu, wall = time.process_time(), time.perf_counter()
-                for i in range(n):
-                    assert repository.records.submit((db, pseudonym_of, record(i)))
-                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        finally:
-            db.dispose()
+    with service_db("audit") as db:
+        for _phase in ("warm-up", "measured"):
+            cpu, wall = time.process_time(), time.perf_counter()
+            for i in range(n):
+                assert repository.records.submit((db, pseudonym_of, record(i)))
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     print(f"{n} records: {1000 * cpu / n:.2f} ms of CPU and {1000 * wall / n:.2f} ms each")
     return 0
 

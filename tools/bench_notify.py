@@ -17,11 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("SECRET_KEY", "bench-" + "k" * 32)
 
-from obcommon.migrate import upgrade  # noqa: E402
-from obcommon.service import Db  # noqa: E402
 from services.notify import repository, rules  # noqa: E402
-from services.notify.models import Base  # noqa: E402
-from tests.support.infra import database_server_url, fresh_database  # noqa: E402
+from tools.benchlib import service_db  # noqa: E402
 
 ATTACHMENTS = [{"filename": "invite.ics", "content_type": "text/calendar",
                 "content": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"}]
@@ -29,24 +26,19 @@ ATTACHMENTS = [{"filename": "invite.ics", "content_type": "text/calendar",
 
 def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-    with fresh_database(database_server_url(), "ob_bench") as url:
-        upgrade(url, ["notify"])
-        db = Db.standalone(url, Base, "notify")
-        try:
-            for phase in ("warm-up", "measured"):
-                cpu = time.process_time()
-                for i in range(n):
-                    repository.store(db, [rules.Mail(f"{phase}-{i}", "u@my-company.example", "Your booking",
-                                                     "Body " * 50, "booking_created", ATTACHMENTS)])
-                stored = time.process_time() - cpu
-                due = repository.claim_due(db, timedelta(seconds=60), limit=n)
-                cpu = time.process_time()
-                for mail in due:
-                    repository.record_sent(db, mail["id"])
-                sent = time.process_time() - cpu
-                assert len(due) == n, len(due)
-        finally:
-            db.dispose()
+    with service_db("notify") as db:
+        for phase in ("warm-up", "measured"):
+            cpu = time.process_time()
+            for i in range(n):
+                repository.store(db, [rules.Mail(f"{phase}-{i}", "u@my-company.example", "Your booking",
+                                                 "Body " * 50, "booking_created", ATTACHMENTS)])
+            stored = time.process_time() - cpu
+            due = repository.claim_due(db, timedelta(seconds=60), limit=n)
+            cpu = time.process_time()
+            for mail in due:
+                repository.record_sent(db, mail["id"])
+            sent = time.process_time() - cpu
+            assert len(due) == n, len(due)
     print(f"{n} mails: stored {1000 * stored / n:.2f} ms of CPU each, marked sent {1000 * sent / n:.2f} ms each")
     return 0
 

@@ -17,11 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text  # noqa: E402
 
-from obcommon.migrate import upgrade  # noqa: E402
 from obcommon.outbox import OutboxRelay  # noqa: E402
-from obcommon.service import Db  # noqa: E402
-from services.booking.models import Base, OutboxMessage  # noqa: E402
-from tests.support.infra import amqp_server_uri, database_server_url, fresh_database, fresh_vhost  # noqa: E402
+from services.booking.models import OutboxMessage  # noqa: E402
+from tests.support.infra import amqp_server_uri, fresh_vhost  # noqa: E402
+from tools.benchlib import service_db  # noqa: E402
 
 INSERT = text("INSERT INTO booking.outbox (exchange, routing_key, payload, headers, created_at)"
               " SELECT 'booking.events', 'booking_created', CAST(:payload AS jsonb), NULL, now()"
@@ -31,9 +30,7 @@ PAYLOAD = '{"booking": {"id": "b", "user": "u@my-company.example", "office": "o"
 
 def main() -> int:
     passes = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-    with fresh_database(database_server_url(), "ob_bench") as url, fresh_vhost(amqp_server_uri()) as amqp:
-        upgrade(url, ["booking"])
-        db = Db.standalone(url, Base, "booking")
+    with service_db("booking") as db, fresh_vhost(amqp_server_uri()) as amqp:
         relay = OutboxRelay(db.session_factory, OutboxMessage, amqp, "booking")
         try:
             for rows, count in ((1, passes), (50, max(passes // 10, 10)), (0, passes)):
@@ -53,7 +50,6 @@ def main() -> int:
                       f"{1000 * cpu / count:.2f} ms of this process's CPU each")
         finally:
             relay.publisher.close()
-            db.dispose()
     return 0
 
 

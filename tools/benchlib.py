@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
 import shutil
@@ -20,6 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from obcommon.config import default_gateway_processes  # noqa: E402
+from obcommon.migrate import upgrade  # noqa: E402
+from obcommon.service import Db  # noqa: E402
 from tests.support.infra import amqp_server_uri, database_server_url, free_port, fresh_database, fresh_vhost  # noqa: E402
 from tests.support.procs import children_of, cpu_ticks  # noqa: E402
 from tests.support.stack import Stack  # noqa: E402
@@ -113,6 +116,19 @@ def running_stack(config: dict | None = None, extra: dict | None = None,
             yield stack
         finally:
             stack.stop()
+
+
+@contextlib.contextmanager
+def service_db(service: str) -> Iterator[Db]:
+    """A fresh database migrated for `service`, and a `Db` on it (the one-process benchmarks)."""
+    base = importlib.import_module(f"services.{service}.models").Base
+    with fresh_database(database_server_url(), "ob_bench") as url:
+        upgrade(url, [service])
+        db = Db.standalone(url, base, service)
+        try:
+            yield db
+        finally:
+            db.dispose()
 
 
 def require_wrk() -> None:
