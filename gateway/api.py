@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, make_response, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, make_response, request
 from pydantic import BaseModel, ValidationError
 
 from obcommon import __version__
@@ -15,7 +16,7 @@ from obcommon.emails import is_valid_email, normalize_email
 from services.booking import rules as booking_rules
 
 from . import openapi
-from .auth import CSRF_COOKIE, SESSION_COOKIE, csrf_token, current_caller, require_writable
+from .auth import CSRF_COOKIE, SESSION_COOKIE, csrf_token, current_caller, require_writable, session_id_for
 from .errors import ApiError
 from .schemas import (
     CodeRequest,
@@ -307,9 +308,11 @@ def get_user(email: str):
 # ------------------------------------------------------------------ offices
 
 
-def bookable_dates(office: dict) -> tuple[str, ...]:
-    """The office's bookable window (SPEC §4 rule 6), from the rule booking decides with."""
-    timezone, advance = office["timezone"], ob().config.advance_booking_days
+def bookable_dates(office: dict, advance: int | None = None) -> tuple[str, ...]:
+    """The office's bookable window (SPEC §4 rule 6), from the rule booking decides with
+    (`advance`: ADVANCE_BOOKING_DAYS, the app's when not given)."""
+    timezone = office["timezone"]
+    advance = ob().config.advance_booking_days if advance is None else advance
     now = datetime.now(UTC)
     key = (timezone, advance, booking_rules.office_today(now, timezone))
     dates = _windows.get(key)
@@ -342,6 +345,58 @@ def get_office(office_id: str):
     if body is None:
         raise ApiError(404, "Not Found")
     return current_app.response_class(body, mimetype="application/json")
+
+
+def answer_held_reads(app: Flask, metric: Callable[[str, str, str], tuple[Any, Any]]) -> None:
+    """GET /api/offices/{id}, the hottest read (every employee's app shows it), answered without
+    Flask's request machinery when all it needs is held in this process: the caller's session in
+    the session cache and the office's body, rendered by `get_office`, in the read model (both
+    kept current by events, gateway/sessions.py and gateway/readmodel.py). Anything else — no
+    session or one not held, a body not rendered yet or out of date, a query string, tracing on —
+    goes through Flask, which answers the same bytes and fills both caches. The answer's headers
+    are Flask's for that body; the edge (gateway/app.py `_register_edge`) adds the rest, and the
+    request is counted in the same metrics (`metric(method, route, status)` -> (counter, timer)).
+    Issue 16: Flask's request context, routing and response object were ~30 % of a read."""
+    from werkzeug.http import parse_cookie
+
+    from obcommon import tracing
+
+    if tracing.enabled():  # every request a span: through Flask and its instrumentation
+        return
+    state, inner, prefix = app.extensions["ob"], app.wsgi_app, "/api/offices/"
+    advance = state.config.advance_booking_days
+    counter, timer = metric("GET", "/api/offices/<office_id>", "200")
+
+    def window(office: dict) -> tuple[str, ...]:
+        return bookable_dates(office, advance)
+
+    def held(environ: dict) -> bytes | None:
+        office_id = environ.get("PATH_INFO", "")[len(prefix):]
+        if not office_id.isascii() or "/" in office_id or "\x00" in office_id:
+            return None
+        header = environ.get("HTTP_AUTHORIZATION", "")
+        if header[:7].lower() == "bearer ":
+            token = header[7:].strip()
+        else:
+            token = parse_cookie(environ.get("HTTP_COOKIE", "")).get(SESSION_COOKIE, "")
+        if not token or len(token) > 200 or state.sessions.held(session_id_for(token)) is None:
+            return None
+        return state.availability.held_document(office_id, window)
+
+    def wsgi(environ: dict, start_response: Callable) -> Any:
+        if (environ["REQUEST_METHOD"] == "GET" and not environ.get("QUERY_STRING")
+                and environ.get("PATH_INFO", "").startswith(prefix)):
+            body = held(environ)
+            if body is not None:
+                start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+                counter.inc()
+                started = environ.get("ob.started")
+                if started is not None:
+                    timer.observe(time.perf_counter() - started)
+                return [body]
+        return inner(environ, start_response)
+
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
 
 
 def _render_json(document: dict) -> bytes:

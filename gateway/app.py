@@ -111,7 +111,7 @@ def create_app(config: AppConfig | None = None, env: Env | None = None, listen: 
     from . import recurring  # noqa: F401 - regular days, range cancel, calendar feed (SPEC §14)
     from . import oidc  # noqa: F401 - sign-in with the company's identity provider (SPEC §16)
     # isort: on
-    from .api import api
+    from .api import answer_held_reads, api
 
     app.register_blueprint(api)
     if env.scim_token:  # SPEC §16: /scim/v2, behind SCIM_TOKEN (else scim2_models, ~8 MB, is not loaded)
@@ -122,6 +122,7 @@ def create_app(config: AppConfig | None = None, env: Env | None = None, listen: 
     _register_ops_routes(app)
     _register_web_routes(app)
     _register_metrics(app)
+    answer_held_reads(app, route_metrics)  # GET /api/offices/{id} from what this process holds
     _register_edge(app, env)  # last: it wraps everything above
     return app
 
@@ -231,6 +232,11 @@ def _inside(root: Path, path: str) -> bool:
     except (OSError, ValueError):
         return False
     return target.is_relative_to(root) and target.is_file()
+
+
+def route_metrics(method: str, route: str, status: str) -> tuple[Counter, Histogram]:
+    """The request counter and latency timer of one route and status."""
+    return REQUESTS.labels(method, route, status), LATENCY.labels(method, route)
 
 
 def _register_metrics(app: Flask) -> None:

@@ -85,6 +85,17 @@ class Availability:
                 self._documents[office_id] = (stamp, body)
         return body
 
+    def held_document(self, office_id: str, window: Callable[[dict], Sequence[str]]) -> bytes | None:
+        """The body `office_document` would answer for the office's `window(office)`, if it is
+        held and current; else None (nothing is loaded or rendered here)."""
+        offices = self._offices if self.trusted else None
+        held = self._documents.get(office_id)
+        office = offices.get(office_id) if offices is not None and held is not None else None
+        if office is None or held is None:
+            return None
+        stamp = (self._epoch, self._revisions.get(office_id, 0), tuple(window(office)))
+        return held[1] if held[0] == stamp else None
+
     def _changed(self, office_id: str) -> None:
         """Under the lock: `office_id`'s rendered body is out of date."""
         self._revisions[office_id] = self._revisions.get(office_id, 0) + 1

@@ -54,6 +54,10 @@ class SessionCache:
             return True, None
         return False, None
 
+    def held(self, session_id: str) -> dict | None:
+        """The session if this cache holds it (identity is not asked); else None."""
+        return self._held(session_id)[1]
+
     def get(self, session_id: str) -> dict | None:
         answered, entry = self._held(session_id)
         if answered:

@@ -57,6 +57,11 @@ def setup_tracing(service: str) -> bool:
     return True
 
 
+def enabled() -> bool:
+    """Whether this process exports spans (setup_tracing found an exporter)."""
+    return _enabled
+
+
 def inject(carrier: dict) -> dict:
     """Write the current trace context into `carrier` (replacing an older one); returns it."""
     for key in PROPAGATED:

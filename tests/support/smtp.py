@@ -27,15 +27,19 @@ class _Handler:
             finally:
                 with peer.lock:
                     peer.in_flight -= 1
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        subject = msg["Subject"]
-        if subject is not None and str(subject) != str(subject).strip():
-            # A subject longer than a line is folded right after "Subject:" (valid RFC 5322, and
-            # every mail client unfolds it), which Python's parser returns with a leading space.
-            msg.replace_header("Subject", str(subject).strip())
-        with self.peer.lock:
-            self.peer.messages.append((list(envelope.rcpt_tos), msg))
+        with peer.lock:  # parsed when a test reads it: receiving stays cheap under load (benchmarks)
+            peer.received.append((list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
+
+
+def _parse(content: bytes) -> EmailMessage:
+    msg = email.message_from_bytes(content, policy=email.policy.default)
+    subject = msg["Subject"]
+    if subject is not None and str(subject) != str(subject).strip():
+        # A subject longer than a line is folded right after "Subject:" (valid RFC 5322, and
+        # every mail client unfolds it), which Python's parser returns with a leading space.
+        msg.replace_header("Subject", str(subject).strip())
+    return msg
 
 
 class SmtpPeer:
@@ -43,7 +47,9 @@ class SmtpPeer:
         self.port = port
         self.data_delay = data_delay  # seconds before each DATA is answered
         self.in_flight = self.max_in_flight = 0
-        self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.received: list[tuple[list[str], bytes]] = []  # (recipients, raw mail), appended under `lock`
+        self._parsed: list[tuple[list[str], EmailMessage]] = []
+        self._parse_lock = threading.Lock()
         self.lock = threading.Lock()
         self.controller: Controller | None = None
 
@@ -57,9 +63,17 @@ class SmtpPeer:
             self.controller.stop()
             self.controller = None
 
+    @property
+    def messages(self) -> list[tuple[list[str], EmailMessage]]:
+        """Every mail received so far as (recipients, parsed mail), in order of arrival."""
+        with self._parse_lock:
+            raw = list(self.received)  # a consistent prefix: appends are atomic
+            for rcpts, content in raw[len(self._parsed):]:
+                self._parsed.append((rcpts, _parse(content)))
+            return self._parsed[:len(raw)]
+
     def to(self, address: str) -> list[EmailMessage]:
-        with self.lock:
-            return [m for rcpts, m in self.messages if address in rcpts]
+        return [m for rcpts, m in self.messages if address in rcpts]
 
     def wait_for(self, address: str, count: int = 1, timeout: float = 15.0) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout
