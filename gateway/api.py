@@ -356,7 +356,7 @@ def answer_held_reads(app: Flask, metric: Callable[[str, str, str], tuple[Any, A
     goes through Flask, which answers the same bytes and fills both caches. The answer's headers
     are Flask's for that body; the edge (gateway/app.py `_register_edge`) adds the rest, and the
     request is counted in the same metrics (`metric(method, route, status)` -> (counter, timer)).
-    Issue 16: Flask's request context, routing and response object were ~30 % of a read."""
+    Issue 16: ~1.7 x the reads per second of the Flask route (docs/benchmarks.md)."""
     from werkzeug.http import parse_cookie
 
     from obcommon import tracing
