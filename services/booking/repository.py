@@ -222,6 +222,11 @@ def _fingerprint_key() -> bytes:
     return Env.from_environ().derive_key("idempotency-fingerprints")
 
 
+# A plain-SQL statement's `text()` construct, built once per statement (building one parses its
+# bind parameters on every call; these run for every decision).
+_sql = functools.cache(text)
+
+
 # The INSERT of a key with its answer (`_keep_key`, and a CTE of an acceptance's write): returns
 # the key when stored, no row when another attempt's answer holds it.
 _KEEP_KEY = (
@@ -243,7 +248,7 @@ def _keep_key(session, caller: str, key: str, fingerprint: str, response: dict, 
     a concurrent attempt with the key is in flight."""
     # plain SQL: it runs for every refusal, and building and compiling a Core statement cost more
     # than the round trip (tools/bench_decisions)
-    return session.execute(text(_KEEP_KEY), _key_params(caller, key, fingerprint, response, now)).first() is not None
+    return session.execute(_sql(_KEEP_KEY), _key_params(caller, key, fingerprint, response, now)).first() is not None
 
 
 _ANSWER = "SELECT fingerprint, response, created_at FROM booking.idempotency_keys WHERE caller = :caller AND key = :key"
@@ -258,7 +263,7 @@ def _replay(db: Db, caller: str, key: str, fingerprint: str, now: datetime) -> t
 
 def _replay_in(s, caller: str, key: str, fingerprint: str, now: datetime) -> tuple[dict, None] | None:
     """`_replay` in the session `s`."""
-    row = s.execute(text(_ANSWER), {"caller": caller, "key": key}).first()
+    row = s.execute(_sql(_ANSWER), {"caller": caller, "key": key}).first()
     return _answer(row.fingerprint, row.response, row.created_at, fingerprint, now) if row else None
 
 
@@ -313,6 +318,25 @@ def _week_params(wanted: rules.Request, office: str) -> dict:
             "sunday": sunday}
 
 
+# The decision's first statement (`_preview`), built once: plain SQL, since this runs for every
+# request and SQLAlchemy's compiling costs more than it checks here.
+_PREVIEW = text(
+    "SELECT f.id, f.name, f.quota, f.parking_quota, f.timezone, f.retired, f.check_in_deadline, f.allocation,"
+    " f.ballot_draw_days_before, f.ballot_draw_time, u.quota AS user_quota, u.auto_approved,"
+    " c.booked, c.booked_parking, c.version, o.quota AS day_quota, o.parking_quota AS day_parking_quota,"
+    " o.closed, o.note, o.office IS NOT NULL AS overridden,"
+    " EXISTS (SELECT 1 FROM booking.ballot_draws d WHERE d.office = f.id AND d.date = :day) AS drawn,"
+    f" {_WEEK} AS week,"
+    " k.fingerprint AS key_fingerprint, k.response AS key_response, k.created_at AS key_created_at"
+    " FROM booking.offices f"
+    " LEFT JOIN booking.user_settings u ON u.email = :user"
+    " LEFT JOIN booking.day_counts c ON c.office = f.id AND c.date = :day"
+    " LEFT JOIN booking.day_overrides o ON o.office = f.id AND o.date = :day"
+    " LEFT JOIN booking.idempotency_keys k ON k.caller = :key_caller AND k.key = :key"
+    " WHERE f.id = :office"
+)
+
+
 def _preview(s, wanted: rules.Request, settings: rules.Settings, now: datetime,
              key: tuple[str, str, str] | None = None) -> rules.Snapshot:
     """Everything a decision reads, in one statement and without a lock (so one consistent
@@ -325,21 +349,8 @@ def _preview(s, wanted: rules.Request, settings: rules.Settings, now: datetime,
     answer (its `key_*` columns), so a retry, or a call delivered again, is answered
     (`_raise_answer`) without another round trip."""
     caller, idempotency_key, _ = key or (None, None, None)
-    row = s.execute(text(  # plain SQL: this runs for every request, and SQLAlchemy's compiling costs more than it
-        "SELECT f.id, f.name, f.quota, f.parking_quota, f.timezone, f.retired, f.check_in_deadline, f.allocation,"
-        " f.ballot_draw_days_before, f.ballot_draw_time, u.quota AS user_quota, u.auto_approved,"
-        " c.booked, c.booked_parking, c.version, o.quota AS day_quota, o.parking_quota AS day_parking_quota,"
-        " o.closed, o.note, o.office IS NOT NULL AS overridden,"
-        " EXISTS (SELECT 1 FROM booking.ballot_draws d WHERE d.office = f.id AND d.date = :day) AS drawn,"
-        f" {_WEEK} AS week,"
-        " k.fingerprint AS key_fingerprint, k.response AS key_response, k.created_at AS key_created_at"
-        " FROM booking.offices f"
-        " LEFT JOIN booking.user_settings u ON u.email = :user"
-        " LEFT JOIN booking.day_counts c ON c.office = f.id AND c.date = :day"
-        " LEFT JOIN booking.day_overrides o ON o.office = f.id AND o.date = :day"
-        " LEFT JOIN booking.idempotency_keys k ON k.caller = :key_caller AND k.key = :key"
-        " WHERE f.id = :office"
-    ), {**_week_params(wanted, office=wanted.office), "key_caller": caller, "key": idempotency_key}).first()
+    row = s.execute(_PREVIEW, {**_week_params(wanted, office=wanted.office), "key_caller": caller,
+                              "key": idempotency_key}).first()
     _raise_answer(s, key, row, now)
     office = _office(row) if row else None
     user_quota, auto_approved = (row.user_quota, bool(row.auto_approved)) if row else (None, False)
@@ -352,26 +363,33 @@ def _preview(s, wanted: rules.Request, settings: rules.Settings, now: datetime,
                           office.allocation == "ballot" and bool(row.drawn))
 
 
+# The statements of `_locked_snapshot`, built once: the office-day counter row (created if need
+# be) locked and the user's week locked; then the day's override, whether it was drawn, the week.
+_LOCK_DAY_AND_WEEK = text(
+    "WITH d AS (INSERT INTO booking.day_counts AS c (office, date, booked, booked_parking, version)"
+    " VALUES (:office, :day, 0, 0, 0) ON CONFLICT (office, date) DO UPDATE SET version = c.version"
+    " RETURNING booked, booked_parking, version)"
+    " SELECT d.booked, d.booked_parking, d.version, pg_advisory_xact_lock(hashtext(:week_key)) FROM d"
+)
+_LOCKED_DAY = text(
+    "SELECT o.quota, o.parking_quota, o.closed, o.note, o.office IS NOT NULL,"
+    " EXISTS (SELECT 1 FROM booking.ballot_draws d WHERE d.office = :office AND d.date = :day),"
+    f" {_WEEK}"
+    " FROM (SELECT 1) AS one LEFT JOIN booking.day_overrides o ON o.office = :office AND o.date = :day"
+)
+
+
 def _locked_snapshot(s, wanted: rules.Request, preview: rules.Snapshot) -> rules.Snapshot:
     """The snapshot again, under the locks: the office-day counter row, then the user's week
     (always in this order). Few round trips: the office-day lock is held from the first statement
     to the commit, so every statement in between delays the next decision for that office and day."""
     office = preview.office
     assert office is not None
-    booked, booked_parking, version = s.execute(text(
-        "WITH d AS (INSERT INTO booking.day_counts AS c (office, date, booked, booked_parking, version)"
-        " VALUES (:office, :day, 0, 0, 0) ON CONFLICT (office, date) DO UPDATE SET version = c.version"
-        " RETURNING booked, booked_parking, version)"
-        " SELECT d.booked, d.booked_parking, d.version, pg_advisory_xact_lock(hashtext(:week_key)) FROM d"
-    ), {"office": office.id, "day": wanted.day, "week_key": _week_key(wanted.user, wanted.day)}).one()[:3]
+    booked, booked_parking, version = s.execute(_LOCK_DAY_AND_WEEK, {
+        "office": office.id, "day": wanted.day, "week_key": _week_key(wanted.user, wanted.day)}).one()[:3]
     # A new statement, so a new snapshot: it sees every booking, override and draw committed
     # before our locks. One round trip: the user's week, the day's override, whether it was drawn.
-    row = s.execute(text(
-        "SELECT o.quota, o.parking_quota, o.closed, o.note, o.office IS NOT NULL,"
-        " EXISTS (SELECT 1 FROM booking.ballot_draws d WHERE d.office = :office AND d.date = :day),"
-        f" {_WEEK}"
-        " FROM (SELECT 1) AS one LEFT JOIN booking.day_overrides o ON o.office = :office AND o.date = :day"
-    ), _week_params(wanted, office=office.id)).one()
+    row = s.execute(_LOCKED_DAY, _week_params(wanted, office=office.id)).one()
     override = rules.Override(row[0], row[1], bool(row[2]), row[3]) if row[4] else None
     drawn = office.allocation == "ballot" and bool(row[5])
     week = tuple(rules.Held(o, date.fromisoformat(d)) for o, d in row[6])
@@ -455,11 +473,11 @@ def _decide(uow, config: AppConfig, request: dict, caller: str, now: datetime,
               "now": now, "caller": caller, "booked": new.counts.booked, "booked_parking": new.counts.booked_parking,
               "version": new.counts.version, **outbox_params}
     if key is None:
-        s.execute(text(_ACCEPT), params)
+        s.execute(_sql(_ACCEPT), params)
         return result, event, None
     caller_key, idempotency_key, fingerprint = key
     params.update(_key_params(caller_key, idempotency_key, fingerprint, {"booking": result}, now))
-    kept = s.execute(text(_ACCEPT_KEYED), params).one()[-1]
+    kept = s.execute(_sql(_ACCEPT_KEYED), params).one()[-1]
     return result, event, kept is not None
 
 
