@@ -145,8 +145,9 @@ def main() -> int:
         headers = {**auth, "Content-Type": "application/json"}
 
         def book(i: int) -> int:
-            # http.client, not requests: the client shares the machine's two cores with the stack,
-            # and requests' layers cost it ~3 x the CPU per call
+            # http.client, not requests: the client shares the machine's two cores with the stack
+            # (with the SMTP peer's lazy parsing: the benchmark's CPU per accepted booking 4.5-5.4
+            # -> 1.7-2.1 ms, docs/benchmarks.md)
             body = json.dumps({"user": f"open-{tag}-{random.randrange(USERS)}@my-company.example",
                                "office": f"big{i % len(BIG)}", "date": random.choice(days).isoformat(),
                                "parking": False})
